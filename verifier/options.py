@@ -1,0 +1,22 @@
+"""Verifier settings: how hard to check and how long to wait."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class VerifyOptions(BaseModel):
+    """Knobs of one verification. Defaults are the strict ones."""
+
+    device: str = "auto"            # auto | cpu | cuda | cuda:N
+    trials: int = 5                 # random-input correctness trials (at least 5 enforced)
+    extra_shapes: bool = True       # test the problem's extra / perturbed shapes
+    large_magnitude: bool = True    # one trial with large-magnitude inputs where the op allows
+    timing: bool = True             # measure candidate and baselines (meaningful on GPU only)
+    baselines: tuple[str, ...] = ("eager", "compile")
+    warmup_ms: float = 25.0
+    rep_ms: float = 100.0
+    min_reps: int = 10
+    profile: bool = False           # collect Triton compile metadata / ncu figures
+    load_timeout_s: float = 120.0   # import + compile
+    run_timeout_s: float = 120.0    # correctness trials
+    timing_timeout_s: float = 180.0

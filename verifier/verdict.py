@@ -1,0 +1,104 @@
+"""The verdict record: one pydantic model that every verifier stage fills its part of."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["compile_error", "runtime_error", "timeout", "incorrect", "rejected", "correct"]
+Stage = Literal["load", "static", "compile", "correctness", "anticheat", "timing", "done"]
+
+LOG_LIMIT = 8000
+
+
+def truncate(text: str, limit: int = LOG_LIMIT) -> str:
+    """Keep the head and tail of a long log, marking what was cut."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+class TrialResult(BaseModel):
+    """One correctness trial: which inputs, how far off, and whether it passed."""
+
+    trial: int
+    kind: str = "random"  # random | extra_shape | large_magnitude | repeat
+    shape: str = ""
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    rel_norm_err: float | None = None
+    mismatched: int = 0
+    passed: bool = False
+    note: str = ""
+
+
+class TimingStats(BaseModel):
+    """Statistics of repeated timings in milliseconds."""
+
+    median_ms: float
+    mean_ms: float
+    std_ms: float
+    min_ms: float
+    max_ms: float
+    n: int
+    wall_ms: float | None = None  # wall-clock per iteration, for the integrity cross-check
+
+    @property
+    def cv(self) -> float:
+        return self.std_ms / self.mean_ms if self.mean_ms else 0.0
+
+
+class Environment(BaseModel):
+    """Where the verdict was produced."""
+
+    device: str = "cpu"
+    gpu_name: str | None = None
+    driver: str | None = None
+    python: str = ""
+    torch: str = ""
+    triton: str | None = None
+    cupy: str | None = None
+    cuda: str | None = None
+    interpreter: bool = False
+    hostname: str = ""
+
+
+class Verdict(BaseModel):
+    """Everything the verifier says about one candidate for one problem."""
+
+    status: Status
+    stage: Stage
+    message: str = ""
+    rule: str | None = None  # anti-cheat or correctness rule that decided a rejection
+    flags: list[str] = Field(default_factory=list)  # every rule that fired, fatal or not
+    problem: str = ""
+    backend: str | None = None  # triton | cupy | load_inline | unknown
+    candidate_sha: str = ""
+    trials: list[TrialResult] = Field(default_factory=list)
+    timing: TimingStats | None = None
+    baselines: dict[str, TimingStats] = Field(default_factory=dict)  # eager, compile
+    speedups: dict[str, float] = Field(default_factory=dict)  # vs eager / compile
+    timing_meaningful: bool = False
+    profile: dict | None = None
+    logs: str = ""
+    environment: Environment = Field(default_factory=Environment)
+    elapsed_s: float = 0.0
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
+    def summary(self) -> str:
+        """One line for progress views and critic prompts."""
+        text = f"{self.status} at {self.stage}"
+        if self.rule:
+            text += f" [{self.rule}]"
+        if self.message:
+            text += f": {self.message.splitlines()[0][:200]}"
+        if self.timing and self.timing_meaningful:
+            text += f" ({self.timing.median_ms:.4f} ms"
+            if "eager" in self.speedups:
+                text += f", {self.speedups['eager']:.2f}x eager"
+            text += ")"
+        return text
