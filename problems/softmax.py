@@ -6,9 +6,10 @@ NAME = "softmax_rows"
 DESCRIPTION = "Softmax over the last dimension of a (ROWS, COLS) float32 tensor."
 EXTRA_SHAPES = [{"ROWS": 127, "COLS": 1029}]
 LARGE_MAGNITUDE = 100.0
+SMALL_SHAPE = {"ROWS": 64, "COLS": 1000}
 
-ROWS = 256
-COLS = 4096
+ROWS = 4096
+COLS = 8192
 
 
 class Model(nn.Module):

@@ -76,7 +76,9 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
     return module
 
 
-_SIMPLE_KEYS = ("NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "BACKENDS")
+_SIMPLE_KEYS = (
+    "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "BACKENDS", "SMALL_SHAPE",
+)
 
 
 def load_problem(problem: "Problem | str | Path") -> Problem:
