@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Source this on an offline GPU host from the repository root. It installs the carried wheels in
+# .whl/ (dependencies plus kernelwright, made by scripts/pack_for_device.sh) into /tmp/site.
+SITE=${KW_SITE:-/tmp/site}
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl || return 1
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+export PATH="$SITE/bin:$PATH"
+python3 -c "import kernelwright.verifier.problem, pydantic, langgraph; print('kernelwright ready')"
