@@ -78,6 +78,7 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
 
 _SIMPLE_KEYS = (
     "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "BACKENDS", "SMALL_SHAPE",
+    "TEMPLATE",
 )
 
 

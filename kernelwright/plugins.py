@@ -1,0 +1,68 @@
+"""Plugin registries: coders, strategies, templates, tools, nodes and verifier backends.
+
+Register in process with a decorator, or ship a package with an entry point in the group
+``kernelwright.plugins`` whose target is a module (imported) or a callable (called once):
+
+    [project.entry-points."kernelwright.plugins"]
+    my_plugin = "my_package.kernelwright_plugin"
+
+    # my_package/kernelwright_plugin.py
+    from kernelwright.plugins import register
+    @register("coder", "my-coder")
+    class MyCoder: ...
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+KINDS = ("coder", "strategy", "template", "tool", "node", "backend")
+ENTRY_POINT_GROUP = "kernelwright.plugins"
+
+_registries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+_entry_points_loaded = False
+
+
+def register(kind: str, name: str) -> Callable[[Any], Any]:
+    """Decorator: register `obj` under `name` in the `kind` registry and return it unchanged."""
+    if kind not in _registries:
+        raise ValueError(f"unknown plugin kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+    def decorate(obj: Any) -> Any:
+        _registries[kind][name] = obj
+        return obj
+
+    return decorate
+
+
+def registry(kind: str) -> dict[str, Any]:
+    """All plugins of one kind, after loading entry points and the built-in modules once."""
+    load_plugins()
+    return _registries[kind]
+
+
+def get(kind: str, name: str) -> Any:
+    """One plugin by name; a one-line error lists the known names when it is missing."""
+    items = registry(kind)
+    if name not in items:
+        known = ", ".join(sorted(items)) or "none"
+        raise KeyError(f"no {kind} named {name!r}; known: {known}")
+    return items[name]
+
+
+BUILTIN_MODULES: list[str] = []  # filled by packages that register built-ins on import
+
+
+def load_plugins() -> None:
+    """Import built-in plugin modules and third-party entry points (once per process)."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for module in BUILTIN_MODULES:
+        import_module(module)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        target = ep.load()
+        if callable(target) and not isinstance(target, type):
+            target()
