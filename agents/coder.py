@@ -22,6 +22,8 @@ class CodeRequest:
     attempt_index: int = 0             # position within the fan-out, for diversity
     iteration: int = 0
     tried: list[dict[str, Any]] = field(default_factory=list)  # meta of earlier attempts (configs tried)
+    artifacts_dir: str | None = None   # the run's folder (runs/<run_id>); LLM coders keep prompts/replies there
+    attempt_id: int | None = None      # id the candidate will get, to name its artifact files
 
 
 @dataclass

@@ -13,6 +13,7 @@ Register in process with a decorator, or ship a package with an entry point in t
 """
 from __future__ import annotations
 
+import threading
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Callable
@@ -22,6 +23,7 @@ ENTRY_POINT_GROUP = "kernelwright.plugins"
 
 _registries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
 _entry_points_loaded = False
+_load_lock = threading.RLock()  # registries are read from parallel graph nodes
 
 
 def register(kind: str, name: str) -> Callable[[Any], Any]:
@@ -51,18 +53,28 @@ def get(kind: str, name: str) -> Any:
     return items[name]
 
 
-BUILTIN_MODULES: list[str] = []  # filled by packages that register built-ins on import
+# modules that register built-ins on import; a module not written yet is skipped
+BUILTIN_MODULES: list[str] = [
+    "kernelwright.graph.strategies",
+    "kernelwright.agents.template_coder",
+    "kernelwright.agents.llm_coder",
+]
 
 
 def load_plugins() -> None:
     """Import built-in plugin modules and third-party entry points (once per process)."""
     global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for module in BUILTIN_MODULES:
-        import_module(module)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        target = ep.load()
-        if callable(target) and not isinstance(target, type):
-            target()
+    with _load_lock:
+        if _entry_points_loaded:
+            return
+        _entry_points_loaded = True
+        for module in BUILTIN_MODULES:
+            try:
+                import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            target = ep.load()
+            if callable(target) and not isinstance(target, type):
+                target()

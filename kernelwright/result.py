@@ -39,6 +39,8 @@ class Result(BaseModel):
     elapsed_s: float = 0.0
     tokens: int = 0
     artifacts_dir: str | None = None
+    best_path: str | None = None  # file holding the best kernel (runs/<run_id>/best.py)
+    error: str | None = None  # why the run stopped early (e.g. the coder's endpoint failed)
 
     @property
     def solved(self) -> bool:

@@ -1,0 +1,236 @@
+"""Prompt text for LLM coders. Text only: `agents/llm_prompt.py` fills the blanks.
+
+DeepSeek-R1 works best without a system message, so every instruction goes into the one user
+message: a task header, one strategy section, then the output contract last (R1 follows what
+it read most recently). Placeholders use str.format names; literal braces are doubled.
+"""
+from __future__ import annotations
+
+TASK_HEADER = """\
+You are writing a GPU kernel that replaces a PyTorch reference implementation.
+
+Problem: {problem_name}
+{description}
+
+The reference is a KernelBench-style Python file. `Model` is the computation to reproduce,
+`get_inputs()` builds the forward inputs and `get_init_inputs()` the constructor arguments:
+
+```python
+{problem_source}
+```
+
+Target backend: {backend_note}
+"""
+
+BACKEND_NOTES = {
+    "triton": (
+        "Triton (`import triton`, `import triton.language as tl`, kernels decorated with "
+        "`@triton.jit`, block sizes as `tl.constexpr`, masks on every load and store so ragged "
+        "sizes work). Use only long-stable Triton APIs (tl.load, tl.store, tl.arange, tl.program_id, "
+        "tl.dot, tl.max, tl.sum, tl.exp, tl.exp2, tl.where, tl.cdiv, triton.next_power_of_2)."
+    ),
+    "cupy": (
+        "raw CUDA C++ compiled with CuPy (`cupy.RawKernel` or `cupy.RawModule`), launched on "
+        "torch tensors through `cupy.from_dlpack` / `torch.utils.dlpack`, on the current torch stream."
+    ),
+    "load_inline": (
+        "raw CUDA C++ compiled with `torch.utils.cpp_extension.load_inline` (a `__global__` kernel "
+        "plus a small C++ launcher that takes and returns torch tensors)."
+    ),
+}
+
+OUTPUT_CONTRACT = """\
+How to answer:
+- Think first, then reply with exactly ONE fenced ```python code block holding a complete,
+  self-contained Python file; any explanation goes before the block, not inside it.
+- The file defines `class ModelNew(nn.Module)` whose `__init__` and `forward` take exactly the same
+  arguments as `Model`'s. Keep parameters and buffers with the same names and shapes as `Model`'s so
+  that its state can be loaded.
+- `ModelNew.forward` must launch your own kernel(s) to do the work. Do not compute the result with
+  PyTorch operators (matmul, softmax, sum, torch.nn.functional, ...), do not call or subclass
+  `Model`, and never fall back to PyTorch (no try/except around the kernel, no alternative paths).
+  Allocating the output (torch.empty / empty_like), views and reshapes are fine.
+- Handle every input size the reference accepts, including sizes that are not multiples of your
+  block size. Accumulate reductions in float32 and keep results numerically stable.
+- No caching of results between calls, no prints, no files, no network, no threads or processes.
+- Do not include `get_inputs`, `get_init_inputs`, tests or benchmark code.
+"""
+
+STRATEGY_TEMPLATES: dict[str, str] = {
+    "first_draft": """\
+Task: write a first, correct kernel for this problem. Favour a simple, clearly correct design
+(one program per row / tile, masks on ragged edges) that is also reasonably fast.
+{diversity_note}""",
+    "fix_compile_error": """\
+Task: the kernel below failed to import or compile. Read the compiler output, find the cause and
+return the corrected complete file. Keep the design unless it cannot work.
+
+Kernel that failed:
+```python
+{parent_source}
+```
+
+Compiler / import output:
+{feedback}
+""",
+    "fix_numerics": """\
+Task: the kernel below runs but gives wrong results. The verifier's findings say where and by how
+much the output differs from the reference. Work out the cause (indexing, masking, missing
+max-subtraction, accumulation precision, a forgotten tail, ...) and return the corrected complete file.
+
+Kernel with wrong results:
+```python
+{parent_source}
+```
+
+Verifier findings:
+{feedback}
+""",
+    "fix_runtime_error": """\
+Task: the kernel below crashed or timed out while running. Find the cause (out-of-bounds access,
+wrong grid, wrong strides or dtypes, an endless loop, a launch that is far too large) and return
+the corrected complete file.
+
+Kernel that failed at run time:
+```python
+{parent_source}
+```
+
+Error report:
+{feedback}
+""",
+    "optimise_memory": """\
+Task: the kernel below is correct but limited by memory traffic. Make it faster by moving fewer
+bytes: fuse passes, read each input once, use vectorised contiguous accesses, keep data on chip,
+avoid needless intermediate tensors. It must stay exactly as correct.
+
+Current kernel:
+```python
+{parent_source}
+```
+
+Timing, roofline and profile figures:
+{feedback}
+""",
+    "optimise_compute": """\
+Task: the kernel below is correct but limited by computation or latency. Make it faster: better
+tiling, more work per program, tensor-core friendly shapes (tl.dot), cheaper math (exp2 instead of
+exp), fewer synchronisations, better occupancy. It must stay exactly as correct.
+
+Current kernel:
+```python
+{parent_source}
+```
+
+Timing, roofline and profile figures:
+{feedback}
+""",
+    "tune_launch_config": """\
+Task: keep the algorithm of the kernel below and tune its launch configuration: block sizes,
+num_warps, num_stages, grid shape, work per program. Choose a configuration that has not been
+tried yet and that suits the problem's sizes.
+
+Current kernel:
+```python
+{parent_source}
+```
+
+Configurations tried so far:
+{tried}
+
+Latest figures:
+{feedback}
+""",
+    "switch_backend": """\
+Task: rewrite the kernel below for a different backend: {backend}. Keep what works about its
+algorithm, but the new file must launch a {backend} kernel only.
+
+Kernel in the previous backend:
+```python
+{parent_source}
+```
+
+Notes on earlier attempts:
+{feedback}
+""",
+    "diversify": """\
+Task: earlier attempts stalled. Write a substantially different kernel for this problem: a
+different decomposition of the work, a different reduction scheme or a one-pass (online)
+algorithm. Do not repeat the approaches listed below.
+
+Approaches tried so far:
+{tried}
+
+What went wrong with them:
+{feedback}
+""",
+    "refine_best": """\
+Task: the kernel below is the fastest correct one so far. Improve it further with focused, careful
+changes; do not break correctness.
+
+Best kernel so far:
+```python
+{parent_source}
+```
+
+Latest figures and notes:
+{feedback}
+""",
+}
+
+GENERIC_TEMPLATE = """\
+Task ({strategy}): {instructions}
+
+Kernel to start from:
+```python
+{parent_source}
+```
+
+Feedback:
+{feedback}
+"""
+
+STRATEGY_NOTES = """\
+Additional guidance for this step:
+{instructions}
+"""
+
+DIVERSITY_NOTE = (
+    "This is candidate {index} of several written in parallel: pick a design that differs from "
+    "the most obvious one (for example a different block size, work per program or reduction order)."
+)
+
+NO_FEEDBACK = "(none given)"
+NO_PARENT = "# (no earlier kernel)"
+NO_TRIED = "(none recorded)"
+
+# Seed prompt for attention with a relative positional bias computed inside the kernel.
+ATTENTION_SEED = """\
+Task: write a fused attention kernel (scaled dot-product attention with an online softmax,
+flash-attention style) that also applies a relative positional bias to every attention score.
+Do not build the bias as a tensor: compute it on the fly inside the kernel from the query and
+key positions of the tile being processed.
+
+The score modification is this function of the raw, already scaled score and its indices:
+
+```python
+def relative_positional(score, b, h, q_idx, kv_idx):
+    return score + (q_idx - kv_idx)
+```
+
+If you take the usual exp2 route and fold log2(e) = 1.44269504 into the softmax scale
+(qk_scale = sm_scale * 1.44269504), the bias must be scaled by the same constant, because the
+reference adds it before the natural-base softmax. Inside the kernel this reads:
+
+    qk = qk * qk_scale + rel_pos * 1.44269504
+
+where rel_pos = q_idx - kv_idx for the tile's rows and columns. The PyTorch reference itself
+applies the bias unscaled. Mask positions outside the sequence, keep the running max and sum
+in float32, and return the complete file.
+{diversity_note}"""
+
+REASK = """\
+Your previous answer could not be used: {reason}.
+Reply again with the complete file in exactly one fenced ```python block that defines
+`class ModelNew(nn.Module)`. Do not leave anything out.
+"""

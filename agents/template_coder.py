@@ -1,0 +1,85 @@
+"""The offline default coder: renders kernels from template families and walks their configs.
+
+Families register under the plugin kind "template" (contract: agents/templates/base.py); every
+module of `kernelwright.agents.templates` is imported first so that they self-register.
+Config choice by strategy: first_draft -> the first config (the fan-out index picks the next
+ones); any other strategy (tune_launch_config, refine_best, fix_* on a template output, ...) ->
+the next config not yet tried (`request.tried`), so a run walks the whole space once.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import threading
+from typing import Any
+
+from kernelwright.agents.coder import CodeRequest, CodeResult
+from kernelwright.plugins import register, registry
+
+_imported = False
+_lock = threading.Lock()  # coder calls run in parallel threads
+
+
+def import_families() -> None:
+    """Import every module in kernelwright.agents.templates (families register on import)."""
+    global _imported
+    with _lock:
+        if _imported:
+            return
+        package = importlib.import_module("kernelwright.agents.templates")
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+        _imported = True
+
+
+def families() -> dict[str, Any]:
+    """Registered template families as instances, by name."""
+    import_families()
+    out = {}
+    for name, entry in registry("template").items():
+        out[name] = entry() if isinstance(entry, type) else entry
+    return out
+
+
+def _key(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True)
+
+
+@register("coder", "template")
+class TemplateCoder:
+    """Coder that needs no model: picks a matching template family and a launch configuration."""
+
+    name = "template"
+
+    @classmethod
+    def from_context(cls, context: Any) -> "TemplateCoder":
+        return cls()
+
+    def generate(self, request: CodeRequest) -> CodeResult:
+        matching = [(n, f) for n, f in sorted(families().items()) if f.matches(request)]
+        if not matching:
+            return CodeResult(
+                source=None, meta={"fatal": True},
+                error=(f"no template matches problem {request.problem_name}: configure an LLM endpoint "
+                       "(--base-url, --model)"),
+            )
+        name, family = matching[0]
+        configs = family.configs(request)
+        tried = {_key(t.get("config") or {}) for t in request.tried if t.get("template") == name}
+        if request.strategy == "first_draft":
+            order = configs
+        else:
+            order = [c for c in configs if _key(c) not in tried]
+        index = request.attempt_index
+        if index >= len(order):
+            return CodeResult(
+                source=None, meta={"template": name, "exhausted": True},
+                error=f"all {len(configs)} configs of template {name!r} are tried; nothing left to search",
+            )
+        config = order[index]
+        source = family.render(request, config)
+        return CodeResult(
+            source=source, meta={"template": name, "config": config},
+            prompt=f"template {name} config {_key(config)} strategy {request.strategy}",
+        )

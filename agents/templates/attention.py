@@ -1,0 +1,73 @@
+"""Template family "attention": FlexAttention-style problems -> fused Triton flash-attention forward.
+
+Matches a problem that defines ``score_mod(score, b, h, q_idx, kv_idx)`` and/or
+``mask_mod(b, h, q_idx, kv_idx)``, or declares ``ATTENTION = {...}`` / ``TEMPLATE = {"kind":
+"attention"}``. Inputs are ``forward(q, k, v)`` with (B, H, S, D) tensors (bf16, fp16 or fp32),
+output softmax(q k^T / sqrt(D) + score_mod, mask_mod) v.
+
+How the problem becomes a kernel (honest summary):
+- score_mod and mask_mod are translated from their Python AST into Triton expressions
+  (attention_translate.py); nothing is matched by name. A score_mod of the form ``score + bias``
+  folds log2(e) into the bias once (``qk = qk * qk_scale + bias * 1.44269504``); any other
+  score_mod runs on the natural-log score and is scaled by log2(e) afterwards.
+- Which tiles are skipped entirely comes from the ``ATTENTION`` metadata (causal, window,
+  documents, grid; see attention_spec.py for the keys). The element-wise mask inside partially
+  masked tiles is always the translated mask_mod, so wrong metadata fails verification.
+- ``grid`` switches to 2-D tiling of queries (PATCH_H x PATCH_W patches of the image) and keys
+  (the window rectangle of the patch, flattened), for neighbourhood attention.
+configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention_render import render_source
+from kernelwright.agents.templates.attention_spec import AttentionSpec, is_attention_problem, parse_spec
+from kernelwright.agents.templates.attention_translate import TranslateError
+from kernelwright.plugins import register
+
+# (BLOCK_M, BLOCK_N, num_warps, num_stages), Hopper-minded first guesses first.
+_CONFIGS_1D = {
+    128: [(128, 64, 8, 3), (128, 128, 8, 3), (128, 64, 4, 3), (64, 64, 4, 3), (128, 32, 4, 4),
+          (128, 64, 8, 2), (128, 128, 8, 2), (64, 128, 4, 2), (128, 64, 8, 4), (64, 32, 4, 4)],
+    64: [(128, 64, 4, 3), (128, 128, 8, 3), (128, 64, 8, 3), (64, 64, 4, 3), (128, 32, 4, 4),
+         (128, 128, 4, 2), (64, 128, 4, 3), (128, 64, 4, 4), (64, 32, 4, 4), (128, 64, 4, 2)],
+}
+# (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages) for the 2-D neighbourhood tiling.
+_CONFIGS_2D = [(8, 8, 64, 4, 3), (8, 16, 64, 8, 3), (8, 8, 128, 4, 3), (8, 16, 128, 8, 3), (8, 8, 32, 4, 4),
+               (4, 16, 64, 4, 3), (16, 8, 64, 8, 3), (8, 8, 64, 4, 2), (8, 16, 64, 4, 3), (16, 16, 64, 8, 2)]
+
+
+@register("template", "attention")
+class AttentionFamily:
+    """Flash-attention forward kernels generated from score_mod / mask_mod and ATTENTION metadata."""
+
+    name = "attention"
+
+    def matches(self, request: CodeRequest) -> bool:
+        """True for attention problems whose mods the translator can express in Triton."""
+        functions = set(request.metadata.get("functions", []))
+        if not (functions & {"score_mod", "mask_mod"} or is_attention_problem(request.problem_source)):
+            return False
+        try:
+            parse_spec(request.problem_source)
+        except (TranslateError, SyntaxError):
+            return False
+        return True
+
+    def spec(self, request: CodeRequest) -> AttentionSpec:
+        return parse_spec(request.problem_source)
+
+    def configs(self, request: CodeRequest) -> list[dict[str, Any]]:
+        """Launch configurations to search (JSON-able), best first guess first."""
+        spec = self.spec(request)
+        if spec.grid is not None:
+            return [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s}
+                    for ph, pw, bn, w, s in _CONFIGS_2D]
+        table = _CONFIGS_1D[128 if spec.head_dim > 64 else 64]
+        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s} for m, n, w, s in table]
+
+    def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
+        """Complete candidate source (KernelBench ModelNew) for one configuration."""
+        return render_source(self.spec(request), config, request.problem_name)

@@ -1,0 +1,136 @@
+"""Render a complete KernelBench `ModelNew` candidate file from an `AttentionSpec` and a config."""
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from kernelwright.agents.templates import attention_kernel as K
+from kernelwright.agents.templates.attention_spec import AttentionSpec
+from kernelwright.agents.templates.attention_translate import LOG2E
+
+HEADER = '''"""kernelwright attention forward for `{name}` (template family "attention", rendered, not hand-written).
+
+Flash-attention forward in Triton: online softmax in exp2 form, score_mod / mask_mod inlined,
+{tiling}. Config: {config}.
+"""
+import math
+import os
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+INIT_ARGS = {init_args}
+_INTERPRET = os.environ.get("TRITON_INTERPRET", "0") == "1"
+# the CPU interpreter's tl.dot mishandles bf16 operands: there, dots run on float32 copies
+# (p is still rounded to the input dtype first, as on the GPU); tanh.approx needs a GPU
+_UPCAST_DOT = _INTERPRET
+_FAST_TANH = not _INTERPRET
+'''
+
+WRAPPER = '''
+
+class ModelNew(nn.Module):
+    """Same constructor and forward as the reference Model: forward(q, k, v) with (B, H, S, D) inputs."""
+
+    def __init__(self, *init_args):
+        super().__init__()
+        if len(init_args) != len(INIT_ARGS):
+            raise ValueError(f"ModelNew takes {{len(INIT_ARGS)}} init arguments ({{INIT_ARGS}}), got {{len(init_args)}}")
+        self.params = {{f"P_{{name}}": value for name, value in zip(INIT_ARGS, init_args)}}
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        if q.dim() != 4 or k.shape != q.shape or v.shape != q.shape:
+            raise ValueError(f"q, k, v must share one (B, H, S, D) shape; got {{tuple(q.shape)}}, {{tuple(k.shape)}}, {{tuple(v.shape)}}")
+        q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        batch, heads, seq, head_dim = q.shape
+        out = torch.empty_like(q)
+{grid}
+        _kw_attn_fwd[grid](
+            q, k, v, out, 1.0 / math.sqrt(head_dim),
+            q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
+            v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1), out.stride(2),
+            batch, heads, seq, **self.params, HEAD_DIM=head_dim, {launch}
+            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, num_warps={num_warps}, num_stages={num_stages},
+        )
+        return out
+'''
+
+GRID_1D = "        grid = (triton.cdiv(seq, {block_m}), batch * heads)"
+GRID_2D = '''        grid_h, grid_w = {grid_h}, {grid_w}
+        if grid_h * grid_w != seq:
+            raise ValueError(f"sequence length {{seq}} is not the {{grid_h}}x{{grid_w}} grid of this problem")
+        grid = (triton.cdiv(grid_h, {patch_h}) * triton.cdiv(grid_w, {patch_w}), batch * heads)'''
+
+
+def score_block(spec: AttentionSpec, indent: str = "        ") -> str:
+    """Statements that turn raw q.k^T (`qk`) into scores in log2 units, score_mod applied."""
+    if spec.score is None:
+        lines = ["qk = qk * qk_scale"]
+    elif spec.score.additive_bias is not None:
+        # additive bias: scale and log2(e) fold into one multiply-add per element
+        lines = spec.score.statements + [f"qk = qk * qk_scale + ({spec.score.additive_bias}) * {LOG2E}"]
+    else:
+        lines = ["score = qk * sm_scale", *spec.score.statements, f"qk = ({spec.score.result}) * {LOG2E}"]
+    return "\n".join(indent + line for line in lines)
+
+
+def mask_block(spec: AttentionSpec, always: bool) -> str:
+    """The element-wise mask: key in range and mask_mod true (only in boundary tiles for 1-D)."""
+    mask = "kv_ok"
+    stmts: list[str] = []
+    if spec.mask is not None:
+        stmts = spec.mask.statements
+        mask = f"kv_ok & ({spec.mask.result})"
+    body = stmts + [f'qk = tl.where({mask}, qk, float("-inf"))']
+    if always:
+        return "\n".join("        " + s for s in body)
+    return "        if MASKED:\n" + "\n".join("            " + s for s in body)
+
+
+def _param_text(spec: AttentionSpec) -> tuple[str, str]:
+    args = "".join(f"P_{n}: tl.constexpr, " for n in spec.init_args)
+    passes = "".join(f"P_{n}, " for n in spec.init_args)
+    return args, passes
+
+
+def _python_value(text: str) -> str:
+    return f'self.params["{text}"]' if text.startswith("P_") else text
+
+
+def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str:
+    """The full candidate file for one launch configuration."""
+    param_args, param_pass = _param_text(spec)
+    two_d = spec.grid is not None
+    tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d))
+    if two_d:
+        grid_h, grid_w, kernel = spec.grid  # type: ignore[misc]
+        body = K.KERNEL_2D.format(param_args=param_args, grid_h=grid_h, grid_w=grid_w, kernel=kernel,
+                                  tile_update=tile)
+        ph, pw = int(config["PATCH_H"]), int(config["PATCH_W"])
+        grid = GRID_2D.format(grid_h=_python_value(grid_h), grid_w=_python_value(grid_w), patch_h=ph, patch_w=pw)
+        launch = f"PATCH_H={ph}, PATCH_W={pw}, BLOCK_M={ph * pw}, BLOCK_N={int(config['BLOCK_N'])},"
+        tiling = f"queries tiled as {ph}x{pw} patches of the 2-D grid, keys walked over the window rectangle"
+    else:
+        bounds = ""
+        if spec.causal:
+            bounds += K.BOUNDS_CAUSAL
+        if spec.window:
+            bounds += K.BOUNDS_WINDOW.format(w=spec.window)
+        if spec.documents:
+            bounds += K.BOUNDS_DOCUMENTS.format(nd=spec.documents)
+        # causal: the heaviest query blocks (last rows) start first, so the tail of the launch is short
+        start_m = "num_m - 1 - tl.program_id(0)" if spec.causal else "tl.program_id(0)"
+        body = K.KERNEL_1D.format(param_args=param_args, param_pass=param_pass, tile_update=tile,
+                                  bounds=bounds or "    pass\n", start_m=start_m)
+        bm, bn = int(config["BLOCK_M"]), int(config["BLOCK_N"])
+        grid = GRID_1D.format(block_m=bm)
+        launch = f"BLOCK_M={bm}, BLOCK_N={bn},"
+        kinds = [k for k, on in (("causal", spec.causal), ("window", spec.window), ("documents", spec.documents)) if on]
+        tiling = f"{bm}x{bn} tiles along the sequence, skipping fully masked tiles ({', '.join(kinds) or 'none'})"
+    uses_tanh = any(t is not None and t.uses_tanh for t in (spec.score, spec.mask))
+    header = HEADER.format(name=name, tiling=tiling, config=config, init_args=repr(spec.init_args))
+    wrapper = WRAPPER.format(grid=grid, launch=launch, num_warps=int(config["num_warps"]),
+                             num_stages=int(config["num_stages"]))
+    return header + (K.TANH_HELPER if uses_tanh else "") + textwrap.dedent(body) + wrapper

@@ -1,0 +1,128 @@
+"""Read an attention problem's metadata and mod functions into an `AttentionSpec` (no execution).
+
+Problem metadata (module level, all optional; a problem matches when it defines ``ATTENTION``,
+``TEMPLATE = {"kind": "attention"}``, ``score_mod`` or ``mask_mod``):
+
+    ATTENTION = {
+        "causal": True,                 # kv_idx <= q_idx: skip tiles above the diagonal
+        "window": "WINDOW",             # kv_idx > q_idx - WINDOW: skip tiles left of the band
+        "documents": 8,                 # doc(i) = i * 8 // S: skip tiles across document borders
+        "grid": ["GRID_H", "GRID_W", "KERNEL"],  # 2-D neighbourhood: tile queries and keys in 2-D
+        "init_args": ["WINDOW"],        # constants passed by get_init_inputs(), in order
+    }
+
+Values may be ints or names of module constants. The block bounds come from these keys; the
+element-wise mask always comes from translating ``mask_mod`` (so a wrong key shows up as an
+incorrect verdict, never as a silently different function). Inputs are ``q, k, v`` of shape
+(B, H, S, D); the names B, H, S, D in mod functions map to the runtime sizes. Constants that the
+problem's SMALL_SHAPE / EXTRA_SHAPES override must be shapes or init arguments.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from kernelwright.agents.templates.attention_translate import Translation, TranslateError, translate
+
+SHAPE_NAMES = {"B": "Z", "H": "NUM_HEADS", "S": "N_CTX", "D": "HEAD_DIM"}
+
+
+@dataclass
+class AttentionSpec:
+    """Everything the kernel renderer needs to know about one attention problem."""
+
+    score: Translation | None
+    mask: Translation | None
+    causal: bool = False
+    window: str | None = None        # Triton text (literal or P_<NAME>)
+    documents: str | None = None
+    grid: tuple[str, str, str] | None = None
+    init_args: list[str] = field(default_factory=list)
+    head_dim: int = 128
+
+
+def module_literals(tree: ast.Module) -> dict[str, Any]:
+    """Module-level `NAME = <literal>` assignments (numbers, dicts, lists, strings)."""
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return out
+
+
+def is_attention_problem(source: str) -> bool:
+    """True when the problem source declares attention metadata or FlexAttention-style mods."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    literals = module_literals(tree)
+    template = literals.get("TEMPLATE")
+    if isinstance(template, dict) and template.get("kind") == "attention":
+        return True
+    if isinstance(literals.get("ATTENTION"), dict):
+        return True
+    return any(isinstance(n, ast.FunctionDef) and n.name in ("score_mod", "mask_mod") for n in tree.body)
+
+
+def parse_spec(source: str) -> AttentionSpec:
+    """Build the spec; raises TranslateError (one line) when something cannot be expressed."""
+    tree = ast.parse(source)
+    literals = module_literals(tree)
+    meta = literals.get("ATTENTION") or {}
+    init_args = [str(n) for n in meta.get("init_args", [])]
+    overridden = _overridden_names(literals)
+    names: dict[str, str] = {}
+    for name, value in literals.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            names[name] = repr(value)
+    names.update(SHAPE_NAMES)
+    names.update({n: f"P_{n}" for n in init_args})
+    for name in overridden - set(SHAPE_NAMES) - set(init_args):
+        names.pop(name, None)  # its value changes per shape: the kernel cannot bake it in
+
+    def value(key: str) -> str | None:
+        raw = meta.get(key)
+        if raw is None or raw is False:
+            return None
+        if isinstance(raw, str):
+            if raw not in names:
+                raise TranslateError(f"ATTENTION[{key!r}] names `{raw}`, which is not a constant, shape or init argument")
+            return names[raw]
+        return repr(int(raw))
+
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    score = translate(tree, "score_mod", names) if "score_mod" in functions else None
+    mask = translate(tree, "mask_mod", names) if "mask_mod" in functions else None
+    grid = None
+    if meta.get("grid"):
+        parts = meta["grid"]
+        if len(parts) != 3:
+            raise TranslateError("ATTENTION['grid'] must be [GRID_H, GRID_W, KERNEL]")
+        grid = tuple(_as_text(p, names) for p in parts)  # type: ignore[assignment]
+    head_dim = int(literals.get("D", 128))
+    return AttentionSpec(score=score, mask=mask, causal=bool(meta.get("causal", False)), window=value("window"),
+                         documents=value("documents"), grid=grid, init_args=init_args, head_dim=head_dim)
+
+
+def _as_text(raw: Any, names: dict[str, str]) -> str:
+    if isinstance(raw, str):
+        if raw not in names:
+            raise TranslateError(f"ATTENTION['grid'] names `{raw}`, which is not a constant or init argument")
+        return names[raw]
+    return repr(int(raw))
+
+
+def _overridden_names(literals: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    small = literals.get("SMALL_SHAPE")
+    if isinstance(small, dict):
+        names |= set(small)
+    for extra in literals.get("EXTRA_SHAPES") or []:
+        if isinstance(extra, dict):
+            names |= set(extra)
+    return names

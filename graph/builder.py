@@ -1,0 +1,49 @@
+"""The graph wiring, and the only place that knows it. Reads top to bottom like the diagram:
+
+    START -> start -> plan =(Send x fan-out)=> code -> compile -> verify -> [node plugins] -> critique
+    critique -> plan (next strategy) | END (budget spent, target met, coder gave up)
+
+Node plugins (registry kind "node": a callable `(state, runtime) -> dict` of state updates) are
+chained between verify and critique in name order; tool plugins run inside `verify`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from kernelwright.agents.code_node import code
+from kernelwright.agents.critic import critique
+from kernelwright.agents.planner import plan
+from kernelwright.graph.context import Context
+from kernelwright.graph.routing import route_after_critique, route_after_plan
+from kernelwright.graph.start import start
+from kernelwright.graph.state import InputState, State
+from kernelwright.plugins import registry
+from kernelwright.tools.compile import compile_candidates
+from kernelwright.tools.verify import verify
+
+
+def make_graph(checkpointer: Any = None):
+    """Build and compile the kernel-search graph (pass a checkpointer to make runs resumable)."""
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState)
+    builder.add_node("start", start)
+    builder.add_node("plan", plan)
+    builder.add_node("code", code)
+    builder.add_node("compile", compile_candidates)
+    builder.add_node("verify", verify)
+    builder.add_node("critique", critique)
+
+    builder.add_edge(START, "start")
+    builder.add_edge("start", "plan")
+    builder.add_conditional_edges("plan", route_after_plan, ["code", END])
+    builder.add_edge("code", "compile")
+    builder.add_edge("compile", "verify")
+    previous = "verify"
+    for name, node in sorted(registry("node").items()):
+        builder.add_node(f"plugin_{name}", node)
+        builder.add_edge(previous, f"plugin_{name}")
+        previous = f"plugin_{name}"
+    builder.add_edge(previous, "critique")
+    builder.add_conditional_edges("critique", route_after_critique, ["plan", END])
+    return builder.compile(checkpointer=checkpointer, name="kernelwright")

@@ -1,0 +1,55 @@
+"""Node `start`: load the problem once, fix the run id and artifact folder, start the clock."""
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+
+from kernelwright.graph.context import Context, context_of
+from kernelwright.graph.state import State
+from kernelwright.verifier.problem import LoadError, load_problem
+
+
+def new_run_id() -> str:
+    """A short sortable run id: UTC time plus random suffix."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+    """Read the problem given as a path or source text; a broken problem raises LoadError."""
+    ctx = context_of(runtime)
+    path = state.get("problem_path")
+    source = state.get("problem_source")
+    if not path and not source:
+        raise LoadError("no problem given: pass problem_path or problem_source in the input")
+    problem = load_problem(path if path and not source else source)
+    if path:
+        problem.path = path
+    thread = (config.get("configurable") or {}).get("thread_id")
+    run_id = state.get("run_id") or ctx.run_id or (str(thread) if thread else new_run_id())
+    run_dir = Path(ctx.artifacts_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "run_id": run_id,
+        "problem_source": problem.source,
+        "problem_name": state.get("problem_name") or problem.name,
+        "description": problem.description,
+        "problem_meta": problem.metadata,
+        "run_dir": str(run_dir),
+        "started_at": time.time(),
+        "elapsed_s": 0.0,
+        "iteration": 0,
+        "next_id": 1,
+        "attempts": [],
+        "best": None,
+        "feedback": {},
+        "hint": None,
+        "stall": 0,
+        "tokens": 0,
+        "stop_reason": "",
+        "error": None,
+    }

@@ -1,0 +1,121 @@
+"""Graph state: plain JSON values only, so checkpoints and LangGraph Studio show it as it is.
+
+`InputState` is what a caller provides; `State` is everything the nodes read and write.
+An attempt is one candidate kernel in the search tree (see `AttemptRecord`); sources live in the
+run's artifact folder, not in the state, so checkpoints stay small with long histories.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+
+class InputState(TypedDict, total=False):
+    """What starts a run: a problem (path or source text) and optionally a run id."""
+
+    problem_path: str
+    problem_source: str
+    problem_name: str  # optional override of the problem's NAME
+    run_id: str
+
+
+class VerdictDigest(TypedDict, total=False):
+    """The parts of a verifier verdict the critic and planner read (full JSON is on disk)."""
+
+    status: str
+    stage: str
+    message: str
+    rule: str | None
+    flags: list[str]
+    logs: str
+    worst_trial: dict[str, Any] | None
+    median_ms: float | None
+    speedups: dict[str, float]
+    timing_meaningful: bool
+    diagnosis: str
+    figures: dict[str, Any]
+
+
+class AttemptRecord(TypedDict, total=False):
+    """One candidate: where it came from, what the verifier said, how fast it was."""
+
+    id: int
+    parent: int | None
+    iteration: int
+    strategy: str
+    coder: str
+    backend: str
+    status: str          # a verdict status, or "coder_error" when no code came back
+    summary: str
+    verdict: VerdictDigest
+    median_ms: float | None
+    speedup_eager: float | None
+    speedup_compile: float | None
+    timing_meaningful: bool
+    source_path: str | None
+    verdict_path: str | None
+    started_at: float
+    finished_at: float
+    tokens: int
+    error: str | None
+    meta: dict[str, Any]
+
+
+class Candidate(TypedDict, total=False):
+    """A coder's output waiting for compile/verify (lives in `pending` for one step)."""
+
+    id: int
+    parent: int | None
+    iteration: int
+    strategy: str
+    coder: str
+    backend: str
+    source: str | None
+    error: str | None
+    tokens: int
+    started_at: float
+    finished_at: float
+    meta: dict[str, Any]
+
+
+class BestKernel(TypedDict, total=False):
+    """The best verified kernel so far (always kept)."""
+
+    attempt: int
+    source: str
+    median_ms: float | None
+    speedup_eager: float | None
+    timing_meaningful: bool
+    verdict: dict[str, Any]  # full Verdict JSON
+
+
+def merge_pending(left: list[Candidate] | None, right: list[Candidate] | None) -> list[Candidate]:
+    """Coders append candidates; the verify node clears the list by writing None."""
+    if right is None:
+        return []
+    return list(left or []) + list(right)
+
+
+class State(InputState, total=False):
+    """Full graph state."""
+
+    description: str
+    problem_meta: dict[str, Any]
+    run_dir: str
+    started_at: float
+    elapsed_s: float
+    iteration: int
+    next_id: int
+    plan: dict[str, Any]
+    precheck: dict[str, dict[str, Any]]  # attempt id (str) -> verdict JSON from the compile precheck
+    pending: Annotated[list[Candidate], merge_pending]
+    attempts: Annotated[list[AttemptRecord], operator.add]
+    best: BestKernel | None
+    feedback: dict[str, str]  # attempt id (str) -> critic feedback; "" -> round summary
+    hint: str | None
+    stall: int
+    tokens: int
+    stop_reason: str
+    error: str | None

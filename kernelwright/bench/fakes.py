@@ -1,0 +1,63 @@
+"""A stand-in for `run_graph` that needs no verifier: for tests and dry runs of the runner.
+
+It never writes a kernel of its own. Its outcome comes from an optional ``FAKE_OUTCOME`` dict
+in the problem file (read with `ast`, the file is not executed), e.g.
+``FAKE_OUTCOME = {"solved": True, "speedup": 1.7, "delay_s": 0.2, "attempts": 3}``;
+``{"raise": "boom"}`` makes the run fail, ``{"hang": True}`` makes it sleep for a long time.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from kernelwright.result import Attempt, Result
+from kernelwright.verifier.verdict import Verdict
+
+FAKE_KERNEL = "# synthetic stand-in result, not a real kernel\nclass ModelNew:\n    pass\n"
+
+
+def fake_outcome(path: str) -> dict[str, Any]:
+    tree = ast.parse(Path(path).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FAKE_OUTCOME" for t in node.targets):
+            return dict(ast.literal_eval(node.value))
+    return {}
+
+
+def synthetic_run(problem: str, *, budget_s: float = 60.0, device: str = "cpu", run_id: str = "fake",
+                  coder: str = "fake", iterations: int | None = None, **_: Any) -> Result:
+    """Pretend to search: `attempts` attempts spaced `delay_s` apart; the last is the best."""
+    spec = fake_outcome(problem)
+    if spec.get("raise"):
+        raise RuntimeError(str(spec["raise"]))
+    if spec.get("hang"):
+        time.sleep(float(spec.get("hang_s", 3600)))
+    start = time.time()
+    n = int(spec.get("attempts", 2))
+    delay = float(spec.get("delay_s", 0.0))
+    solved = bool(spec.get("solved", True))
+    speedup = spec.get("speedup")
+    history = []
+    for i in range(n):
+        t0 = time.time()
+        time.sleep(delay)
+        correct = solved and i >= int(spec.get("first_correct", 0))
+        history.append(Attempt(
+            id=i, iteration=i, strategy="first_draft" if i == 0 else "refine_best", coder=coder,
+            status="correct" if correct else "incorrect",
+            speedup_eager=(speedup * (i + 1) / n) if correct and speedup is not None else None,
+            speedup_compile=(speedup * (i + 1) / n / 2) if correct and speedup is not None else None,
+            started_at=t0, finished_at=time.time(), meta={"device": device, "pid": os.getpid()},
+        ))
+    verdict = None
+    if solved:
+        speedups = {"eager": speedup, "compile": speedup / 2} if speedup is not None else {}
+        verdict = Verdict(status="correct", stage="done", speedups=speedups, timing_meaningful=speedup is not None)
+    else:
+        verdict = Verdict(status="incorrect", stage="correctness", message="synthetic mismatch")
+    return Result(run_id=run_id, problem=Path(problem).stem, best_source=FAKE_KERNEL if solved else None,
+                  best_verdict=verdict, best_attempt=(n - 1) if solved else None, history=history,
+                  stop_reason="iterations", elapsed_s=time.time() - start)

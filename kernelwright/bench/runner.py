@@ -1,0 +1,177 @@
+"""`run_bench`: discover a suite, run every unfinished problem on the workers, store results."""
+from __future__ import annotations
+
+import platform
+import re
+import socket
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel, Field
+
+from kernelwright.bench import suite as suite_mod
+from kernelwright.bench.devices import resolve_devices
+from kernelwright.bench.gpubusy import GpuBusySampler
+from kernelwright.bench.metrics import BenchMetrics, summarize
+from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
+from kernelwright.bench.scheduler import DEFAULT_RUN_FN, Job, LocalPool, RayPool
+from kernelwright.bench.store import BenchStore
+from kernelwright.result import Result
+
+Event = Callable[[str, dict[str, Any]], None]  # kind (broken|start|done|skip), details
+
+
+class BenchConfig(BaseModel):
+    """Everything one `kernelwright bench` invocation needs."""
+
+    suite_dir: str
+    budget_s: float = 120.0
+    iterations: int | None = None
+    coder: str = "template"
+    devices: str = "auto"                 # auto | cpu | cpu*N | cuda | cuda:0,1
+    ray: str | None = None                # None: local pool; else auto | local | ADDRESS
+    ray_init: dict[str, Any] = Field(default_factory=dict)  # extra ray.init kwargs (tests: num_gpus)
+    db: str = "runs/bench.sqlite"
+    bench_id: str | None = None
+    artifacts_dir: str = "runs/bench"
+    worker_mode: str = "process"          # process | thread (local pool)
+    run_fn: str = DEFAULT_RUN_FN
+    run_options: dict[str, Any] = Field(default_factory=dict)  # extra keyword options for run_fn
+    retry_errors: bool = False
+    job_timeout_s: float | None = None    # default: 3 x budget + 10 min
+    recursive: bool = False
+
+    def resolved_bench_id(self) -> str:
+        """Deterministic by default, so re-running the same command resumes the same bench."""
+        if self.bench_id:
+            return self.bench_id
+        iters = f"-{self.iterations}it" if self.iterations else ""
+        name = Path(self.suite_dir.rstrip("/")).name or "suite"
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}-{self.coder}-{self.budget_s:g}s{iters}")
+
+
+class BenchOutcome(BaseModel):
+    bench_id: str
+    db: str
+    ran: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    broken: list[dict[str, str]] = Field(default_factory=list)
+    wall_s: float = 0.0
+    stats: dict[str, Any] = Field(default_factory=dict)
+    metrics: BenchMetrics = Field(default_factory=BenchMetrics)
+
+
+def environment() -> dict[str, Any]:
+    info: dict[str, Any] = {"host": socket.gethostname(), "python": platform.python_version()}
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+            info["gpus"] = torch.cuda.device_count()
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        import triton
+
+        info["triton"] = triton.__version__
+    except Exception:  # noqa: BLE001
+        pass
+    return info
+
+
+def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcome:
+    """Run (or resume) a bench; returns what ran now and the metrics over the whole bench."""
+    emit = on_event or (lambda kind, info: None)
+    bench_id = config.resolved_bench_id()
+    found = suite_mod.discover(config.suite_dir, recursive=config.recursive)
+    for item in found.broken:
+        emit("broken", {"path": item.path, "message": item.message})
+    store = BenchStore(config.db)
+    store.open_bench(bench_id, str(Path(config.suite_dir).resolve()), config.model_dump(), environment())
+    store.add_broken(bench_id, [(b.path, b.message) for b in found.broken])
+    store.add_problems(bench_id, [(p.key, p.path) for p in found.problems])
+    store.reset_interrupted(bench_id, retry_errors=config.retry_errors)
+    keys = {p.key for p in found.problems}
+    todo = [(k, path) for k, path in store.pending(bench_id) if k in keys]
+    todo_keys = {k for k, _ in todo}
+    outcome = BenchOutcome(bench_id=bench_id, db=config.db, broken=[{"path": b.path, "message": b.message} for b in found.broken])
+    outcome.skipped = [p.key for p in found.problems if p.key not in todo_keys]
+    for key in outcome.skipped:
+        emit("skip", {"problem": key})
+
+    root = Path(config.artifacts_dir) / bench_id
+    timeout = config.job_timeout_s or (3 * config.budget_s + 600)
+    jobs = [Job(key=k, path=path, run_fn=config.run_fn, options=_run_options(config, bench_id, k, root), timeout_s=timeout) for k, path in todo]
+    if config.ray:
+        pool: Any = RayPool(config.ray, config.ray_init)
+        slots = [f"ray:{config.ray}"]
+    else:
+        devices = resolve_devices(config.devices)
+        pool = LocalPool(devices, mode=config.worker_mode)
+        slots = [d.label for d in devices]
+
+    busy_s: dict[str, float] = {}
+
+    def on_start(job: Job, worker: str) -> None:
+        store.mark_running(bench_id, job.key, worker, "")
+        emit("start", {"problem": job.key, "worker": worker})
+
+    def on_done(job: Job, payload: dict[str, Any]) -> None:
+        worker = payload.get("worker", "")
+        busy_s[worker] = busy_s.get(worker, 0.0) + payload["finished_at"] - payload["started_at"]
+        fields = _done_fields(job, payload, root / "kernels")
+        store.record(bench_id, job.key, fields["problem"], fields["attempts"])
+        outcome.ran.append(job.key)
+        emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")}})
+
+    started = time.time()
+    with GpuBusySampler() as sampler:
+        if jobs:
+            pool.run(jobs, on_start, on_done)
+    outcome.wall_s = time.time() - started
+    n_workers = max(len(busy_s), len(slots), 1)
+    outcome.stats = {
+        "jobs": len(jobs),
+        "workers": sorted(busy_s),
+        "worker_busy_share": (sum(busy_s.values()) / (outcome.wall_s * n_workers)) if jobs and outcome.wall_s else None,
+        "problems_per_minute": len(jobs) / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
+        "gpu": sampler.summary(),
+    }
+    store.add_session(bench_id, started, started + outcome.wall_s, len(jobs), slots, outcome.stats)
+    rows = store.problems(bench_id)
+    if all(r["status"] in ("done", "error") for r in rows):
+        store.finish_bench(bench_id)
+    outcome.metrics = summarize([r for r in rows if r["problem"] in keys])
+    store.close()
+    return outcome
+
+
+def _run_options(config: BenchConfig, bench_id: str, key: str, root: Path) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "budget_s": config.budget_s,
+        "coder": config.coder,
+        "run_id": f"{bench_id}/{key}",
+        "artifacts_dir": str(root / "runs" / key.replace("/", "__")),
+    }
+    if config.iterations is not None:
+        options["iterations"] = config.iterations
+    options.update(config.run_options)
+    return options
+
+
+def _done_fields(job: Job, payload: dict[str, Any], kernels_dir: Path) -> dict[str, Any]:
+    base = {"worker": payload.get("worker", ""), "device": payload.get("device", ""),
+            "started_at": payload["started_at"], "finished_at": payload["finished_at"]}
+    if not payload.get("ok"):
+        return {"problem": {**base, "status": "error", "solved": 0, "error": payload.get("error", "unknown error"),
+                            "elapsed_s": payload["finished_at"] - payload["started_at"]}, "attempts": []}
+    try:
+        result = Result.model_validate(payload["result"])
+    except Exception as exc:  # noqa: BLE001 - a run function that returned something else
+        return {"problem": {**base, "status": "error", "solved": 0, "error": f"run returned an invalid Result: {str(exc).splitlines()[0]}"}, "attempts": []}
+    fields = {**base, **result_fields(result, payload["started_at"]), "status": "done", "error": None}
+    fields["best_kernel_path"] = save_best_kernel(result, job.key, kernels_dir)
+    return {"problem": fields, "attempts": attempt_rows(result, payload["started_at"])}

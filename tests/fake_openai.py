@@ -1,0 +1,171 @@
+"""A local fake OpenAI-compatible chat endpoint serving scripted R1-style answers.
+
+    with FakeOpenAI([Answer(code=SRC, reasoning="...", style="field"), Answer(status=500)]) as fake:
+        coder = LLMCoder(base_url=fake.base_url, api_key="test")
+        ...
+        fake.prompts()   # the user messages it received, in order
+
+Each answer is served once, in order (a callable `fn(request_json) -> Answer` is called instead).
+Reasoning goes into a `reasoning_content` field (style "field") or inline between <think> tags
+(style "think"; "think_open" omits the opening tag as some servers do). Failures: an HTTP status,
+a hang (sleep before answering), or content without any code block. When the script runs out the
+server answers HTTP 503 "script exhausted". Streaming is not supported (the client does not stream).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+@dataclass
+class Answer:
+    """One scripted response of the fake endpoint."""
+
+    content: str | None = None       # full answer text; built from `code` when None
+    code: str | None = None          # wrapped in a ```python fence after a short sentence
+    reasoning: str = "Let me think about the kernel."
+    style: str = "field"             # field | think | think_open | none
+    status: int = 200                # non-200: an error body is sent instead
+    hang_s: float = 0.0              # sleep before answering (client timeouts)
+    usage: tuple[int, int] | None = (1000, 500)  # (prompt, completion) tokens; None = no usage
+    finish_reason: str = "stop"
+    garbage: bool = False            # send a body that is not JSON
+
+    def body_text(self) -> str:
+        answer = self.content
+        if answer is None:
+            answer = f"Here is the kernel.\n\n```python\n{self.code or ''}\n```\n" if self.code else "Done."
+        if self.style == "think":
+            return f"<think>\n{self.reasoning}\n</think>\n\n{answer}"
+        if self.style == "think_open":
+            return f"{self.reasoning}\n</think>\n\n{answer}"
+        return answer
+
+
+Script = list[Answer | Callable[[dict], Answer]]
+
+
+class FakeOpenAI:
+    """The server, run in a daemon thread on 127.0.0.1 with a free port."""
+
+    def __init__(self, script: Script | None = None, model: str = "fake-r1") -> None:
+        self.script: Script = list(script or [])
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> "FakeOpenAI":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add(self, *answers: Answer | Callable[[dict], Answer]) -> None:
+        with self._lock:
+            self.script.extend(answers)
+
+    def prompts(self) -> list[str]:
+        """The last user message of every request, in arrival order."""
+        return [_last_user(r) for r in self.requests]
+
+    def _next(self, request: dict) -> Answer | None:
+        with self._lock:
+            self.requests.append(request)
+            if not self.script:
+                return None
+            item = self.script.pop(0)
+        return item(request) if callable(item) else item
+
+    def _response(self, answer: Answer, request: dict) -> dict:
+        message: dict[str, Any] = {"role": "assistant", "content": answer.body_text()}
+        if answer.style == "field":
+            message["reasoning_content"] = answer.reasoning
+        body: dict[str, Any] = {
+            "id": f"chatcmpl-fake-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model", self.model),
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        }
+        if answer.usage is not None:
+            prompt, completion = answer.usage
+            body["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                             "total_tokens": prompt + completion}
+        return body
+
+
+def _last_user(request: dict) -> str:
+    users = [m for m in request.get("messages", []) if m.get("role") == "user"]
+    content = users[-1].get("content", "") if users else ""
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:  # the client gave up (timeout) before we answered
+                pass
+
+        def _error(self, status: int, message: str) -> None:
+            body = {"error": {"message": message, "type": "fake_error", "code": status}}
+            self._send(status, json.dumps(body).encode())
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._error(404, f"no route {self.path}")
+                return
+            try:
+                request = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._error(400, "body is not JSON")
+                return
+            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+            if request.get("stream"):
+                fake.requests.append(request)
+                self._error(400, "the fake endpoint does not stream")
+                return
+            answer = fake._next(request)
+            if answer is None:
+                self._error(503, "script exhausted")
+                return
+            if answer.hang_s:
+                time.sleep(answer.hang_s)
+            if answer.status != 200:
+                self._error(answer.status, f"scripted failure {answer.status}")
+            elif answer.garbage:
+                self._send(200, b"<html>not json</html>")
+            else:
+                self._send(200, json.dumps(fake._response(answer, request)).encode())
+
+    return Handler

@@ -1,0 +1,124 @@
+"""Functions the runtime tests call inside a worker (imported there by "runtime_helpers:name")."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from typing import Any
+
+
+def echo(payload: Any) -> Any:
+    return payload
+
+
+def pid(_: Any = None) -> int:
+    return os.getpid()
+
+
+def env(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def proc_environ_of_parent(_: Any = None) -> bytes:
+    with open(f"/proc/{os.getppid()}/environ", "rb") as handle:
+        return handle.read()
+
+
+def sleep_forever(_: Any = None) -> None:
+    while True:
+        time.sleep(0.05)
+
+
+def segfault(_: Any = None) -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def hard_exit(code: int) -> None:
+    os._exit(code)
+
+
+def raise_value_error(message: str) -> None:
+    raise ValueError(message)
+
+
+def double(tensor: Any) -> Any:
+    return tensor * 2
+
+
+def connect(port: int) -> str:
+    sock = socket.socket()
+    sock.settimeout(2)
+    try:
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(b"leak")
+        return "connected"
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        sock.close()
+
+
+def connect_outside(_: Any = None) -> str:
+    sock = socket.socket()
+    try:
+        sock.connect(("10.255.255.1", 80))
+        return "connected"
+    finally:
+        sock.close()
+
+
+def write_file(path: str) -> str:
+    with open(path, "w") as handle:
+        handle.write("x")
+    return os.path.realpath(path)
+
+
+def run_program(argv: list[str]) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
+def run_program_as_compiler(argv: list[str]) -> str:
+    from kernelwright.verifier import sandbox
+
+    with sandbox.allow_compilers():
+        return run_program(argv)
+
+
+def kill_parent(_: Any = None) -> None:
+    os.kill(os.getppid(), signal.SIGKILL)
+
+
+def close_event_channel(_: Any = None) -> None:
+    from kernelwright.verifier import sandbox
+
+    fd = sandbox._state.event_fd
+    sandbox._state.event_fd = None
+    os.close(fd)
+
+
+def start_thread(_: Any = None) -> int:
+    import threading
+
+    def spin() -> None:
+        time.sleep(0.01)
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    thread.join()
+    return 1
+
+
+def sandbox_events(_: Any = None) -> list[str]:
+    from kernelwright.verifier import sandbox
+
+    return sandbox.events()
+
+
+def evil_reply(_: Any = None) -> Any:
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > /tmp/kw_pwned",))
+
+    return Evil()

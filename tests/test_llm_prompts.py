@@ -1,0 +1,115 @@
+"""Prompt assembly and reply parsing for the LLM coder (no network)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kernelwright.agents import prompts as P
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.llm_parse import extract_code, split_reasoning
+from kernelwright.agents.llm_prompt import build_prompt, uses_attention_seed
+
+PROBLEM = (Path(__file__).parent.parent / "problems" / "softmax.py").read_text()
+PARENT = "import torch\nclass ModelNew(torch.nn.Module):\n    pass  # PARENT-MARKER\n"
+BEST = "import torch\nclass ModelNew(torch.nn.Module):\n    pass  # BEST-MARKER\n"
+RELPOS_PROBLEM = '''import torch
+import torch.nn as nn
+
+def score_mod(score, b, h, q_idx, kv_idx):
+    return score + (q_idx - kv_idx)
+
+class Model(nn.Module):
+    def forward(self, q, k, v):
+        return q
+'''
+
+
+def req(strategy: str, **kw) -> CodeRequest:
+    values = dict(problem_source=PROBLEM, problem_name="softmax_rows", description="row softmax",
+                  metadata={}, strategy=strategy, parent_source=PARENT, best_source=BEST)
+    values.update(kw)
+    return CodeRequest(**values)
+
+
+@pytest.mark.parametrize("strategy", sorted(P.STRATEGY_TEMPLATES))
+def test_every_strategy_prompt_carries_problem_contract_and_feedback(strategy):
+    text = build_prompt(req(strategy, feedback="FEEDBACK-MARKER", tried=[{"config": {"BLOCK": 128}}]))
+    assert "torch.softmax(x, dim=-1)" in text          # the reference source
+    assert "class ModelNew(nn.Module)" in text         # the output contract
+    assert text.rstrip().endswith("tests or benchmark code.")  # contract comes last
+    assert "{" + "feedback}" not in text and "{" + "parent_source}" not in text
+    if strategy != "first_draft":
+        assert "FEEDBACK-MARKER" in text
+
+
+def test_fix_compile_error_prompt_shows_the_failed_kernel_and_compiler_log():
+    log = "ImportError: cannot import name 'libdevice' from 'triton.language'"
+    text = build_prompt(req("fix_compile_error", feedback=log))
+    assert log in text and "PARENT-MARKER" in text and "BEST-MARKER" not in text
+
+
+def test_refine_best_starts_from_the_best_kernel():
+    text = build_prompt(req("refine_best", feedback="median 0.2 ms"))
+    assert "BEST-MARKER" in text and "PARENT-MARKER" not in text
+
+
+def test_tune_launch_config_lists_configurations_tried():
+    tried = [{"id": 3, "launch": {"BLOCK": "256", "num_warps": "4"}, "llm": {"model": "r1"}}, {"id": 4}]
+    text = build_prompt(req("tune_launch_config", tried=tried))
+    assert '"BLOCK": "256"' in text and '"num_warps": "4"' in text and '"id": 3' in text
+    assert '"model"' not in text and '{"id": 4}' not in text
+
+
+def test_switch_backend_names_the_target_backend():
+    text = build_prompt(req("switch_backend", backend="cupy"))
+    assert "cupy.RawKernel" in text and "launch a cupy kernel only" in text
+
+
+def test_unknown_strategy_uses_its_instructions():
+    text = build_prompt(req("vectorise_loads", instructions="Load four floats per thread."))
+    assert "Task (vectorise_loads): Load four floats per thread." in text
+
+
+def test_strategy_instructions_are_appended_as_guidance():
+    text = build_prompt(req("optimise_memory", instructions="Fuse the two passes."))
+    assert "Additional guidance for this step:\nFuse the two passes." in text
+
+
+def test_parallel_first_drafts_ask_for_different_designs():
+    assert "candidate 2 of several" in build_prompt(req("first_draft", attempt_index=1))
+    assert "of several" not in build_prompt(req("first_draft", attempt_index=0))
+
+
+def test_relative_position_attention_gets_the_seed_prompt():
+    request = req("first_draft", problem_source=RELPOS_PROBLEM, metadata={"functions": ["score_mod"]})
+    assert uses_attention_seed(request)
+    text = build_prompt(request)
+    assert "qk = qk * qk_scale + rel_pos * 1.44269504" in text
+    assert "return score + (q_idx - kv_idx)" in text
+    assert not uses_attention_seed(req("first_draft"))
+
+
+@pytest.mark.parametrize("content,field,reasoning,answer", [
+    ("<think>why</think>\nthe answer", None, "why", "the answer"),
+    ("why\n</think>\n\nthe answer", None, "why", "the answer"),
+    ("the answer", "why", "why", "the answer"),
+    ("<think>cut off mid thought", None, "cut off mid thought", ""),
+    ("plain answer", None, "", "plain answer"),
+])
+def test_split_reasoning_handles_each_style(content, field, reasoning, answer):
+    assert split_reasoning(content, field) == (reasoning, answer)
+
+
+def test_extract_code_takes_the_last_block_defining_modelnew():
+    answer = ("First a helper:\n```python\ndef helper():\n    pass\n```\nDraft:\n```python\nclass ModelNew:\n"
+              "    x = 1\n```\nFinal:\n```python\nclass ModelNew:\n    x = 2\n```\nUsage:\n```bash\nrun it\n```")
+    source, reason = extract_code(answer)
+    assert reason == "" and source == "class ModelNew:\n    x = 2\n"
+
+
+def test_extract_code_explains_what_is_missing():
+    assert extract_code("just words")[1].startswith("there was no fenced")
+    assert "never closed" in extract_code("```python\nclass ModelNew:\n    pass\n")[1]
+    assert "does not parse (line 1" in extract_code("```python\nclass ModelNew(:\n```")[1]
+    assert "at module level" in extract_code("```python\ndef f():\n    class ModelNew: pass\n```")[1]

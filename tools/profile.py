@@ -1,0 +1,156 @@
+"""Profile a candidate: Nsight Compute figures and a plain-words diagnosis for the critic.
+
+`profile_candidate(problem, candidate)` returns the dict that goes into `Verdict.profile`:
+``{"figures": {...}, "diagnosis": "...", "source": "ncu" | "triton" | "none", ...}``.
+With ncu it runs a small driver under ``ncu --clock-control none`` (sections SpeedOfLight,
+Occupancy, MemoryWorkloadAnalysis, LaunchStats, kernels filtered to the candidate's NVTX range),
+imports the report as raw CSV and reduces it. Without ncu it falls back to Triton/CuPy compile
+metadata (registers, spills, shared memory). On the CPU it says that no profile is available.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from kernelwright.tools import profile_driver
+from kernelwright.tools.ncu_parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
+from kernelwright.tools.profile_diagnose import diagnose
+from kernelwright.verifier.problem import load_problem, read_candidate
+
+Runner = Callable[[list[str], float], subprocess.CompletedProcess]
+CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"
+
+
+def _run(cmd: list[str], timeout_s: float) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+
+
+def find_ncu() -> str | None:
+    found = shutil.which("ncu")
+    if found:
+        return found
+    for base in ("/usr/local/cuda/bin/ncu", "/opt/nvidia/nsight-compute/ncu"):
+        if os.path.exists(base):
+            return base
+    return None
+
+
+def ncu_command(ncu: str, report: str, driver_args: list[str], extra_metrics: bool = True) -> list[str]:
+    """The profiling command line (one `--section` per section; optional extra metrics)."""
+    cmd = [ncu, "--clock-control", "none", "--target-processes", "all", "--nvtx", "--nvtx-include",
+           f"{profile_driver.RANGE}/", "--export", report, "--force-overwrite"]
+    for section in SECTIONS:
+        cmd += ["--section", section]
+    if extra_metrics:
+        cmd += ["--metrics", ",".join(EXTRA_METRICS)]
+    return cmd + driver_args
+
+
+def profile_from_csv(text: str, calls: int = 1, metadata: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Figures and diagnosis from an ncu raw-page CSV (plus optional compile metadata)."""
+    figures = reduce_kernels(parse_raw_csv(text), calls=calls)
+    figures.update(_metadata_figures(metadata or [], figures))
+    return {"figures": figures, "diagnosis": diagnose(figures), "source": "ncu", "available": True}
+
+
+def _metadata_figures(metadata: list[dict[str, Any]], present: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Registers/spills/shared from compile metadata of the heaviest (most registers) kernel."""
+    ok = [m for m in metadata if m.get("registers") is not None]
+    if not ok:
+        return {}
+    top = max(ok, key=lambda m: m["registers"] or 0)
+    present = present or {}
+    out: dict[str, Any] = {"compiled_kernels": [m.get("name") for m in ok], "spills": top.get("spills")}
+    if present.get("registers") is None:
+        out["registers"] = top["registers"]
+    if present.get("shared_bytes") is None:
+        out["shared_bytes"] = top.get("shared_bytes")
+    return out
+
+
+def _meta_from_stdout(stdout: str) -> list[dict[str, Any]]:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("KW_META "):
+            try:
+                return json.loads(line[len("KW_META "):])
+            except json.JSONDecodeError:
+                return []
+    return []
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def profile_candidate(problem: Any, candidate: str | Path, *, device: str = "auto", ncu: str | None = "auto",
+                      calls: int = 3, timeout_s: float = 600.0, runner: Runner = _run) -> dict[str, Any]:
+    """Profile `candidate` on `problem`; never raises for tool failures (they go to "error")."""
+    prob = load_problem(problem)
+    source, label = read_candidate(candidate)
+    use_cuda = _cuda_available() if device == "auto" else device.startswith("cuda")
+    if not use_cuda:
+        return {"figures": {}, "diagnosis": CPU_NOTE, "source": "none", "available": False, "candidate": label}
+    ncu_path = find_ncu() if ncu == "auto" else ncu
+    with tempfile.TemporaryDirectory(prefix="kw_profile_") as tmp:
+        paths = {"problem": Path(tmp) / "problem.py", "candidate": Path(tmp) / "candidate.py"}
+        paths["problem"].write_text(prob.source)
+        paths["candidate"].write_text(source)
+        driver = [sys.executable, profile_driver.__file__, str(paths["problem"]), str(paths["candidate"]),
+                  "--calls", str(calls), "--device", "cuda" if device == "auto" else device]
+        t0 = time.time()
+        plain = runner(driver, timeout_s)
+        plain_s = time.time() - t0
+        if plain.returncode != 0:
+            tail = (plain.stderr or plain.stdout).strip().splitlines()[-1:] or ["no output"]
+            return {"figures": {}, "diagnosis": f"profile driver failed: {tail[0][:300]}", "source": "none",
+                    "available": False, "error": tail[0][:300], "candidate": label}
+        metadata = _meta_from_stdout(plain.stdout)
+        error = None
+        if ncu_path:
+            result, error = _profile_with_ncu(ncu_path, Path(tmp), driver, calls, metadata, timeout_s, runner)
+            if result is not None:
+                result.update({"candidate": label, "driver_s": plain_s})
+                result["overhead_s"] = result["ncu_s"] - plain_s
+                return result
+        figures = _metadata_figures(metadata)
+        reason = error or "ncu not found"
+        if not figures:
+            return {"figures": {}, "diagnosis": f"no profile available: {reason}; no compile metadata either",
+                    "source": "none", "available": False, "error": reason, "candidate": label}
+        text = diagnose(figures) + f" (compile metadata only: {reason})"
+        return {"figures": figures, "diagnosis": text, "source": "metadata", "available": True,
+                "error": error, "candidate": label, "kernels": metadata}
+
+
+def _profile_with_ncu(ncu: str, tmp: Path, driver: list[str], calls: int, metadata: list[dict[str, Any]],
+                      timeout_s: float, runner: Runner) -> tuple[dict[str, Any] | None, str | None]:
+    report = str(tmp / "profile")
+    t0 = time.time()
+    run = runner(ncu_command(ncu, report, driver), timeout_s)
+    if run.returncode != 0 and "metric" in (run.stdout + run.stderr).lower():
+        run = runner(ncu_command(ncu, report, driver, extra_metrics=False), timeout_s)  # metric unknown here
+    ncu_s = time.time() - t0
+    if run.returncode != 0 or not Path(report + ".ncu-rep").exists():
+        lines = [ln for ln in (run.stdout + run.stderr).splitlines() if "==ERROR==" in ln or "ERR_" in ln]
+        return None, f"ncu failed: {(lines or (run.stderr or run.stdout).strip().splitlines()[-1:] or ['no output'])[0][:300]}"
+    raw = runner([ncu, "--import", report + ".ncu-rep", "--page", "raw", "--csv"], timeout_s)
+    try:
+        result = profile_from_csv(raw.stdout, calls=calls, metadata=metadata)
+    except NcuParseError as exc:
+        return None, f"ncu report unreadable: {exc}"
+    if not result["figures"]:
+        return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"
+    result.update({"ncu_s": ncu_s, "kernels": metadata})
+    return result, None

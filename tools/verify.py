@@ -1,0 +1,138 @@
+"""Node `verify`: run the iteration's fresh candidates through the verifier and record verdicts.
+
+All candidates of an iteration go to the verifier pool together (one worker per device, so they
+verify in parallel across GPUs). Each candidate's source and verdict JSON are written to
+`<run_dir>/attempt_<id>.py|.json`. The best kernel (correct; lowest median time when timings are
+meaningful, else the first correct one) is updated here and always kept.
+Tool plugins (registry kind "tool") run after verification on each attempt: a callable
+`tool(attempt: dict, verdict: Verdict, context: Context) -> dict | None`; what it returns is
+stored under `attempt["meta"]["tools"][name]`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from kernelwright.graph.context import Context, context_of
+from kernelwright.graph.state import State
+from kernelwright.plugins import registry
+from kernelwright.verifier.options import VerifyOptions
+from kernelwright.verifier.problem import Problem
+from kernelwright.verifier.verdict import Verdict
+
+VerifyFn = Callable[[Problem, list[Path], VerifyOptions, str], list[Verdict]]
+
+
+def default_verifier(problem: Problem, paths: list[Path], options: VerifyOptions, device: str) -> list[Verdict]:
+    """The real out-of-process verifier: the shared pool when present, else `verify` one by one."""
+    try:
+        from kernelwright.verifier.pool import get_pool
+    except ImportError:
+        get_pool = None
+    if get_pool is not None:
+        pool = get_pool(device)
+        return list(pool.verify_many([(problem, path, options) for path in paths]))
+    from kernelwright.verifier.api import verify
+
+    return [verify(problem, path, options) for path in paths]
+
+
+def digest(verdict: Verdict) -> dict[str, Any]:
+    """The compact verdict kept in state for the critic and planner."""
+    failing = [t for t in verdict.trials if not t.passed]
+    worst = max(failing or verdict.trials, key=lambda t: t.max_abs_err or 0.0, default=None)
+    profile = verdict.profile or {}
+    return {
+        "status": verdict.status, "stage": verdict.stage, "message": verdict.message[:2000],
+        "rule": verdict.rule, "flags": list(verdict.flags), "logs": verdict.logs[-2000:],
+        "worst_trial": worst.model_dump(mode="json") if worst is not None else None,
+        "median_ms": verdict.timing.median_ms if verdict.timing else None,
+        "speedups": dict(verdict.speedups), "timing_meaningful": verdict.timing_meaningful,
+        "diagnosis": str(profile.get("diagnosis") or ""), "figures": dict(profile.get("figures") or {}),
+    }
+
+
+def is_better(attempt: dict[str, Any], best: dict[str, Any] | None) -> bool:
+    """A correct attempt beats no best, an unmeasured best, or a slower measured best."""
+    if attempt.get("status") != "correct":
+        return False
+    if best is None:
+        return True
+    if not attempt.get("timing_meaningful") or attempt.get("median_ms") is None:
+        return False
+    if not best.get("timing_meaningful") or best.get("median_ms") is None:
+        return True
+    return attempt["median_ms"] < best["median_ms"]
+
+
+def _problem(state: State) -> Problem:
+    return Problem(name=state["problem_name"], source=state["problem_source"], path=state.get("problem_path"),
+                   description=state.get("description", ""), metadata=dict(state.get("problem_meta") or {}))
+
+
+def _run_tools(attempt: dict[str, Any], verdict: Verdict, ctx: Context) -> None:
+    for name, tool in sorted(registry("tool").items()):
+        out = tool(attempt=attempt, verdict=verdict, context=ctx)
+        if out is not None:
+            attempt.setdefault("meta", {}).setdefault("tools", {})[name] = out
+
+
+def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Verify the pending candidates, record attempts, keep the best kernel."""
+    ctx = context_of(runtime)
+    run_dir = Path(state["run_dir"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pending = sorted(state.get("pending") or [], key=lambda c: c["id"])
+    precheck = state.get("precheck") or {}
+    verdicts: dict[int, Verdict] = {}
+    to_verify: list[tuple[int, Path]] = []
+    for cand in pending:
+        if not cand.get("source"):
+            continue
+        path = run_dir / f"attempt_{cand['id']}.py"
+        path.write_text(cand["source"])
+        if str(cand["id"]) in precheck:
+            verdicts[cand["id"]] = Verdict.model_validate(precheck[str(cand["id"])])
+        else:
+            to_verify.append((cand["id"], path))
+    if to_verify:
+        options = VerifyOptions(**{"device": ctx.device, **ctx.verify_options})
+        verifier: VerifyFn = ctx.verifier or default_verifier
+        results = verifier(_problem(state), [p for _, p in to_verify], options, ctx.device)
+        verdicts.update({cid: v for (cid, _), v in zip(to_verify, results)})
+    best = state.get("best")
+    attempts = []
+    writer = get_stream_writer()
+    for cand in pending:
+        attempt = {k: cand.get(k) for k in ("id", "parent", "iteration", "strategy", "coder", "backend",
+                                            "tokens", "started_at", "error")}
+        attempt["meta"] = dict(cand.get("meta") or {})
+        verdict = verdicts.get(cand["id"])
+        if verdict is None:
+            attempt.update(status="coder_error", summary=f"coder_error: {cand.get('error') or 'no code'}",
+                           source_path=None, verdict_path=None, median_ms=None, timing_meaningful=False,
+                           speedup_eager=None, speedup_compile=None, verdict={})
+        else:
+            vpath = run_dir / f"attempt_{cand['id']}.json"
+            vpath.write_text(verdict.model_dump_json(indent=1))
+            d = digest(verdict)
+            attempt.update(status=verdict.status, summary=verdict.summary(), verdict=d,
+                           source_path=str(run_dir / f"attempt_{cand['id']}.py"), verdict_path=str(vpath),
+                           median_ms=d["median_ms"], timing_meaningful=verdict.timing_meaningful,
+                           speedup_eager=verdict.speedups.get("eager"),
+                           speedup_compile=verdict.speedups.get("compile"))
+            _run_tools(attempt, verdict, ctx)
+            if is_better(attempt, best):
+                best = {"attempt": cand["id"], "source": cand["source"], "median_ms": attempt["median_ms"],
+                        "speedup_eager": attempt["speedup_eager"], "timing_meaningful": verdict.timing_meaningful,
+                        "verdict": json.loads(verdict.model_dump_json())}
+        attempt["finished_at"] = time.time()
+        attempts.append(attempt)
+        writer({"event": "verdict", "id": cand["id"], "status": attempt["status"], "summary": attempt["summary"]})
+    tokens = int(state.get("tokens") or 0) + sum(int(c.get("tokens") or 0) for c in pending)
+    return {"pending": None, "precheck": {}, "attempts": attempts, "best": best, "tokens": tokens}

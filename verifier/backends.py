@@ -1,0 +1,197 @@
+"""Candidate backends: detection, load_inline build caching and parallel precompilation, CuPy hooks.
+
+- Triton: `@triton.jit` kernels; nothing to prepare (Triton caches by itself).
+- CuPy: `cupy.RawKernel` / `cupy.RawModule`; optional dependency (extra `cuda13` / `cuda12`).
+- load_inline: `torch.utils.cpp_extension.load_inline`; each build goes to a directory keyed by the
+  hash of its sources and flags, so a second load of the same source reuses the compiled module.
+  `precompile(sources)` builds many candidates in parallel CPU processes before verification.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+CUPY_MISSING = "cupy is not installed: pip install kernelwright[cuda13] (or kernelwright[cuda12] on CUDA 12 hosts)"
+JIT_DECORATORS = {"triton.jit", "triton.autotune", "triton.heuristics", "triton.runtime.jit",
+                  "triton.runtime.jit.jit", "triton.runtime.autotune", "triton.runtime.heuristics"}
+
+
+def detect_backends(source: str) -> list[str]:
+    """Backends a candidate uses, most specific first: triton, cupy, load_inline."""
+    found = []
+    if re.search(r"^\s*(import triton|from triton)", source, re.M) and "jit" in source:
+        found.append("triton")
+    if re.search(r"^\s*(import cupy|from cupy)", source, re.M):
+        found.append("cupy")
+    if "load_inline" in source or re.search(r"cpp_extension\s+import\s+load\b", source):
+        found.append("load_inline")
+    return found
+
+
+def detect_backend(source: str) -> str:
+    """The candidate's main backend, or "unknown" when it uses none of ours."""
+    found = detect_backends(source)
+    return found[0] if found else "unknown"
+
+
+def require_cupy() -> Any:
+    """Import cupy or raise ImportError with the install hint."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise ImportError(CUPY_MISSING) from exc
+    return cupy
+
+
+def extensions_root() -> Path:
+    """Where load_inline builds go: TORCH_EXTENSIONS_DIR (the sandbox sets it per worker) or a temp dir."""
+    root = os.environ.get("TORCH_EXTENSIONS_DIR") or os.path.join(tempfile.gettempdir(), "kernelwright_ext")
+    path = Path(root) / "kw_inline"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def build_key(args: tuple, kwargs: dict[str, Any]) -> str:
+    """Hash of everything that determines a load_inline build (sources, functions, flags)."""
+    relevant = {k: v for k, v in kwargs.items() if k not in ("verbose", "build_directory", "name")}
+    text = repr(args[1:]) + repr(sorted(relevant.items(), key=lambda kv: kv[0]))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def make_cached_load_inline(original: Callable, on_module: Callable[[Any], Any] | None = None) -> Callable:
+    """A load_inline that builds into a source-hash keyed directory and reports the module it made."""
+
+    def load_inline(*args: Any, **kwargs: Any) -> Any:
+        args = list(args)
+        name = args[0] if args else kwargs.pop("name")
+        key = build_key(tuple([name, *args[1:]]), kwargs)
+        unique = f"{re.sub(r'[^A-Za-z0-9_]', '_', str(name))}_{key}"
+        build_dir = extensions_root() / unique
+        build_dir.mkdir(parents=True, exist_ok=True)
+        kwargs["build_directory"] = str(build_dir)
+        if args:
+            args[0] = unique
+        else:
+            kwargs["name"] = unique
+        module = original(*args, **kwargs)
+        return on_module(module) if on_module else module
+
+    load_inline.__kw_wrapped__ = original  # type: ignore[attr-defined]
+    return load_inline
+
+
+def install_cached_load_inline(on_module: Callable[[Any], Any] | None = None) -> None:
+    """Replace torch.utils.cpp_extension.load_inline with the cached one (idempotent)."""
+    import torch.utils.cpp_extension as ext
+
+    original = getattr(ext.load_inline, "__kw_wrapped__", ext.load_inline)
+    ext.load_inline = make_cached_load_inline(original, on_module)
+
+
+def _precompile_one(source: str) -> tuple[str, bool, str]:
+    """Worker-process body: execute a candidate's module level with the cached load_inline."""
+    sha = hashlib.sha256(source.encode()).hexdigest()[:16]
+    try:
+        from . import sandbox  # H1's sandbox: same isolation as the verification worker
+
+        apply = getattr(sandbox, "apply", None) or getattr(sandbox, "setup", None)
+        if callable(apply):
+            apply()
+    except Exception:  # noqa: BLE001 - precompiling still works without the sandbox module
+        pass
+    install_cached_load_inline()
+    try:
+        from .problem import exec_source
+
+        allow = _allow_compilers()
+        with allow():
+            exec_source(source, f"kw_precompile_{sha}", f"<candidate {sha}>")
+        return sha, True, ""
+    except Exception as exc:  # noqa: BLE001 - report, the verifier will re-raise it as compile_error
+        return sha, False, f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def _allow_compilers() -> Callable:
+    try:
+        from .sandbox import allow_compilers
+
+        return allow_compilers
+    except ImportError:
+        from contextlib import nullcontext
+
+        return nullcontext
+
+
+def precompile(sources: list[str], max_workers: int | None = None) -> dict[str, tuple[bool, str]]:
+    """Build the load_inline extensions of many candidates in parallel CPU processes.
+
+    Returns {source sha: (ok, one-line error)}. Only candidates that use load_inline are built;
+    the verifier later finds their builds in the shared cache and skips the compiler.
+    """
+    todo = [s for s in sources if "load_inline" in detect_backends(s)]
+    if not todo:
+        return {}
+    import multiprocessing as mp
+
+    workers = max_workers or max(1, min(len(todo), (os.cpu_count() or 2) - 1))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        return {sha: (ok, msg) for sha, ok, msg in pool.map(_precompile_one, todo)}
+
+
+class CountingRawKernelFactory:
+    """Builds CuPy RawKernel / RawModule subclasses that count launches into a callback."""
+
+    def __init__(self, record: Callable[[str], None]):
+        self.record = record
+
+    def install(self, cupy: Any) -> None:
+        record = self.record
+        raw_kernel, raw_module = cupy.RawKernel, cupy.RawModule
+        if getattr(raw_kernel, "__kw_counting__", False):
+            return
+
+        class RawKernel(raw_kernel):  # type: ignore[misc, valid-type]
+            __kw_counting__ = True
+
+            def __call__(self, *args: Any, **kwargs: Any) -> Any:
+                record(f"cupy:{getattr(self, 'name', 'kernel')}")
+                return super().__call__(*args, **kwargs)
+
+        class _Function:
+            def __init__(self, fn: Any, name: str):
+                self._fn, self._name = fn, name
+
+            def __call__(self, *args: Any, **kwargs: Any) -> Any:
+                record(f"cupy:{self._name}")
+                return self._fn(*args, **kwargs)
+
+            def __getattr__(self, item: str) -> Any:
+                return getattr(self._fn, item)
+
+        class RawModule(raw_module):  # type: ignore[misc, valid-type]
+            __kw_counting__ = True
+
+            def get_function(self, name: str) -> Any:
+                return _Function(super().get_function(name), name)
+
+        cupy.RawKernel, cupy.RawModule = RawKernel, RawModule
+
+
+def is_jit_decorator(path: str) -> bool:
+    return path in JIT_DECORATORS or (path.startswith("triton") and path.split(".")[-1] in ("jit", "autotune", "heuristics"))
+
+
+def uses_module(source: str, name: str) -> bool:
+    """Whether the source imports a module (by top-level name)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == name for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == name:
+            return True
+    return False

@@ -1,0 +1,256 @@
+"""Dynamic anti-cheat evidence gathered in the worker while the candidate loads and runs.
+
+- `LaunchTracker`: counts the candidate's own kernel launches -- Triton (wrapping `JITFunction.run`
+  and, in interpreter mode, `InterpretedFunction.run`; both are the launch path in Triton 3.x),
+  CuPy `RawKernel` / `RawModule` functions, and load_inline extension functions -- and keeps the
+  compiled Triton kernels for the profile hook.
+- `OpRecorder`: a TorchDispatchMode that records every aten op the forward calls outside a kernel
+  launch; ops outside the allocation / view / copy allow-list mean PyTorch computed the answer.
+- `snapshot()` / `tampered()`: identities of timers, synchronisation, comparison functions, torch
+  classes, builtins and the verifier's modules, compared before and after load and each call.
+- `profile_kernels()`: on CUDA, the kernel names and streams torch.profiler saw, to catch library
+  kernels (cuBLAS, cuDNN, CUTLASS, PyTorch's own) and work on side streams.
+"""
+from __future__ import annotations
+
+import builtins
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from . import backends
+
+ALLOWED_ATEN = {
+    "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros", "zeros_like", "new_zeros",
+    "ones", "ones_like", "new_ones", "full", "full_like", "new_full", "fill", "fill_", "zero_", "arange",
+    "scalar_tensor", "view", "_unsafe_view", "reshape", "_reshape_alias", "as_strided", "expand", "expand_as",
+    "permute", "transpose", "t", "select", "slice", "unsqueeze", "squeeze", "unbind", "split", "split_with_sizes",
+    "chunk", "narrow", "view_as", "flatten", "unflatten", "contiguous", "clone", "copy_", "_to_copy", "to",
+    "detach", "alias", "lift_fresh", "lift_fresh_copy", "resize_", "set_", "record_stream", "_local_scalar_dense",
+    "item", "is_same_size", "size", "stride", "numel", "dim", "sym_size", "sym_stride", "sym_numel",
+    "sym_storage_offset", "is_contiguous", "_has_compatible_shallow_copy_type", "storage_offset",
+    "_copy_from", "_copy_from_and_resize", "movedim", "_unsafe_index_put", "empty_permuted",
+}
+LIBRARY_KERNEL_MARKERS = ("cublas", "cudnn", "cutlass", "gemm", "xmma", "sm90_", "sm80_", "cunn_", "at::native",
+                          "cub::", "cupy_", "magma", "ampere_", "hopper_", "flash_fwd", "fmha", "nvjet")
+TORCH_ALLOWED_KERNELS = ("fill", "Fill", "copy", "Copy", "arange", "zero")
+
+
+class LaunchTracker:
+    """Counts launches of the candidate's own kernels; pauses op recording while one runs."""
+
+    def __init__(self) -> None:
+        self.launches: Counter[str] = Counter()
+        self.depth = 0
+        self.kernels: dict[str, Any] = {}
+        self.installed = False
+
+    @property
+    def in_launch(self) -> bool:
+        return self.depth > 0
+
+    def record(self, name: str) -> None:
+        self.launches[name] += 1
+
+    def reset(self) -> None:
+        self.launches.clear()
+
+    @contextmanager
+    def launching(self, name: str) -> Iterator[None]:
+        self.record(name)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def install(self) -> None:
+        """Install the Triton, CuPy and load_inline hooks (once per process)."""
+        if self.installed:
+            return
+        self._install_triton()
+        backends.install_cached_load_inline(self._wrap_extension)
+        if "cupy" in sys.modules:
+            self.install_cupy()
+        self.installed = True
+
+    def install_cupy(self) -> None:
+        backends.CountingRawKernelFactory(self.record).install(sys.modules["cupy"])
+
+    def _install_triton(self) -> None:
+        try:
+            from triton.runtime import jit
+        except ImportError:
+            return
+        classes = [jit.JITFunction]
+        try:
+            from triton.runtime.interpreter import InterpretedFunction
+
+            classes.append(InterpretedFunction)
+        except ImportError:
+            pass
+        for cls in classes:
+            if "run" in vars(cls) and not getattr(cls.run, "__kw_wrapped__", None):
+                cls.run = self._wrap_triton_run(cls.run)
+
+    def _wrap_triton_run(self, original: Callable) -> Callable:
+        tracker = self
+
+        def run(fn_self: Any, *args: Any, **kwargs: Any) -> Any:
+            name = getattr(getattr(fn_self, "fn", None), "__name__", "kernel")
+            if kwargs.get("warmup"):
+                return original(fn_self, *args, **kwargs)
+            with tracker.launching(f"triton:{name}"):
+                kernel = original(fn_self, *args, **kwargs)
+            if kernel is not None and not isinstance(kernel, (int, float, bool)):
+                tracker.kernels[name] = kernel
+            return kernel
+
+        run.__kw_wrapped__ = original  # type: ignore[attr-defined]
+        return run
+
+    def _wrap_extension(self, module: Any) -> Any:
+        tracker = self
+        for attr in dir(module):
+            fn = getattr(module, attr)
+            if attr.startswith("_") or not callable(fn) or isinstance(fn, type):
+                continue
+
+            def counted(*args: Any, __fn: Callable = fn, __name: str = attr, **kwargs: Any) -> Any:
+                tracker.record(f"load_inline:{__name}")
+                return __fn(*args, **kwargs)
+
+            setattr(module, attr, counted)
+        return module
+
+    def triton_metadata(self) -> dict[str, dict[str, Any]]:
+        """n_regs / n_spills / shared memory of the Triton kernels launched (GPU builds only)."""
+        found = {}
+        for name, kernel in self.kernels.items():
+            meta = getattr(kernel, "metadata", None)
+            info = {"n_regs": getattr(kernel, "n_regs", None), "n_spills": getattr(kernel, "n_spills", None),
+                    "shared": getattr(meta, "shared", None), "num_warps": getattr(meta, "num_warps", None),
+                    "num_stages": getattr(meta, "num_stages", None)}
+            if any(v is not None for v in info.values()):
+                found[name] = {k: (int(v) if isinstance(v, (int, float)) else v) for k, v in info.items()}
+        return found
+
+
+class OpRecorder(TorchDispatchMode):
+    """Records aten ops called outside the candidate's kernel launches."""
+
+    def __init__(self, tracker: LaunchTracker):
+        super().__init__()
+        self.tracker = tracker
+        self.ops: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        if not self.tracker.in_launch:
+            self.ops[func.overloadpacket.__name__] += 1
+        return func(*args, **(kwargs or {}))
+
+    def compute_ops(self) -> list[str]:
+        """Recorded ops that compute (not allocation, view or copy)."""
+        return sorted(op for op in self.ops if op.rstrip("_") not in ALLOWED_ATEN and op not in ALLOWED_ATEN)
+
+
+def still_active(recorder: OpRecorder) -> bool:
+    """Whether the recorder is still on the dispatch-mode stack (a candidate may pop it)."""
+    try:
+        from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+
+        return any(mode is recorder for mode in _get_current_dispatch_mode_stack())
+    except ImportError:  # pragma: no cover - older torch
+        return True
+
+
+TIMER_TARGETS = {
+    "time": time, "torch.cuda": torch.cuda, "torch.cuda.Event": torch.cuda.Event,
+    "torch.cuda.Stream": torch.cuda.Stream,
+}
+HARNESS_TARGETS = {
+    "torch": torch, "torch.Tensor": torch.Tensor, "torch.nn.Module": torch.nn.Module, "builtins": builtins,
+    "torch.testing": torch.testing, "torch.nn.functional": torch.nn.functional,
+}
+
+
+def _callables(namespace: Any) -> dict[str, Any]:
+    items = vars(namespace).items() if hasattr(namespace, "__dict__") else []
+    return {k: v for k, v in items if callable(v) or isinstance(v, (staticmethod, classmethod, property))}
+
+
+def snapshot() -> dict[str, dict[str, Any]]:
+    """Identities of everything a cheat could patch, grouped as timer / harness."""
+    timer = {f"{p}.{k}": v for p, ns in TIMER_TARGETS.items() for k, v in _callables(ns).items()}
+    harness = {f"{p}.{k}": v for p, ns in HARNESS_TARGETS.items() for k, v in _callables(ns).items()}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("kernelwright") and module is not None:
+            harness[f"sys.modules[{name}]"] = module
+            harness.update({f"{name}.{k}": v for k, v in _callables(module).items()})
+        elif name.startswith("triton.runtime") and module is not None:
+            harness.update({f"{name}.{k}": v for k, v in _callables(module).items() if isinstance(v, type)})
+    try:
+        from triton.runtime import jit
+
+        harness["triton.JITFunction.run"] = jit.JITFunction.run
+    except ImportError:
+        pass
+    harness["sys.gettrace"] = sys.gettrace()
+    harness["sys.getprofile"] = sys.getprofile()
+    return {"timer": timer, "harness": harness}
+
+
+def tampered(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]] | None = None) -> dict[str, list[str]]:
+    """Names whose identity changed since `before` ({"timer": [...], "harness": [...]}); additions ignored."""
+    after = after or snapshot()
+    changed: dict[str, list[str]] = {"timer": [], "harness": []}
+    for group in ("timer", "harness"):
+        for name, obj in before[group].items():
+            if name in after[group] and after[group][name] is not obj:
+                changed[group].append(name)
+            elif name not in after[group] and name.startswith(("time.", "torch.cuda.Event", "builtins.")):
+                changed[group].append(name)  # deleted
+    return changed
+
+
+def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Run fn under torch.profiler (CUDA); return its result and [{name, stream, own_stream}]."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        marker()
+        result = fn()
+        torch.cuda.synchronize()
+    raw = []
+    try:
+        for event in prof.profiler.kineto_results.events():
+            if "cuda" in str(event.device_type()).lower() and event.name():
+                raw.append((event.name(), event.device_resource_id(), event.start_ns() if hasattr(event, "start_ns") else 0))
+    except Exception:  # noqa: BLE001 - fall back to names only
+        raw = [(e.name, -1, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
+    raw.sort(key=lambda r: r[2])
+    marker_stream = next((s for n, s, _ in raw if any(m in n for m in ("Fill", "fill"))), -1)
+    kernels = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1} for n, s, _ in raw]
+    # drop the first fill (our marker)
+    for i, k in enumerate(kernels):
+        if "fill" in k["name"].lower():
+            kernels.pop(i)
+            break
+    return result, kernels
+
+
+def library_kernels(kernels: list[dict[str, Any]]) -> list[str]:
+    """Kernel names that belong to cuBLAS / cuDNN / CUTLASS / PyTorch / CuPy rather than the candidate."""
+    names = []
+    for k in kernels:
+        name = k["name"]
+        if name.startswith(("Memcpy", "Memset", "[memory]")):
+            continue
+        if any(m in name for m in LIBRARY_KERNEL_MARKERS) and not any(a in name for a in TORCH_ALLOWED_KERNELS):
+            names.append(name)
+    return sorted(set(names))

@@ -1,0 +1,181 @@
+"""Trial inputs: seeded generation, shape variants, large-magnitude scaling and memory poisoning.
+
+The judge (trusted parent) builds every correctness input here from a seed, so a trial is
+reproducible and the candidate never chooses its data. Shape variants come from the problem's
+EXTRA_SHAPES or, when it has none, from perturbing its integer module constants to odd sizes.
+In CPU / interpreter mode SMALL_SHAPE overrides keep trials small.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .problem import Problem
+
+POISON_BYTE = 0xFF  # all-ones bytes: a NaN in every floating dtype, -1 in signed ints
+MAX_SMALL_ELEMENTS = 1 << 21  # an extra shape larger than this in small mode is derived instead
+
+
+@dataclass
+class TrialSpec:
+    """One correctness trial: which constants, which seed, how to scale the inputs."""
+
+    trial: int
+    kind: str  # random | extra_shape | large_magnitude
+    seed: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+    scale: float | None = None
+
+    @property
+    def shape_key(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+
+
+def seed_all(seed: int) -> None:
+    """Seed torch (CPU and CUDA), Python's random and numpy if present."""
+    torch.manual_seed(seed)
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % (2**32))
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+
+
+def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: float | None = None) -> list:
+    """Run the problem's get_inputs() under the given constants and seed; scale floating tensors."""
+    module = problem.module(overrides)
+    seed_all(seed)
+    inputs = list(module.get_inputs())
+    if scale is not None:
+        inputs = [x * scale if _is_float_tensor(x) else x for x in inputs]
+    return inputs
+
+
+def make_init_inputs(problem: Problem, overrides: dict[str, Any]) -> list:
+    """The problem's constructor arguments under the given constants."""
+    return list(problem.module(overrides).get_init_inputs())
+
+
+def base_overrides(problem: Problem, small: bool) -> dict[str, Any]:
+    """Constant overrides for ordinary trials: SMALL_SHAPE in CPU/interpreter mode, none otherwise."""
+    return dict(problem.metadata.get("small_shape") or {}) if small else {}
+
+
+def extra_shape_overrides(problem: Problem, small: bool) -> list[dict[str, Any]]:
+    """Overrides for extra-shape trials: the problem's EXTRA_SHAPES, else perturbed constants."""
+    base = base_overrides(problem, small)
+    declared = [dict(base, **shape) for shape in problem.metadata.get("extra_shapes") or []]
+    if small:
+        declared = [o for o in declared if _input_elements(problem, o) <= MAX_SMALL_ELEMENTS]
+    if declared:
+        return declared
+    derived = perturbed_overrides(problem, base)
+    return [derived] if derived else []
+
+
+def perturbed_overrides(problem: Problem, base: dict[str, Any]) -> dict[str, Any] | None:
+    """Perturb int module constants to odd sizes so that ignored tails show; None if impossible.
+
+    Tries all size-like constants at once, then one at a time (largest first). A value n becomes
+    n + 1 when n is even, else an odd value near n / 2. The perturbed problem must still build.
+    """
+    constants = {k: v for k, v in (problem.metadata.get("constants") or {}).items() if isinstance(v, int)}
+    current = {k: base.get(k, v) for k, v in constants.items()}
+    sizes = {k: v for k, v in current.items() if v >= 2}
+    if not sizes:
+        return None
+    candidates = [{k: _odd_near(v) for k, v in sizes.items()}]
+    candidates += [{k: _odd_near(v)} for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])]
+    for change in candidates:
+        overrides = dict(base, **change)
+        if _builds(problem, overrides):
+            return overrides
+    return None
+
+
+def _odd_near(n: int) -> int:
+    if n % 2 == 0:
+        return n + 1
+    half = max(3, n // 2)
+    return half if half % 2 == 1 else half + 1
+
+
+def _builds(problem: Problem, overrides: dict[str, Any]) -> bool:
+    try:
+        module = problem.module(overrides)
+        seed_all(0)
+        model = module.Model(*module.get_init_inputs())
+        inputs = module.get_inputs()
+        with torch.no_grad():
+            model(*inputs)
+        return True
+    except Exception:  # noqa: BLE001 - a perturbation that breaks the problem is simply skipped
+        return False
+
+
+def _input_elements(problem: Problem, overrides: dict[str, Any]) -> int:
+    try:
+        seed_all(0)
+        inputs = problem.module(overrides).get_inputs()
+    except Exception:  # noqa: BLE001
+        return 1 << 62
+    return sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
+
+
+def plan_trials(problem: Problem, *, trials: int, extra_shapes: bool, large_magnitude: bool,
+                small: bool, base_seed: int = 1234) -> list[TrialSpec]:
+    """The list of correctness trials: >= 5 random, the extra shapes, one large-magnitude trial."""
+    base = base_overrides(problem, small)
+    plan = [TrialSpec(i, "random", base_seed + 7919 * i, dict(base)) for i in range(max(5, trials))]
+    if extra_shapes:
+        for overrides in extra_shape_overrides(problem, small):
+            plan.append(TrialSpec(len(plan), "extra_shape", base_seed + 7919 * len(plan), overrides))
+    scale = problem.metadata.get("large_magnitude")
+    if large_magnitude and scale:
+        plan.append(TrialSpec(len(plan), "large_magnitude", base_seed + 7919 * len(plan), dict(base), float(scale)))
+    return plan
+
+
+def timing_seeds(count: int = 3, base_seed: int = 987654) -> list[int]:
+    """Seeds of the rotated input sets used while timing (at least 3)."""
+    return [base_seed + 104729 * i for i in range(max(3, count))]
+
+
+def poison_memory(device: torch.device | str, sizes: list[int], extra_bytes: int = 16 << 20) -> None:
+    """Allocate blocks of the given byte sizes filled with all-ones bytes, then free them.
+
+    The caching allocator (CUDA) or malloc's free lists (CPU) hand these blocks to the next
+    allocations, so an output the candidate never writes shows up as NaN / poison bits.
+    """
+    blocks = []
+    for nbytes in [*sizes, extra_bytes]:
+        if nbytes > 0:
+            blocks.append(torch.full((int(nbytes),), POISON_BYTE, dtype=torch.uint8, device=device))
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+    del blocks
+
+
+def poisoned_count(tensor: torch.Tensor) -> int:
+    """How many elements of a tensor carry exactly the poison bit pattern (all bytes 0xFF)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.numel() == 0 or tensor.is_complex():
+        return 0
+    size = tensor.element_size()
+    view_dtype = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}.get(size)
+    if view_dtype is None or not tensor.dtype.is_floating_point:
+        return 0  # integer outputs may legitimately hold -1 / 0xFF
+    flat = tensor.detach().contiguous().reshape(-1).view(view_dtype)
+    return int((flat == (POISON_BYTE if size == 1 else -1)).sum())
+
+
+def input_nbytes(inputs: list) -> list[int]:
+    return [x.numel() * x.element_size() for x in inputs if isinstance(x, torch.Tensor)]
+
+
+def _is_float_tensor(x: Any) -> bool:
+    return isinstance(x, torch.Tensor) and x.dtype.is_floating_point

@@ -1,0 +1,336 @@
+"""The sandbox a worker puts itself in before any candidate code runs.
+
+Layers, strongest first:
+- a scrubbed environment, built by the parent (`child_environment`): no keys, tokens, secrets,
+  cloud / HF / OpenAI / NVIDIA API variables; HOME and TMPDIR point into a private work dir,
+  compiler caches (Triton, torch extensions, CuPy, Inductor) into a per-worker cache dir;
+- a new network namespace (``unshare(CLONE_NEWNET)``): only a downed loopback is left;
+- resource limits: no core files, bounded file size and open files, address space on CPU only;
+- an audit hook that blocks and records: network connects/binds off loopback, processes
+  (subprocess, os.system, exec, fork, posix_spawn, dangerous libc symbols through ctypes),
+  signals to other processes, writes and destructive file operations outside the work and cache
+  dirs, and reads of other processes' /proc entries. Python threads are recorded, not blocked.
+
+Compilers legitimately start processes: the harness wraps compile steps in `allow_compilers()`.
+Events are "<kind>: <detail>" with kind in network | process | file | signal | proc | thread |
+channel; `events()` / `clear_events()` read them in the worker, and each event is also written
+at once to the parent (`Worker.take_events()`), where the candidate cannot erase it.
+The audit hook is defence in depth inside a process that runs hostile code (ctypes can reach
+around it); the OS layers above are the ones that hold.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import resource
+import shutil
+import sys
+import threading
+from typing import Any, Iterable, Iterator
+
+_DENY = re.compile(
+    r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|SIGNATURE|"
+    r"(^|_)API(_|$)|^AWS_|^AZURE_|^GOOGLE_|^GCP_|^GCLOUD|^HF_|HUGGING|OPENAI|DEEPSEEK|ANTHROPIC|"
+    r"^NGC_|^NVCF|^NIM_|^GITHUB|^GH_|^GITLAB|^SSH_|^GPG|^DOCKER|^KUBE|^WANDB|^LANGCHAIN|"
+    r"^LANGSMITH|^LANGGRAPH|PROXY|^HTTP",
+    re.IGNORECASE,
+)
+_KEEP_EXACT = {
+    "PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "LD_LIBRARY_PATH",
+    "LIBRARY_PATH", "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "CC", "CXX", "CUDAHOSTCXX",
+    "MAX_JOBS", "VIRTUAL_ENV", "CONDA_PREFIX", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
+}
+_KEEP_PREFIX = (
+    "LC_", "CUDA", "CUBLAS", "CUDNN", "NCCL_", "TRITON_", "TORCH", "PYTORCH_", "OMP_", "MKL_",
+    "KMP_", "OPENBLAS_", "CUPY_", "NVCC", "NV_", "CUTLASS",
+)
+CACHE_SUBDIRS = {
+    "TRITON_CACHE_DIR": "triton", "TORCH_EXTENSIONS_DIR": "torch_extensions",
+    "CUPY_CACHE_DIR": "cupy", "TORCHINDUCTOR_CACHE_DIR": "inductor", "XDG_CACHE_HOME": "xdg",
+}
+COMPILER_PROGRAMS = re.compile(
+    r"^((.*-)?(gcc|g\+\+|c\+\+|cc|clang|clang\+\+|ld|ld\.gold|ld\.lld|as)(-\d+(\.\d+)*)?|ninja|nvcc|"
+    r"ptxas|cicc|fatbinary|nvlink|nvdisasm|cuobjdump|ldconfig|ldconfig\.real|which|whereis|nvidia-smi|uname)$"
+)
+_LIBC_DENY = {
+    "system", "popen", "fork", "vfork", "clone", "clone3", "execve", "execv", "execvp", "execvpe",
+    "execl", "execlp", "execle", "fexecve", "posix_spawn", "posix_spawnp", "syscall", "socket",
+    "connect", "bind", "unshare", "setns", "ptrace", "kill", "tgkill", "process_vm_writev",
+    "process_vm_readv",
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_FILE_EVENTS = {  # audit event -> positions of the paths it changes
+    "os.remove": (0,), "os.rmdir": (0,), "shutil.rmtree": (0,), "os.mkdir": (0,), "os.chmod": (0,),
+    "os.chown": (0,), "os.utime": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
+    "os.truncate": (0,),
+}
+CLONE_NEWNET = 0x40000000
+MAX_EVENTS = 1000
+
+
+def child_environment(base: dict[str, str], *, device_index: str | None, workdir: str,
+                      cache_dir: str, python_path: Iterable[str] = ()) -> dict[str, str]:
+    """The environment a worker starts with: `base` scrubbed, plus private dirs and device pinning.
+
+    device_index: None for a CPU worker (Triton interpreter, no GPUs visible), else the physical
+    GPU index to expose as the worker's only device (cuda:0 inside the worker).
+    """
+    env = {
+        k: v for k, v in base.items()
+        if (k in _KEEP_EXACT or k.startswith(_KEEP_PREFIX)) and not _DENY.search(k)
+    }
+    tmp = os.path.join(workdir, "tmp")
+    env.update(HOME=workdir, TMPDIR=tmp, TEMP=tmp, TMP=tmp, PYTHONDONTWRITEBYTECODE="1",
+               PYTHONNOUSERSITE="1", TORCHINDUCTOR_COMPILE_THREADS="1", PYTHONUNBUFFERED="1")
+    for var, sub in CACHE_SUBDIRS.items():
+        env[var] = os.path.join(cache_dir, sub)
+    if python_path:
+        env["PYTHONPATH"] = os.pathsep.join(python_path)
+    if device_index is None:
+        env["TRITON_INTERPRET"] = "1"
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    else:
+        env.pop("TRITON_INTERPRET", None)
+        env["CUDA_VISIBLE_DEVICES"] = device_index
+    return env
+
+
+class _State:
+    def __init__(self) -> None:
+        self.roots: tuple[str, ...] = ()
+        self.allow_depth = 0
+        self.programs: re.Pattern[str] = COMPILER_PROGRAMS
+        self.events: list[str] = []
+        self.event_fd: int | None = None
+        self.status: dict[str, Any] = {}
+        self.installed = False
+        self.local = threading.local()
+
+
+_state = _State()
+
+
+def record(event: str) -> None:
+    """Record a sandbox event here and, at once, on the parent's event channel."""
+    if len(_state.events) < MAX_EVENTS:
+        _state.events.append(event)
+    if _state.event_fd is not None:
+        try:
+            os.write(_state.event_fd, (event.replace("\n", " ")[:500] + "\n").encode(errors="replace"))
+        except OSError:
+            _state.event_fd = None
+
+
+def events(_payload: Any = None) -> list[str]:
+    """Events recorded in this worker since the last `clear_events()` (callable via Worker.call)."""
+    return list(_state.events)
+
+
+def clear_events(_payload: Any = None) -> None:
+    _state.events.clear()
+
+
+def status(_payload: Any = None) -> dict[str, Any]:
+    """What the sandbox achieved at start-up: network isolation, limits, dirs."""
+    return dict(_state.status)
+
+
+def thread_count(_payload: Any = None) -> int:
+    """Native threads of this process (Python and C++), from /proc/self/task."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+@contextlib.contextmanager
+def allow_compilers(programs: str | None = None) -> Iterator[None]:
+    """Let compile steps start compiler processes (and threads) until the block ends.
+
+    programs: a regular expression of allowed program names (default `COMPILER_PROGRAMS`).
+    A program must also live outside the worker's writable dirs.
+    """
+    previous = _state.programs
+    _state.allow_depth += 1
+    if programs is not None:
+        _state.programs = re.compile(programs)
+    try:
+        yield
+    finally:
+        _state.allow_depth -= 1
+        _state.programs = previous
+
+
+def _under_roots(path: Any) -> bool:
+    if isinstance(path, int):
+        return True  # an already open descriptor; its opening was checked
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    return any(real == r or real.startswith(r.rstrip("/") + "/") for r in _state.roots)
+
+
+def _program_allowed(program: Any, env: Any = None) -> bool:
+    if _state.allow_depth <= 0 or program is None:
+        return False
+    name = os.fsdecode(program)
+    path = name if os.sep in name else shutil.which(name, path=(env or os.environ).get("PATH") if isinstance(env, dict) else None)
+    if not path or _under_roots(path):
+        return False
+    return bool(_state.programs.match(os.path.basename(path)))
+
+
+def _block(kind: str, detail: str) -> None:
+    record(f"{kind}: {detail}")
+    raise PermissionError(f"kernelwright sandbox: {kind} blocked ({detail})")
+
+
+def _check_network(event: str, args: tuple) -> None:
+    address = args[1] if len(args) > 1 else None
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127."):
+            return
+    elif isinstance(address, (str, bytes)) and (_under_roots(address) or not address):
+        return  # AF_UNIX inside the sandbox dirs, or an abstract socket (per network namespace)
+    _block("network", f"{event} {address!r}")
+
+
+def _check_open(args: tuple) -> None:
+    path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+    if isinstance(path, int):
+        return
+    text = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
+    match = re.match(r"/proc/(\d+)(/|$)", text)
+    if match and int(match.group(1)) not in (os.getpid(), threading.get_native_id()):
+        _block("proc", f"open {text}")
+    writing = bool((flags or 0) & _WRITE_FLAGS) or (isinstance(mode, str) and any(c in mode for c in "wax+"))
+    if writing and not _under_roots(path):
+        _block("file", f"write {text}")
+
+
+def _check_process(event: str, args: tuple) -> None:
+    if event == "subprocess.Popen":
+        executable, argv = args[0], args[1]
+        if executable is None and argv:
+            executable = argv if isinstance(argv, (str, bytes)) else argv[0]
+        if not _program_allowed(executable, args[3] if len(args) > 3 else None):
+            _block("process", f"subprocess {argv!r}"[:300])
+    elif event in ("os.exec", "os.posix_spawn"):
+        if not _program_allowed(args[0]):
+            _block("process", f"{event} {args[0]!r}")
+    elif event in ("os.fork", "os.forkpty"):
+        if _state.allow_depth <= 0:
+            _block("process", event)
+    elif event in ("os.system", "os.spawn", "pty.spawn"):
+        _block("process", f"{event} {args[:2]!r}"[:300])
+    elif event == "ctypes.dlsym":
+        name = args[1] if len(args) > 1 else None
+        name = os.fsdecode(name) if isinstance(name, (str, bytes)) else None
+        if name in _LIBC_DENY:
+            _block("process", f"ctypes symbol {name}")
+
+
+def _check_signal(event: str, args: tuple) -> None:
+    target = args[0]
+    own = (os.getpid(), 0) if event == "os.kill" else (os.getpgid(0), 0)
+    if target not in own:
+        _block("signal", f"{event} {target} signal {args[1] if len(args) > 1 else '?'}")
+
+
+def _hook(event: str, args: tuple) -> None:
+    if getattr(_state.local, "busy", False):
+        return
+    _state.local.busy = True
+    try:
+        if event == "open":
+            _check_open(args)
+        elif event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"):
+            _check_network(event, args)
+        elif event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.fork", "os.forkpty",
+                       "os.system", "os.spawn", "pty.spawn", "ctypes.dlsym"):
+            _check_process(event, args)
+        elif event in ("os.kill", "os.killpg"):
+            _check_signal(event, args)
+        elif event in _FILE_EVENTS:
+            for index in _FILE_EVENTS[event]:
+                path = args[index]
+                if not _under_roots(path):
+                    _block("file", f"{event} {path!r}")
+        elif event == "_thread.start_new_thread" and _state.allow_depth <= 0:
+            record(f"thread: started {getattr(args[0], '__qualname__', args[0])!r}")
+    except PermissionError:
+        raise
+    except Exception:  # noqa: BLE001 - a bug here must not break the worker
+        pass
+    finally:
+        _state.local.busy = False
+
+
+def _record_threads() -> None:
+    import _thread
+
+    if sys.version_info >= (3, 13):
+        return  # the interpreter raises `_thread.start_new_thread` audit events itself
+    original = _thread.start_new_thread
+
+    def start_new_thread(function: Any, *args: Any, **kwargs: Any) -> int:
+        if _state.allow_depth <= 0:
+            target = getattr(getattr(function, "__self__", None), "_target", None) or function
+            record(f"thread: started {getattr(target, '__qualname__', repr(target))!r}")
+        return original(function, *args, **kwargs)
+
+    _thread.start_new_thread = start_new_thread
+    threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]
+
+
+def _isolate_network() -> str:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:
+            return f"not isolated: unshare failed: {os.strerror(ctypes.get_errno())}"
+    except (OSError, AttributeError) as exc:
+        return f"not isolated: {exc}"
+    return "isolated (new network namespace)"
+
+
+def _set_limits(cuda: bool, file_size_mb: int, open_files: int) -> dict[str, int]:
+    limits = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": file_size_mb << 20, "RLIMIT_NOFILE": open_files}
+    if not cuda:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        limits["RLIMIT_AS"] = max(8 << 30, int(physical * 0.75))
+    applied = {}
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        _, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(which, (value, hard if name != "RLIMIT_CORE" else value))
+            applied[name] = value
+        except (ValueError, OSError):
+            pass
+    return applied
+
+
+def apply(*, workdir: str, cache_dir: str, cuda: bool, event_fd: int | None = None,
+          isolate_network: bool = True, file_size_mb: int = 2048, open_files: int = 4096) -> dict[str, Any]:
+    """Enter the sandbox (in the worker, once, before candidate code). Returns `status()`."""
+    if _state.installed:
+        return status()
+    network = _isolate_network() if isolate_network else "not isolated: disabled by the caller"
+    limits = _set_limits(cuda, file_size_mb, open_files)
+    sys.dont_write_bytecode = True
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    os.chdir(workdir)
+    roots = [workdir, cache_dir, "/dev/null"]
+    _state.roots = tuple(os.path.realpath(r) for r in roots)
+    _state.event_fd = event_fd
+    _state.status = {"network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
+                     "write_roots": list(_state.roots)}
+    _record_threads()
+    sys.addaudithook(_hook)
+    _state.installed = True
+    return status()

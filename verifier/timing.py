@@ -1,0 +1,173 @@
+"""Kernel timing in the worker, and the parent's integrity checks on the numbers it reports.
+
+On CUDA each repetition: flush L2 by writing a buffer larger than the device's L2, reset the
+persisting-L2 carve-out (cudaCtxResetPersistingL2Cache through the CUDA runtime, when reachable),
+device-wide synchronise, record a start event, run on the next of >= 3 rotated input sets, record
+the end event, device-wide synchronise. Warm-up first; repetitions until `rep_ms` of kernel time and
+at least `min_reps`. On the CPU (Triton interpreter) only wall-clock is measured and the result is
+marked not meaningful. The parent times each worker call itself: its wall-clock per repetition must
+not exceed the event time by more than launch overhead (`timing_mismatch`), and the median must
+not beat the problem's speed-of-light floor (`impossible_speed`).
+"""
+from __future__ import annotations
+
+import ctypes
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+
+# Peak figures of cards we know (dense bf16 tensor-core FLOP/s, HBM bytes/s); the floor uses the
+# larger of table and measurement, so that it stays a lower bound.
+KNOWN_PEAKS = {"H100": (989e12, 3.35e12), "H200": (989e12, 4.8e12), "A100": (312e12, 2.0e12)}
+SPEED_OF_LIGHT_MARGIN = 0.9
+WALL_SLACK_MS = 0.05  # launch + Python overhead per repetition the wall clock may add
+
+
+def stats(samples_ms: list[float]) -> dict[str, float]:
+    """median / mean / std / min / max / n of a list of milliseconds."""
+    return {"median_ms": statistics.median(samples_ms), "mean_ms": statistics.fmean(samples_ms),
+            "std_ms": statistics.pstdev(samples_ms) if len(samples_ms) > 1 else 0.0,
+            "min_ms": min(samples_ms), "max_ms": max(samples_ms), "n": len(samples_ms)}
+
+
+class L2Flusher:
+    """Writes a buffer twice the L2 size; resets the persisting-L2 carve-out when possible."""
+
+    def __init__(self, device: torch.device):
+        size = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0) or (50 << 20))
+        self.buffer = torch.empty(2 * size, dtype=torch.uint8, device=device)
+        self.reset_fn = _persisting_l2_reset()
+        self.persisting_reset = self.reset_fn is not None
+
+    def __call__(self) -> None:
+        self.buffer.fill_(1)
+        if self.reset_fn is not None:
+            self.reset_fn()
+
+
+def _persisting_l2_reset() -> Callable[[], None] | None:
+    """cudaCtxResetPersistingL2Cache from the CUDA runtime torch loaded, or None if not reachable."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "libcudart" in line})
+    except OSError:
+        pass
+    for path in paths + ["libcudart.so", "libcudart.so.13", "libcudart.so.12"]:
+        try:
+            lib = ctypes.CDLL(path)
+            fn = lib.cudaCtxResetPersistingL2Cache
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_int
+        return lambda: fn()
+    return None
+
+
+def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: float, rep_ms: float,
+              min_reps: int, max_reps: int = 1000) -> dict[str, Any]:
+    """Event timing of call(inputs) over rotated input sets, with L2 flush between repetitions."""
+    device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
+    flush = L2Flusher(device)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    call(input_sets[0])
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for i in range(1000):  # warm-up, also estimates the per-call time
+        call(input_sets[i % len(input_sets)])
+        torch.cuda.synchronize()
+        if (time.perf_counter() - t0) * 1e3 > warmup_ms and i >= 2:
+            break
+    estimate_ms = max((time.perf_counter() - t0) * 1e3 / (i + 1), 1e-3)
+    reps = int(min(max_reps, max(min_reps, rep_ms / estimate_ms)))
+    samples = []
+    for i in range(reps):
+        flush()
+        torch.cuda.synchronize()
+        start.record()
+        call(input_sets[i % len(input_sets)])
+        end.record()
+        torch.cuda.synchronize()
+        samples.append(start.elapsed_time(end))
+    return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset}
+
+
+def null_loop_cuda(input_sets: list[list], reps: int) -> None:
+    """The timing loop without the call: the parent's wall-clock baseline for the cross-check."""
+    device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
+    flush = L2Flusher(device)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    for _ in range(reps):
+        flush()
+        torch.cuda.synchronize()
+        start.record()
+        end.record()
+        torch.cuda.synchronize()
+        start.elapsed_time(end)
+
+
+def time_wall(call: Callable[[Any], Any], input_sets: list[list], *, reps: int = 3) -> dict[str, Any]:
+    """Wall-clock timing (CPU / interpreter); not a meaningful kernel time."""
+    samples = []
+    for i in range(max(1, reps)):
+        t0 = time.perf_counter()
+        call(input_sets[i % len(input_sets)])
+        samples.append((time.perf_counter() - t0) * 1e3)
+    return {**stats(samples), "reps": len(samples), "persisting_l2_reset": False}
+
+
+def measure_peaks(device: torch.device) -> dict[str, float]:
+    """Achievable bandwidth (device copy) and bf16 / fp32 matmul throughput, measured once."""
+    out = {}
+    src = torch.empty(1 << 28, dtype=torch.uint8, device=device)
+    dst = torch.empty_like(src)
+    out["bandwidth"] = 2 * src.numel() / _best_seconds(lambda: dst.copy_(src))
+    del src, dst
+    n = 8192
+    for dtype, key in ((torch.bfloat16, "peak_bf16"), (torch.float32, "peak_fp32")):
+        a = torch.randn(n, n, device=device, dtype=dtype)
+        out[key] = 2 * n**3 / _best_seconds(lambda: a @ a)
+    name = torch.cuda.get_device_name(device)
+    for card, (flops, bandwidth) in KNOWN_PEAKS.items():
+        if card in name:
+            out["table_flops"], out["table_bandwidth"] = flops, bandwidth
+    return out
+
+
+def _best_seconds(fn: Callable[[], Any], reps: int = 5) -> float:
+    fn()
+    torch.cuda.synchronize()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def speed_of_light_ms(flops: float | None, nbytes: float | None, peaks: dict[str, float]) -> float | None:
+    """Lower bound on the kernel time: max(bytes / bandwidth, flops / peak), with the larger peaks."""
+    if not peaks or (not flops and not nbytes):
+        return None
+    bandwidth = max(peaks.get("bandwidth", 0.0), peaks.get("table_bandwidth", 0.0))
+    peak = max(peaks.get("peak_bf16", 0.0), peaks.get("peak_fp32", 0.0), peaks.get("table_flops", 0.0))
+    floor = 0.0
+    if nbytes and bandwidth:
+        floor = max(floor, nbytes / bandwidth)
+    if flops and peak:
+        floor = max(floor, flops / peak)
+    return floor * 1e3 if floor else None
+
+
+def impossible(median_ms: float, floor_ms: float | None) -> bool:
+    return floor_ms is not None and median_ms < SPEED_OF_LIGHT_MARGIN * floor_ms
+
+
+def wall_mismatch(event_median_ms: float, wall_per_rep_ms: float | None) -> bool:
+    """Events claiming far less than the wall clock saw (side-stream work, patched timers)."""
+    if wall_per_rep_ms is None:
+        return False
+    return wall_per_rep_ms > 2.0 * event_median_ms + WALL_SLACK_MS

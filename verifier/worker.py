@@ -1,0 +1,319 @@
+"""A long-lived, sandboxed worker process bound to one device.
+
+    worker = Worker("cuda:1")              # the worker sees that GPU as cuda:0
+    worker.call("pkg.mod:fn", payload, timeout_s=30, stage="correctness")
+
+`call` imports `fn` in the worker and returns `fn(payload)`. A hang past the timeout kills the
+worker (WorkerError kind "timeout"); a worker death is kind "crash" with the exit reason; an
+exception inside `fn` is kind "exception" with its traceback. The next call starts a fresh worker.
+Replies are read with `wire.safe_loads`, so a hostile worker cannot run code in the caller.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from multiprocessing.connection import Connection
+from typing import Any
+
+from kernelwright.verifier import sandbox, wire
+
+LOG_KEEP = 16384
+MAX_EVENTS = 1000
+
+
+class WorkerError(Exception):
+    """A worker call that did not return normally: kind is "timeout", "crash" or "exception"."""
+
+    def __init__(self, kind: str, reason: str, *, stage: str = "", log_tail: str = "") -> None:
+        super().__init__(f"{kind} at {stage or 'worker'}: {reason}")
+        self.kind = kind
+        self.reason = reason
+        self.stage = stage
+        self.log_tail = log_tail
+
+
+def exit_reason(code: int | None) -> str:
+    """Words for a process exit status: "exit code -11 (SIGSEGV)"."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"exit code {code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"exit code {code} (signal {-code})"
+    return f"exit code {code}"
+
+
+def physical_gpu(device: str) -> str | None:
+    """The physical GPU index for "cuda[:N]" through the caller's CUDA_VISIBLE_DEVICES; None for cpu."""
+    if device == "cpu":
+        return None
+    if device != "cuda" and not device.startswith("cuda:"):
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda or cuda:N")
+    index = device.partition(":")[2] or "0"
+    if not index.isdigit():
+        raise ValueError(f"bad GPU index in {device!r}; use cuda:N with N a number")
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if "CUDA_VISIBLE_DEVICES" in os.environ and not visible:
+        raise ValueError(f"{device}: CUDA_VISIBLE_DEVICES hides every GPU; unset it or use cpu")
+    if visible:
+        if int(index) >= len(visible):
+            raise ValueError(f"{device}: only {len(visible)} GPU(s) visible through CUDA_VISIBLE_DEVICES")
+        return visible[int(index)]
+    return index
+
+
+class _Drain(threading.Thread):
+    """Reads a pipe until EOF: keeps the tail of the worker's output, or its event lines."""
+
+    def __init__(self, fd: int, on_data: Any, on_eof: Any = None) -> None:
+        super().__init__(daemon=True, name=f"kw-drain-{fd}")
+        self.fd, self.on_data, self.on_eof = fd, on_data, on_eof
+
+    def run(self) -> None:
+        try:
+            while chunk := os.read(self.fd, 65536):
+                self.on_data(chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+        if self.on_eof is not None:
+            self.on_eof()
+
+
+class Worker:
+    """One sandboxed worker process for one device ("cpu", "cuda" or "cuda:N")."""
+
+    def __init__(self, device: str = "cpu", *, name: str | None = None, startup_timeout_s: float = 180.0,
+                 preload: tuple[str, ...] = ("torch",), cache_dir: str | None = None,
+                 isolate_network: bool = True) -> None:
+        self.device = device
+        self.gpu = physical_gpu(device)
+        self.name = name or device.replace(":", "")
+        self.startup_timeout_s = startup_timeout_s
+        self.preload = preload
+        self.isolate_network = isolate_network
+        self.base_dir = tempfile.mkdtemp(prefix=f"kw-worker-{self.name}-")
+        self.cache_dir = cache_dir or os.path.join(self.base_dir, "cache")
+        self.restarts = 0
+        self.starts = 0
+        self.last_start_s = 0.0
+        self.last_restart_s = 0.0
+        self.info: dict[str, Any] = {}
+        self._proc: subprocess.Popen | None = None
+        self._requests: Connection | None = None
+        self._replies: Connection | None = None
+        self._drains: list[_Drain] = []
+        self._log: deque[bytes] = deque()
+        self._log_size = 0
+        self._events: list[str] = []
+        self._event_buffer = b""
+        self._call_id = 0
+        self._lock = threading.RLock()
+        self._finalizer = weakref.finalize(self, _cleanup, self.base_dir)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        """Start the worker process (if not running) and wait until its sandbox is up."""
+        with self._lock:
+            if self.alive:
+                return
+            self._reap()
+            began = time.perf_counter()
+            self._spawn()
+            try:
+                ready = self._receive(self.startup_timeout_s, stage="start", call_id=0)
+            except WorkerError:
+                self._kill()
+                raise
+            self.info = ready if isinstance(ready, dict) else {}
+            elapsed = time.perf_counter() - began
+            self.last_start_s = elapsed
+            if self.starts:
+                self.restarts += 1
+                self.last_restart_s = elapsed
+            self.starts += 1
+
+    def restart(self) -> None:
+        """Kill the worker and start a fresh one (after a sticky CUDA error or tampering)."""
+        with self._lock:
+            self._kill()
+            self.start()
+
+    def close(self) -> None:
+        """Stop the worker and remove its directories."""
+        with self._lock:
+            if self.alive and self._requests is not None:
+                try:
+                    self._requests.send_bytes(pickle.dumps(("exit",)))
+                    self._proc.wait(timeout=3)  # type: ignore[union-attr]
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            self._kill()
+            self._finalizer()
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- calls --------------------------------------------------------------------------------
+    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str = "") -> Any:
+        """Run `fn(payload)` in the worker ("package.module:function") and return its result."""
+        with self._lock:
+            self.start()
+            self._call_id += 1
+            try:
+                self._requests.send_bytes(  # type: ignore[union-attr]
+                    pickle.dumps(("call", self._call_id, fn, payload), protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                self._dead(stage)
+            return self._receive(timeout_s, stage=stage, call_id=self._call_id)
+
+    @property
+    def log_tail(self) -> str:
+        """The last few KB the worker printed (stdout and stderr together)."""
+        return b"".join(self._log).decode(errors="replace")
+
+    def take_events(self) -> list[str]:
+        """Sandbox events the worker reported since the last take (the tamper-proof copy)."""
+        time.sleep(0.01)  # let the drain thread catch up with lines written just before a reply
+        with self._lock:
+            events, self._events = self._events, []
+        return events
+
+    # -- internals ----------------------------------------------------------------------------
+    def _spawn(self) -> None:
+        workdir = os.path.join(self.base_dir, f"work-{self.starts}")
+        for path in (workdir, self.cache_dir):
+            os.makedirs(path, exist_ok=True)
+        python_path = [os.path.abspath(p or os.getcwd()) for p in sys.path if os.path.exists(p or ".")]
+        env = sandbox.child_environment(dict(os.environ), device_index=self.gpu, workdir=workdir,
+                                        cache_dir=self.cache_dir, python_path=python_path)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        ev_r, ev_w = os.pipe()
+        config = {"fd_requests": req_r, "fd_replies": rep_w, "fd_events": ev_w, "workdir": workdir,
+                  "cache_dir": self.cache_dir, "cuda": self.gpu is not None, "preload": list(self.preload),
+                  "isolate_network": self.isolate_network}
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "kernelwright.verifier.worker_child", json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(req_r, rep_w, ev_w), env=env, cwd=workdir, start_new_session=True,
+            )
+        finally:
+            for fd in (req_r, rep_w, ev_w):
+                os.close(fd)
+        self._requests = Connection(req_w, readable=False)
+        self._replies = Connection(rep_r, writable=False)
+        out_fd = os.dup(self._proc.stdout.fileno())  # type: ignore[union-attr]
+        self._proc.stdout.close()  # type: ignore[union-attr]
+        proc = self._proc
+        self._drains = [_Drain(out_fd, self._on_output), _Drain(ev_r, self._on_events, lambda: self._on_event_eof(proc))]
+        for drain in self._drains:
+            drain.start()
+
+    def _receive(self, timeout_s: float, *, stage: str, call_id: int) -> Any:
+        assert self._replies is not None
+        if not self._replies.poll(timeout_s):
+            self._kill()
+            raise WorkerError("timeout", f"no answer within {timeout_s:g} s; worker killed",
+                              stage=stage, log_tail=self.log_tail)
+        try:
+            data = self._replies.recv_bytes()
+        except (EOFError, OSError):
+            self._dead(stage)
+        try:
+            reply = wire.safe_loads(data)
+            kind, reply_id = reply[0], reply[1]
+        except Exception as exc:  # noqa: BLE001 - whatever a hostile worker sends
+            self._kill()
+            raise WorkerError("crash", f"unreadable reply from the worker ({type(exc).__name__}: {exc})"[:500],
+                              stage=stage, log_tail=self.log_tail) from None
+        if reply_id != call_id or kind not in ("ok", "ready", "exc"):
+            self._kill()
+            raise WorkerError("crash", f"out-of-order reply from the worker ({kind!r}, id {reply_id!r})",
+                              stage=stage, log_tail=self.log_tail)
+        if kind == "exc":
+            _, _, exc_type, message, trace = reply
+            raise WorkerError("exception", f"{exc_type}: {message}", stage=stage, log_tail=str(trace))
+        return reply[2]
+
+    def _dead(self, stage: str) -> None:
+        proc = self._proc
+        try:
+            code = proc.wait(timeout=5) if proc else None
+        except subprocess.TimeoutExpired:
+            code = None
+        reason = exit_reason(code) if code is not None else "the worker closed its channel"
+        self._kill()
+        raise WorkerError("crash", reason, stage=stage, log_tail=self.log_tail)
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        for conn in (self._requests, self._replies):
+            if conn is not None:
+                conn.close()
+        self._requests = self._replies = None
+        for drain in self._drains:
+            drain.join(timeout=2)
+        self._drains = []
+
+    def _reap(self) -> None:
+        if self._proc is not None:
+            self._kill()
+
+    def _on_output(self, chunk: bytes) -> None:
+        self._log.append(chunk)
+        self._log_size += len(chunk)
+        while self._log_size > LOG_KEEP and len(self._log) > 1:
+            self._log_size -= len(self._log.popleft())
+        if self._log_size > LOG_KEEP:
+            self._log[0] = self._log[0][-LOG_KEEP:]
+            self._log_size = len(self._log[0])
+
+    def _on_events(self, chunk: bytes) -> None:
+        *lines, self._event_buffer = (self._event_buffer + chunk).split(b"\n")
+        for line in lines:
+            if len(self._events) < MAX_EVENTS:
+                self._events.append(line.decode(errors="replace"))
+
+    def _on_event_eof(self, proc: subprocess.Popen) -> None:
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:  # alive but its event channel is gone: tampering
+            self._events.append("channel: the worker closed its sandbox event channel")
+
+    def __repr__(self) -> str:
+        return f"Worker({self.device!r}, pid={self.pid}, restarts={self.restarts})"
+
+
+def _cleanup(base_dir: str) -> None:
+    shutil.rmtree(base_dir, ignore_errors=True)

@@ -1,0 +1,80 @@
+"""The worker process: enter the sandbox, then serve `fn(payload)` calls from the parent.
+
+Started by `Worker` as ``python -m kernelwright.verifier.worker_child CONFIG_JSON``. Requests come
+pickled on one pipe; replies go back on another, pickled by `wire.dumps`. Module-level state of
+the called modules persists between calls, so a harness can load a candidate once and then run
+correctness and timing in separate calls.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pickle
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+from kernelwright.verifier import sandbox, wire
+
+
+def resolve(target: str) -> Callable[[Any], Any]:
+    """Import "package.module:function" and return the function."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"bad worker target {target!r}; use 'package.module:function'")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _reply_for(call_id: int, target: str, payload: Any) -> bytes:
+    try:
+        result = resolve(target)(payload)
+        return wire.dumps(("ok", call_id, result))
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from a candidate is its failure too
+        text = traceback.format_exc()
+        try:
+            message = str(exc)
+        except Exception:  # noqa: BLE001 - a hostile __str__
+            message = "<unprintable exception>"
+        return wire.dumps(("exc", call_id, type(exc).__name__, message[:4000], text[-16000:]))
+
+
+def serve(config: dict[str, Any]) -> None:
+    status = sandbox.apply(
+        workdir=config["workdir"], cache_dir=config["cache_dir"], cuda=config["cuda"],
+        event_fd=config["fd_events"], isolate_network=config.get("isolate_network", True),
+    )
+    requests = Connection(config["fd_requests"], writable=False)
+    replies = Connection(config["fd_replies"], readable=False)
+    preloaded = []
+    for name in config.get("preload", []):
+        try:
+            importlib.import_module(name)
+            preloaded.append(name)
+        except ImportError as exc:
+            print(f"worker: could not preload {name}: {exc}", file=sys.stderr)
+    replies.send_bytes(wire.dumps(("ready", 0, {"pid": os.getpid(), "sandbox": status, "preloaded": preloaded})))
+    while True:
+        try:
+            message = pickle.loads(requests.recv_bytes())
+        except EOFError:
+            return
+        if message[0] == "exit":
+            return
+        _, call_id, target, payload = message
+        replies.send_bytes(_reply_for(call_id, target, payload))
+
+
+def main() -> None:
+    serve(json.loads(sys.argv[1]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown: candidate atexit hooks and finalizers do not run
+
+
+if __name__ == "__main__":
+    main()
