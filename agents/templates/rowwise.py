@@ -3,7 +3,8 @@
 Problem metadata: ``TEMPLATE = {"kind": K, ...}`` with K one of
 - "softmax", "logsumexp", "row_sum" (optional ``"keepdim": bool``, default False),
 - "layernorm" (optional ``"eps"``, ``"weight"``, ``"bias"``), "rmsnorm" (``"eps"``, ``"weight"``).
-``weight`` / ``bias`` name either a forward argument (e.g. ``"weight"``) or a parameter of the
+``eps`` defaults to the reference model's ``eps`` attribute when ModelNew reuses its ``__init__``
+(else 1e-5). ``weight`` / ``bias`` name either a forward argument (e.g. ``"weight"``) or a parameter of the
 reference model (e.g. ``"norm.weight"``); when not given they are found automatically (forward
 arguments called weight/gamma, bias/beta; else parameters whose names end in weight/bias). With
 parameters, ModelNew reuses the reference's ``__init__`` so the verifier can load its state_dict.
@@ -146,5 +147,7 @@ class RowwiseFamily:
             args=", ".join(args), x=args[0], out=out, block_n=block_n,
             weight=f"w = {weight}.contiguous()" if weight else "w = None",
             bias=f"b = {bias}.contiguous()" if bias else "b = None",
-            eps=float(spec.get("eps", 1e-5)), warps=int(config["num_warps"]),
+            eps=repr(float(spec["eps"])) if "eps" in spec else (
+                "float(getattr(self, 'eps', 1e-5))" if init is not _GENERIC_INIT else "1e-5"),
+            warps=int(config["num_warps"]),
         )

@@ -31,6 +31,7 @@ def summary_table(m: BenchMetrics, stats: dict[str, Any] | None = None) -> Table
         rows += [
             ["wall time of last session (s)", fmt(stats.get("wall_s"), 1)],
             ["problems per minute", fmt(stats.get("problems_per_minute"))],
+            ["candidates verified per minute", fmt(stats.get("candidates_per_minute"))],
             ["worker busy share", pct(stats.get("worker_busy_share"))],
             ["GPU busy share (nvidia-smi)", pct(gpu.get("mean_busy_share")) if gpu.get("available") else "not sampled"],
         ]

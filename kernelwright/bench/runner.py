@@ -114,6 +114,7 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         slots = [d.label for d in devices]
 
     busy_s: dict[str, float] = {}
+    verified = [0]  # attempts (candidates verified) finished in this session
 
     def on_start(job: Job, worker: str) -> None:
         store.mark_running(bench_id, job.key, worker, "")
@@ -124,6 +125,7 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         busy_s[worker] = busy_s.get(worker, 0.0) + payload["finished_at"] - payload["started_at"]
         fields = _done_fields(job, payload, root / "kernels")
         store.record(bench_id, job.key, fields["problem"], fields["attempts"])
+        verified[0] += len(fields["attempts"])
         outcome.ran.append(job.key)
         emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")}})
 
@@ -138,6 +140,8 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         "workers": sorted(busy_s),
         "worker_busy_share": (sum(busy_s.values()) / (outcome.wall_s * n_workers)) if jobs and outcome.wall_s else None,
         "problems_per_minute": len(jobs) / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
+        "candidates": verified[0],
+        "candidates_per_minute": verified[0] / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
         "gpu": sampler.summary(),
     }
     store.add_session(bench_id, started, started + outcome.wall_s, len(jobs), slots, outcome.stats)

@@ -1,0 +1,205 @@
+"""Verifier benchmark (issue 3): throughput, timing repeatability, agreement with Nsight Compute,
+and worker survival after a hanging and an illegal-address kernel.
+
+    python benchmarks/verifier_bench.py --out $OUT/verifier     # on a GPU host
+
+1. Candidates verified per GPU-minute: distinct row-softmax kernels (one per launch configuration
+   of the row-wise template family, so each one really compiles), verified back to back on one GPU
+   with compile, >= 5 correctness trials, extra shape, large-magnitude trial and timing included.
+2. Repeatability: the coefficient of variation of the reported median over 5 verifications of one
+   kernel.
+3. Agreement with Nsight Compute: `gpu__time_duration.sum` of the same kernel (ncu, clock control
+   off) against the verdict's median.
+4. Survival: a kernel that never ends and one that stores to an illegal address, then an honest
+   kernel on the same pool; the restart time of the worker is reported.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import kernelwright
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.plugins import get
+from kernelwright.verifier.options import VerifyOptions
+from kernelwright.verifier.pool import get_pool
+from kernelwright.verifier.problem import load_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HANG = '''
+import torch, torch.nn as nn, triton, triton.language as tl
+
+@triton.jit
+def spin(x_ptr, out_ptr, n):
+    i = tl.load(x_ptr)  # data-dependent loop bound the compiler cannot drop
+    acc = 0.0
+    while i > -1.0:
+        acc += 1.0
+        i = i + 0.0
+    tl.store(out_ptr, acc)
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        out = torch.empty_like(x)
+        spin[(1,)](x, out, x.numel())
+        return out
+'''
+
+ILLEGAL = '''
+import torch, torch.nn as nn, triton, triton.language as tl
+
+@triton.jit
+def bad_store(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK) + (1 << 40)   # far outside any allocation
+    tl.store(out_ptr + offs, tl.load(x_ptr + tl.arange(0, BLOCK)))
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        out = torch.empty_like(x)
+        bad_store[(1,)](x, out, x.numel(), BLOCK=128)
+        return out
+'''
+
+
+def softmax_variants(problem, count: int) -> list[tuple[dict, str]]:
+    family = get("template", "rowwise")()
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
+                          description=problem.description, metadata=problem.metadata,
+                          strategy="tune_launch_config")
+    configs = family.configs(request)
+    return [(c, family.render(request, c)) for c in configs[:count]]
+
+
+def throughput(problem, variants, options) -> dict:
+    pool = get_pool("cuda:0")
+    pool.verify_many([(problem, variants[0][1], options)])  # worker start-up and baselines
+    start = time.perf_counter()
+    verdicts = pool.verify_many([(problem, src, options) for _, src in variants])
+    elapsed = time.perf_counter() - start
+    statuses = [v.status for v in verdicts]
+    return {"candidates": len(variants), "seconds": elapsed,
+            "per_gpu_minute": 60.0 * len(variants) / elapsed, "statuses": statuses,
+            "medians_ms": [v.timing.median_ms if v.timing else None for v in verdicts]}
+
+
+def repeatability(problem, source, options, repeats: int) -> dict:
+    medians = []
+    for _ in range(repeats):
+        verdict = kernelwright.verify(problem, source, options)
+        if verdict.timing is None:
+            return {"error": verdict.summary()}
+        medians.append(verdict.timing.median_ms)
+    mean = statistics.mean(medians)
+    return {"medians_ms": medians, "cv": statistics.stdev(medians) / mean, "verdict": verdict}
+
+
+NCU_DRIVER = '''
+import importlib.util, sys, torch
+sys.path.insert(0, {problem_dir!r})
+spec = importlib.util.spec_from_file_location("cand", {cand!r}); cand = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cand)
+spec = importlib.util.spec_from_file_location("prob", {prob!r}); prob = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(prob)
+model = cand.ModelNew(*prob.get_init_inputs()).cuda()
+inputs = [t.cuda() if hasattr(t, "cuda") else t for t in prob.get_inputs()]
+for _ in range(6):
+    model(*inputs)
+torch.cuda.synchronize()
+'''
+
+
+def ncu_agreement(problem_path: Path, source: str, verdict_ms: float, kernel: str) -> dict:
+    ncu = shutil.which("ncu")
+    if ncu is None:
+        return {"error": "ncu not found"}
+    work = Path(tempfile.mkdtemp())
+    cand = work / "cand.py"
+    cand.write_text(source)
+    driver = work / "driver.py"
+    driver.write_text(NCU_DRIVER.format(problem_dir=str(problem_path.parent), cand=str(cand),
+                                        prob=str(problem_path)))
+    cmd = [ncu, "--clock-control", "none", "--metrics", "gpu__time_duration.sum", "--csv",
+           "--kernel-name-base", "function", "-k", f"regex:{kernel}", "--launch-skip", "2",
+           "--launch-count", "4", sys.executable, str(driver)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    values = []
+    for line in proc.stdout.splitlines():
+        if "gpu__time_duration.sum" in line:
+            cells = [c.strip('"') for c in line.split('","')]
+            unit, value = cells[-2], float(cells[-1].strip('"').replace(",", ""))
+            scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0, "ns": 1e-6, "us": 1e-3, "ms": 1.0}
+            values.append(value * scale.get(unit, 1e-6))
+    if not values:
+        return {"error": "no ncu rows", "stderr": proc.stderr[-2000:], "stdout": proc.stdout[-2000:]}
+    ncu_ms = statistics.median(values)
+    return {"ncu_ms": ncu_ms, "verdict_ms": verdict_ms, "difference": verdict_ms / ncu_ms - 1.0}
+
+
+def survival(problem, honest: str, options) -> dict:
+    pool = get_pool("cuda:0")
+    rows = {}
+    for name, source in (("infinite_loop", HANG), ("illegal_address", ILLEGAL), ("honest_after", honest)):
+        start = time.perf_counter()
+        verdict = pool.verify_many([(problem, source, options)])[0]
+        rows[name] = {"status": verdict.status, "stage": verdict.stage,
+                      "message": verdict.message[:200], "seconds": time.perf_counter() - start}
+    workers = getattr(pool, "workers", [])
+    rows["restart_s"] = [getattr(w, "last_restart_s", None) for w in workers]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problem", default=str(ROOT / "problems/softmax.py"))
+    parser.add_argument("--variants", type=int, default=12)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", default="bench_out/verifier")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    problem = load_problem(args.problem)
+    options = VerifyOptions(device="cuda:0")
+    variants = softmax_variants(problem, args.variants)
+    results = {"throughput": throughput(problem, variants, options)}
+    print("throughput", json.dumps(results["throughput"])[:400], flush=True)
+    honest = variants[0][1]
+    rep = repeatability(problem, honest, options, args.repeats)
+    verdict = rep.pop("verdict", None)
+    results["repeatability"] = rep
+    print("repeatability", rep, flush=True)
+    if verdict is not None and verdict.timing:
+        results["ncu"] = ncu_agreement(Path(args.problem), honest, verdict.timing.median_ms, "row_kernel")
+        print("ncu", results["ncu"], flush=True)
+        results["verdict_example"] = json.loads(verdict.model_dump_json())
+    results["survival"] = survival(problem, honest, VerifyOptions(device="cuda:0", run_timeout_s=20,
+                                                                  timing=False))
+    (out / "verifier_bench.json").write_text(json.dumps(results, indent=2, default=str))
+    t, r = results["throughput"], results["repeatability"]
+    print("\n| measure | value | target |\n|---|---|---|")
+    print(f"| candidates verified per GPU-minute | {t['per_gpu_minute']:.1f} "
+          f"({t['candidates']} in {t['seconds']:.1f} s, statuses {sorted(set(t['statuses']))}) | >= 60 |")
+    print(f"| CV of median over {args.repeats} verifications | {r.get('cv', float('nan')) * 100:.2f} % | <= 1 % |")
+    n = results.get("ncu", {})
+    if "difference" in n:
+        print(f"| reported vs ncu gpu__time_duration | {n['verdict_ms']:.4f} vs {n['ncu_ms']:.4f} ms "
+              f"({n['difference'] * 100:+.1f} %) | within 3 % |")
+    else:
+        print(f"| reported vs ncu | {n.get('error', 'not run')} | within 3 % |")
+    s = results["survival"]
+    print(f"| survival | loop: {s['infinite_loop']['status']} ({s['infinite_loop']['seconds']:.1f} s), "
+          f"illegal: {s['illegal_address']['status']}, next: {s['honest_after']['status']}; "
+          f"restart {s['restart_s']} s | worker survives |")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
