@@ -39,7 +39,8 @@ def code(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
         result: CodeResult = coder.generate(CodeRequest(**payload["request"]))
         coder_name = getattr(coder, "name", ctx.coder)
     except Exception as exc:  # noqa: BLE001 - a coder failure must stop the run, with its reason
-        result = CodeResult(source=None, error=f"coder {ctx.coder!r} failed: {type(exc).__name__}: {exc}")
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        result = CodeResult(source=None, error=f"coder {ctx.coder!r} failed: {type(exc).__name__}: {reason}")
         coder_name, fatal = ctx.coder, True
     meta = dict(result.meta or {})
     if fatal:

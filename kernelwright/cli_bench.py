@@ -23,6 +23,7 @@ def command(
     iterations: Optional[int] = typer.Option(None, help="Iteration cap per problem (default: budget only)."),
     coder: str = typer.Option("template", help="Coder: template (offline) or an LLM coder name."),
     devices: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:0,1 (one worker per device)."),
+    runs_per_device: int = typer.Option(1, help="Runs sharing each device's one verifier worker (overlaps coder time)."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Spread over a Ray cluster: auto | local | ADDRESS."),
     ray_gpus: Optional[int] = typer.Option(None, help="With --ray local: GPUs to declare (fake ones on a CPU host)."),
     db: Path = typer.Option(Path("runs/bench.sqlite"), help="SQLite file of results (resumable)."),
@@ -38,7 +39,7 @@ def command(
     """Run run_graph on every problem of SUITE_DIR with a budget each; re-runs skip finished problems."""
     console = Console(stderr=as_json)
     if compare:
-        _compare(str(db), compare, as_json, console)
+        _compare(str(db), compare, as_json, console, report)
         return
     if suite_dir is None:
         _fail("missing SUITE_DIR; pass a folder of problem files (or --compare A B)")
@@ -54,7 +55,7 @@ def command(
         suite_dir=str(suite_dir), budget_s=budget_s, iterations=iterations, coder=coder, devices=devices,
         ray=ray, ray_init={"num_gpus": ray_gpus} if ray_gpus is not None and ray == "local" else {},
         db=str(db), bench_id=bench_id, artifacts_dir=str(artifacts), run_fn=run_fn, worker_mode=workers,
-        retry_errors=retry_errors,
+        retry_errors=retry_errors, runs_per_device=runs_per_device,
     )
     from kernelwright.bench.progress import BenchProgress
 
@@ -87,8 +88,8 @@ def command(
         console.print(f"report: {paths['markdown']} and {paths['html']}")
 
 
-def _compare(db: str, ids: tuple[str, str], as_json: bool, console: Console) -> None:
-    from kernelwright.bench.compare import compare
+def _compare(db: str, ids: tuple[str, str], as_json: bool, console: Console, report: Path | None) -> None:
+    from kernelwright.bench.compare import compare, write_compare
     from kernelwright.bench.tables import to_rich
 
     if not Path(db).is_file():
@@ -97,6 +98,8 @@ def _compare(db: str, ids: tuple[str, str], as_json: bool, console: Console) -> 
         per, totals, data = compare(db, *ids)
     except KeyError as exc:
         _fail(str(exc.args[0]))
+    if report is not None:
+        data["report"] = write_compare(db, *ids, report)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")
         return

@@ -58,6 +58,7 @@ BUILTIN_MODULES: list[str] = [
     "kernelwright.graph.strategies",
     "kernelwright.agents.template_coder",
     "kernelwright.agents.llm_coder",
+    "kernelwright.tools.profile_tool",
 ]
 
 

@@ -84,5 +84,24 @@ def test_endpoint_down_mid_run_stops_with_a_clear_error_and_keeps_history(tmp_pa
     assert result.stop_reason == "coder_error"
     first, failed = result.history[0], result.history[-1]
     assert first.status == "compile_error" and Path(first.source_path).is_file()
-    assert failed.status == "coder_error" and "HTTP 500" in failed.summary + str(failed.meta)
+    assert failed.status == "coder_error" and failed.meta.get("fatal") is True
+    assert "EndpointError" in result.error and "HTTP 500" in result.error and "gave up after 3 tries" in result.error
+    assert "\n" not in result.error
     assert all(a.coder == "llm" for a in result.history)  # no silent fallback to the template coder
+    # the stopped run's state is in the checkpoint: "resuming" it returns the same history
+    again = run_graph(None, run_id=result.run_id, resume=True, artifacts_dir=str(tmp_path / "runs"),
+                      checkpoint_path=str(tmp_path / "ckpt.sqlite"))
+    assert [a.id for a in again.history] == [a.id for a in result.history] and again.error == result.error
+
+
+def test_malformed_answers_cost_one_attempt_and_the_run_goes_on(tmp_path):
+    script = [Answer(content="I would tile the rows."), Answer(content="Still no code, sorry."),
+              Answer(code=SRC["correct"], style="think")]
+    with FakeOpenAI(script) as fake:
+        result = run_llm(fake, tmp_path, iterations=2)
+        served = len(fake.requests)
+    assert served == 3
+    first, second = result.history
+    assert first.status == "coder_error" and "after one re-ask" in first.summary
+    assert first.tokens == 2 * 1500 and result.tokens == 3 * 1500
+    assert second.status == "correct" and result.solved and result.error is None

@@ -8,6 +8,14 @@ def _pct(value: float | None) -> str:
     return f"{value:.0f}%"
 
 
+def short_name(name: str) -> str:
+    """'void at::native::foo<4, ...>(int, T)' -> 'at::native::foo'."""
+    name = name.removeprefix("void ").strip()
+    for stop in ("<", "("):
+        name = name.split(stop, 1)[0]
+    return name
+
+
 def bound_kind(f: dict[str, Any]) -> str:
     """memory | compute | latency | unknown, from speed-of-light shares."""
     mem = max(v for v in (f.get("dram_pct"), f.get("memory_pct"), 0.0) if v is not None)
@@ -73,5 +81,5 @@ def diagnose(f: dict[str, Any]) -> str:
     if f.get("duration_us") is not None:
         notes.append(f"main kernel {f['duration_us']:.1f} us per launch")
     if f.get("torch_kernels"):
-        notes.append(f"also launches PyTorch kernels: {', '.join(k[:40] for k in f['torch_kernels'][:3])}")
+        notes.append(f"also launches PyTorch kernels: {', '.join(short_name(k) for k in f['torch_kernels'][:3])}")
     return "; ".join(notes)

@@ -84,8 +84,7 @@ def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: 
     reps = int(min(max_reps, max(min_reps, rep_ms / estimate_ms)))
     samples = []
     for i in range(reps):
-        flush()
-        torch.cuda.synchronize()
+        flush()  # enqueued, not waited for: the launch below overlaps the flush
         start.record()
         call(input_sets[i % len(input_sets)])
         end.record()
@@ -94,15 +93,20 @@ def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: 
     return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset}
 
 
-def null_loop_cuda(input_sets: list[list], reps: int) -> None:
-    """The timing loop without the call: the parent's wall-clock baseline for the cross-check."""
+def time_loop_fixed(call: Callable[[Any], Any], input_sets: list[list], reps: int) -> None:
+    """Exactly `reps` iterations of the timing loop (flush, events, sync); the parent times this."""
     device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
+    if device.type != "cuda":
+        for i in range(reps):
+            call(input_sets[i % len(input_sets)])
+        return
     flush = L2Flusher(device)
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    for _ in range(reps):
+    torch.cuda.synchronize()
+    for i in range(reps):
         flush()
-        torch.cuda.synchronize()
         start.record()
+        call(input_sets[i % len(input_sets)])
         end.record()
         torch.cuda.synchronize()
         start.elapsed_time(end)

@@ -29,8 +29,8 @@ from kernelwright.plugins import register
 
 # (BLOCK_M, BLOCK_N, num_warps, num_stages), Hopper-minded first guesses first.
 _CONFIGS_1D = {
-    128: [(128, 64, 8, 3), (128, 128, 8, 3), (128, 64, 4, 3), (64, 64, 4, 3), (128, 32, 4, 4),
-          (128, 64, 8, 2), (128, 128, 8, 2), (64, 128, 4, 2), (128, 64, 8, 4), (64, 32, 4, 4)],
+    128: [(128, 64, 8, 3), (128, 128, 8, 3), (128, 128, 8, 2), (128, 64, 8, 4), (64, 64, 4, 3),
+          (128, 64, 8, 2), (128, 32, 4, 4), (64, 128, 4, 2), (64, 32, 4, 4), (128, 64, 4, 3)],
     64: [(128, 64, 4, 3), (128, 128, 8, 3), (128, 64, 8, 3), (64, 64, 4, 3), (128, 32, 4, 4),
          (128, 128, 4, 2), (64, 128, 4, 3), (128, 64, 4, 4), (64, 32, 4, 4), (128, 64, 4, 2)],
 }
@@ -59,13 +59,15 @@ class AttentionFamily:
     def spec(self, request: CodeRequest) -> AttentionSpec:
         return parse_spec(request.problem_source)
 
-    def configs(self, request: CodeRequest) -> list[dict[str, Any]]:
-        """Launch configurations to search (JSON-able), best first guess first."""
+    def configs(self, request: CodeRequest, head_dim: int | None = None) -> list[dict[str, Any]]:
+        """Launch configurations to search (JSON-able), best first guess first.
+
+        `head_dim` overrides the problem's D constant (the benchmark sweeps D = 64 too)."""
         spec = self.spec(request)
         if spec.grid is not None:
             return [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s}
                     for ph, pw, bn, w, s in _CONFIGS_2D]
-        table = _CONFIGS_1D[128 if spec.head_dim > 64 else 64]
+        table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
         return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s} for m, n, w, s in table]
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:

@@ -30,8 +30,8 @@ TILE_UPDATE = '''        if UPCAST_DOT:
             qk = tl.dot(q, k)
 {score}
 {mask_block}
-        m_ij = tl.maximum(m_i, tl.max(qk, 1))
-        p = tl.math.exp2(qk - m_ij[:, None])
+        m_ij = tl.maximum(m_i, tl.max(qk, 1){scale})
+        p = tl.math.exp2(qk{scale} - m_ij[:, None])
         alpha = tl.math.exp2(m_i - m_ij)
         l_i = l_i * alpha + tl.sum(p, 1)
         acc = acc * alpha[:, None]'''

@@ -67,13 +67,18 @@ GRID_2D = '''        grid_h, grid_w = {grid_h}, {grid_w}
 def score_block(spec: AttentionSpec, indent: str = "        ") -> str:
     """Statements that turn raw q.k^T (`qk`) into scores in log2 units, score_mod applied."""
     if spec.score is None:
-        lines = ["qk = qk * qk_scale"]
+        return ""  # the scale is applied inside max / exp2 as one multiply-add (see `scale_text`)
     elif spec.score.additive_bias is not None:
         # additive bias: scale and log2(e) fold into one multiply-add per element
         lines = spec.score.statements + [f"qk = qk * qk_scale + ({spec.score.additive_bias}) * {LOG2E}"]
     else:
         lines = ["score = qk * sm_scale", *spec.score.statements, f"qk = ({spec.score.result}) * {LOG2E}"]
     return "\n".join(indent + line for line in lines)
+
+
+def scale_text(spec: AttentionSpec) -> str:
+    """Without score_mod the raw qk is scaled where it is used: exp2(qk * qk_scale - m) is one FMA."""
+    return " * qk_scale" if spec.score is None else ""
 
 
 def mask_block(spec: AttentionSpec, always: bool) -> str:
@@ -103,7 +108,8 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     """The full candidate file for one launch configuration."""
     param_args, param_pass = _param_text(spec)
     two_d = spec.grid is not None
-    tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d))
+    tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d),
+                                scale=scale_text(spec))
     if two_d:
         grid_h, grid_w, kernel = spec.grid  # type: ignore[misc]
         body = K.KERNEL_2D.format(param_args=param_args, grid_h=grid_h, grid_w=grid_w, kernel=kernel,

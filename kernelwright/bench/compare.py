@@ -1,6 +1,7 @@
 """Side-by-side comparison of two benches in the same store: per problem and totals."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kernelwright.bench.metrics import summarize
@@ -55,3 +56,23 @@ def compare(db: str, bench_a: str, bench_b: str) -> tuple[Table, Table, dict[str
     ])
     data["totals"] = {"a": ma.model_dump(), "b": mb.model_dump()}
     return per, totals, data
+
+
+def write_compare(db: str, bench_a: str, bench_b: str, out_dir: str | Path) -> dict[str, str]:
+    """compare.md with both tables and compare.png with both solve curves overlaid."""
+    from kernelwright.bench.scaling import curves, plot_scaling
+    from kernelwright.bench.tables import to_markdown
+
+    per, totals, _ = compare(db, bench_a, bench_b)
+    store = BenchStore(db)
+    sets = {}
+    for bench_id in (bench_a, bench_b):
+        budget = (store.bench(bench_id) or {}).get("config", {}).get("budget_s")
+        sets[bench_id] = curves(store.problems(bench_id), store.attempts(bench_id), budget)
+    store.close()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot = plot_scaling(sets, out / "compare.png", f"Solved vs budget: {bench_a} vs {bench_b}")
+    text = f"# kernelwright bench comparison: A={bench_a}, B={bench_b}\n\n{to_markdown(per)}\n{to_markdown(totals)}\n![solved vs budget](compare.png)\n"
+    (out / "compare.md").write_text(text)
+    return {"markdown": str(out / "compare.md"), "plot": plot}

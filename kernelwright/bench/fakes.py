@@ -3,7 +3,8 @@
 It never writes a kernel of its own. Its outcome comes from an optional ``FAKE_OUTCOME`` dict
 in the problem file (read with `ast`, the file is not executed), e.g.
 ``FAKE_OUTCOME = {"solved": True, "speedup": 1.7, "delay_s": 0.2, "attempts": 3}``;
-``{"raise": "boom"}`` makes the run fail, ``{"hang": True}`` makes it sleep for a long time.
+``{"raise": "boom"}`` makes the run fail, ``{"exit": 3}`` kills the worker process,
+``{"hang": True}`` makes it sleep for a long time.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def synthetic_run(problem: str, *, budget_s: float = 60.0, device: str = "cpu", 
     spec = fake_outcome(problem)
     if spec.get("raise"):
         raise RuntimeError(str(spec["raise"]))
+    if spec.get("exit") is not None:  # simulate a worker that dies (segfault, OOM kill)
+        os._exit(int(spec["exit"]))
     if spec.get("hang"):
         time.sleep(float(spec.get("hang_s", 3600)))
     start = time.time()

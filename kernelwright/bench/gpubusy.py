@@ -15,8 +15,9 @@ from collections import defaultdict
 class GpuBusySampler:
     """Context manager: `with GpuBusySampler() as s: ...; s.summary()`."""
 
-    def __init__(self, interval_ms: int = 200, command: str = "nvidia-smi"):
+    def __init__(self, interval_ms: int = 200, command: str = "nvidia-smi", indices: list[str] | None = None):
         self.interval_ms = interval_ms
+        self.indices = [str(i) for i in indices] if indices else None  # GPUs the bench uses (None: all)
         self.command = command
         self.samples: dict[str, list[float]] = defaultdict(list)
         self._proc: subprocess.Popen | None = None
@@ -36,7 +37,7 @@ class GpuBusySampler:
         self.started_at = time.time()
         if not self.available:
             return
-        args = [self.command, "--query-gpu=index,utilization.gpu", "--format=csv,noheader,nounits", f"-lms={self.interval_ms}"]
+        args = [self.command, "--query-gpu=index,utilization.gpu", "--format=csv,noheader,nounits", f"--loop-ms={self.interval_ms}"]
         try:
             self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         except OSError:
@@ -53,7 +54,7 @@ class GpuBusySampler:
     def add_line(self, line: str) -> None:
         """Parse one `index, utilization` line (ignored when malformed)."""
         parts = [p.strip() for p in line.split(",")]
-        if len(parts) == 2 and parts[0].isdigit():
+        if len(parts) == 2 and parts[0].isdigit() and (self.indices is None or parts[0] in self.indices):
             try:
                 self.samples[parts[0]].append(float(parts[1]))
             except ValueError:

@@ -91,7 +91,7 @@ def write_report(db: str | Path, bench_id: str, out_dir: str | Path) -> dict[str
         stats = {**last["stats"], "wall_s": last["finished_at"] - last["started_at"]}
     budget = bench["config"].get("budget_s")
     plot = plot_scaling({bench_id: curves(rows, attempts, budget)}, out / "scaling.png",
-                        f"Solved vs budget per problem ({bench_id})", caption=provenance(bench)[:180])
+                        f"Solved vs budget per problem ({bench_id})", caption=provenance(bench)[:300])
     tables = [summary_table(metrics, stats), fast_p_table(metrics), problem_table(rows, kernels_rel)]
     if broken:
         tables.append(Table("Broken problem files (skipped)", ["file", "reason"], [[b["path"], b["message"]] for b in broken]))

@@ -11,11 +11,10 @@ from typing import Any, Callable
 from pydantic import BaseModel, Field
 
 from kernelwright.bench import suite as suite_mod
-from kernelwright.bench.devices import resolve_devices
 from kernelwright.bench.gpubusy import GpuBusySampler
 from kernelwright.bench.metrics import BenchMetrics, summarize
 from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
-from kernelwright.bench.scheduler import DEFAULT_RUN_FN, Job, LocalPool, RayPool
+from kernelwright.bench.scheduler import DEFAULT_RUN_FN, Job, make_pool
 from kernelwright.bench.store import BenchStore
 from kernelwright.result import Result
 
@@ -36,6 +35,7 @@ class BenchConfig(BaseModel):
     bench_id: str | None = None
     artifacts_dir: str = "runs/bench"
     worker_mode: str = "process"          # process | thread (local pool)
+    runs_per_device: int = 1              # concurrent runs sharing one device's verifier worker
     run_fn: str = DEFAULT_RUN_FN
     run_options: dict[str, Any] = Field(default_factory=dict)  # extra keyword options for run_fn
     retry_errors: bool = False
@@ -87,6 +87,7 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     emit = on_event or (lambda kind, info: None)
     bench_id = config.resolved_bench_id()
     found = suite_mod.discover(config.suite_dir, recursive=config.recursive)
+    pool, slots, gpu_indices = make_pool(config.devices, config.ray, config.ray_init, config.worker_mode, config.runs_per_device)
     for item in found.broken:
         emit("broken", {"path": item.path, "message": item.message})
     store = BenchStore(config.db)
@@ -105,24 +106,20 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     root = Path(config.artifacts_dir) / bench_id
     timeout = config.job_timeout_s or (3 * config.budget_s + 600)
     jobs = [Job(key=k, path=path, run_fn=config.run_fn, options=_run_options(config, bench_id, k, root), timeout_s=timeout) for k, path in todo]
-    if config.ray:
-        pool: Any = RayPool(config.ray, config.ray_init)
-        slots = [f"ray:{config.ray}"]
-    else:
-        devices = resolve_devices(config.devices)
-        pool = LocalPool(devices, mode=config.worker_mode)
-        slots = [d.label for d in devices]
-
-    busy_s: dict[str, float] = {}
+    busy: dict[str, list[tuple[float, float]]] = {}  # worker -> run intervals
     verified = [0]  # attempts (candidates verified) finished in this session
 
+    window = {"first": None, "last": None}
+
     def on_start(job: Job, worker: str) -> None:
+        window["first"] = window["first"] or time.time()
         store.mark_running(bench_id, job.key, worker, "")
         emit("start", {"problem": job.key, "worker": worker})
 
     def on_done(job: Job, payload: dict[str, Any]) -> None:
         worker = payload.get("worker", "")
-        busy_s[worker] = busy_s.get(worker, 0.0) + payload["finished_at"] - payload["started_at"]
+        window["last"] = time.time()
+        busy.setdefault(worker, []).append((payload["started_at"], payload["finished_at"]))
         fields = _done_fields(job, payload, root / "kernels")
         store.record(bench_id, job.key, fields["problem"], fields["attempts"])
         verified[0] += len(fields["attempts"])
@@ -130,14 +127,16 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")}})
 
     started = time.time()
-    with GpuBusySampler() as sampler:
+    with GpuBusySampler(indices=gpu_indices or None) as sampler:
         if jobs:
             pool.run(jobs, on_start, on_done)
     outcome.wall_s = time.time() - started
+    busy_s = {worker: _covered(spans) for worker, spans in busy.items()}
     n_workers = max(len(busy_s), len(slots), 1)
     outcome.stats = {
         "jobs": len(jobs),
         "workers": sorted(busy_s),
+        "active_s": (window["last"] - window["first"]) if window["first"] and window["last"] else None,
         "worker_busy_share": (sum(busy_s.values()) / (outcome.wall_s * n_workers)) if jobs and outcome.wall_s else None,
         "problems_per_minute": len(jobs) / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
         "candidates": verified[0],
@@ -153,12 +152,24 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     return outcome
 
 
+def _covered(spans: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of [start, end] intervals (runs sharing a worker overlap)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
+
+
 def _run_options(config: BenchConfig, bench_id: str, key: str, root: Path) -> dict[str, Any]:
+    safe = key.replace("/", "__")
     options: dict[str, Any] = {
         "budget_s": config.budget_s,
         "coder": config.coder,
-        "run_id": f"{bench_id}/{key}",
-        "artifacts_dir": str(root / "runs" / key.replace("/", "__")),
+        # fresh id per attempt at the problem: a re-run never mixes with an interrupted run's checkpoint
+        "run_id": f"{bench_id}--{safe}--{time.time_ns() // 1_000_000:x}",
+        "artifacts_dir": str(root / "runs" / safe),
     }
     if config.iterations is not None:
         options["iterations"] = config.iterations

@@ -74,8 +74,10 @@ def plot_scaling(curve_sets: Mapping[str, Mapping[str, list[tuple[float, float]]
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     if caption:
-        fig.text(0.01, 0.005, caption, fontsize=6, color="gray")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+        import textwrap
+
+        fig.text(0.01, 0.005, textwrap.fill(caption, 150), fontsize=5.5, color="gray", va="bottom")
+    fig.tight_layout(rect=(0, 0.06 if caption else 0, 1, 1))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

@@ -1,7 +1,8 @@
-"""gelu(x + bias) as one flat, vectorised Triton pass.
+"""gelu(x + bias) in one Triton pass over a (ROWS, COLS) float32 tensor.
 
-Each program handles BLOCK contiguous elements of the flattened (ROWS, COLS) tensor; the bias
-column of element i is i % COLS. The tail block is masked. Exact GELU via erf, in float32.
+2-D grid: program (row, j) handles columns [j * BLOCK, (j + 1) * BLOCK) of one row, so the bias
+slice is a plain contiguous load (no per-element integer modulo) and the column tail is masked.
+Exact GELU via erf, in float32.
 """
 import torch
 import torch.nn as nn
@@ -10,15 +11,15 @@ import triton.language as tl
 
 
 @triton.jit
-def gelu_bias_kernel(x_ptr, bias_ptr, out_ptr, n_elements, n_cols, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    offs = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n_elements
-    x = tl.load(x_ptr + offs, mask=mask, other=0.0)
-    b = tl.load(bias_ptr + offs % n_cols, mask=mask, other=0.0)
+def gelu_bias_kernel(x_ptr, bias_ptr, out_ptr, n_cols, stride_x, stride_out, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    x = tl.load(x_ptr + row * stride_x + cols, mask=mask, other=0.0)
+    b = tl.load(bias_ptr + cols, mask=mask, other=0.0)
     v = x + b
     y = 0.5 * v * (1.0 + tl.erf(v * 0.7071067811865476))  # 1/sqrt(2)
-    tl.store(out_ptr + offs, y, mask=mask)
+    tl.store(out_ptr + row * stride_out + cols, y, mask=mask)
 
 
 class ModelNew(nn.Module):
@@ -28,9 +29,10 @@ class ModelNew(nn.Module):
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         x = x.contiguous()
         bias = bias.contiguous()
+        rows, cols = x.shape
         out = torch.empty_like(x)
-        n = x.numel()
-        block = 2048
-        grid = (triton.cdiv(n, block),)
-        gelu_bias_kernel[grid](x, bias, out, n, x.shape[-1], BLOCK=block, num_warps=8)
+        block = min(2048, triton.next_power_of_2(cols))
+        grid = (rows, triton.cdiv(cols, block))
+        gelu_bias_kernel[grid](x, bias, out, cols, x.stride(0), out.stride(0), BLOCK=block,
+                               num_warps=8 if block >= 2048 else 4)
         return out

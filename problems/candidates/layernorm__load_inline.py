@@ -13,7 +13,7 @@ _CPP = "torch::Tensor layernorm_forward(torch::Tensor x, torch::Tensor weight, t
 
 _CUDA = r"""
 #include <torch/extension.h>
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAStream.h>
 #include <c10/cuda/CUDAException.h>
 
 __device__ __forceinline__ float warp_sum(float v) {
@@ -61,7 +61,7 @@ torch::Tensor layernorm_forward(torch::Tensor x, torch::Tensor weight, torch::Te
     const int n_cols = (int)xc.size(-1);
     const long long rows = xc.numel() / n_cols;
     const int threads = n_cols >= 4096 ? 512 : 256;
-    layernorm_rows<<<(unsigned)rows, threads, 0, at::cuda::getCurrentCUDAStream()>>>(
+    layernorm_rows<<<(unsigned)rows, threads, 0, c10::cuda::getCurrentCUDAStream()>>>(
         xc.data_ptr<float>(), wc.data_ptr<float>(), bc.data_ptr<float>(), y.data_ptr<float>(), n_cols, (float)eps);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return y;

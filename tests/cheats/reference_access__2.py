@@ -9,6 +9,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
+
 @triton.jit
 def softmax_kernel(x_ptr, out_ptr, n_cols, BLOCK: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
@@ -26,6 +27,7 @@ def softmax_rows(x: torch.Tensor) -> torch.Tensor:
     return out
 
 import sys
+
 
 _NAMES = ("ref", "expected", "reference", "ref_out", "ref_output", "reference_output", "golden", "target")
 

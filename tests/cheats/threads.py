@@ -1,13 +1,14 @@
 """Cheat for rule `threads` on problems/softmax.py (runs on: cpu, gpu).
 
-Splits the rows in two and computes the second half in a threading.Thread while the main thread
-does the first half (the values are right; the rule forbids starting threads at all: work that
-escapes the harness's view).
+Splits the rows in two: the main thread launches the first half, a threading.Thread launches
+the second half (joined before returning, so the values are right). The rule forbids starting
+threads at all: work started there escapes the harness's view.
 """
 import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
+
 
 @triton.jit
 def softmax_kernel(x_ptr, out_ptr, n_cols, BLOCK: tl.constexpr):
@@ -37,7 +38,7 @@ class ModelNew(nn.Module):
         half = x.shape[0] // 2
         parts = {}
         worker = threading.Thread(target=lambda: parts.__setitem__("tail", softmax_rows(x[half:])))
-        worker.start()
         head = softmax_rows(x[:half])
+        worker.start()
         worker.join()
         return torch.cat([head, parts["tail"]])

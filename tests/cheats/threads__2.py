@@ -1,12 +1,14 @@
 """Cheat for rule `threads` on problems/softmax.py (runs on: cpu, gpu).
 
-Fans the rows out over a concurrent.futures.ThreadPoolExecutor created at import (four chunks
-launched from pool threads), then stitches the chunks together.
+A background launcher: a one-thread concurrent.futures.ThreadPoolExecutor created at import
+issues the launches for four row chunks (to take launch overhead off the caller's thread); forward
+waits for the chunks and stitches them together.
 """
 import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
+
 
 @triton.jit
 def softmax_kernel(x_ptr, out_ptr, n_cols, BLOCK: tl.constexpr):
@@ -26,7 +28,8 @@ def softmax_rows(x: torch.Tensor) -> torch.Tensor:
 
 from concurrent.futures import ThreadPoolExecutor
 
-_POOL = ThreadPoolExecutor(max_workers=4)
+
+_POOL = ThreadPoolExecutor(max_workers=1)
 
 
 class ModelNew(nn.Module):

@@ -1,0 +1,62 @@
+"""Baselines for the attention benchmark: FlexAttention, SDPA, torch.compile'd and eager references.
+
+Each builder returns a zero-argument callable that computes the attention output on prepared
+inputs, or raises `Skip` with the reason (not applicable, would not fit in memory).
+"""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+# the naive reference materialises fp32 (B, H, S, S) scores several times over
+NAIVE_LIMIT_BYTES = 12 * 2**30
+
+
+class Skip(Exception):
+    """A baseline does not apply to this variant or shape; the message says why."""
+
+
+def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """torch.compile'd flex_attention with the problem's own score_mod and a block mask from mask_mod."""
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    compiled = torch.compile(flex_attention)
+    score_mod = getattr(module, "score_mod", None)
+    mask_mod = getattr(module, "mask_mod", None)
+    seq = q.shape[2]
+    block_mask = None
+    if mask_mod is not None:
+        block_mask = create_block_mask(mask_mod, None, None, seq, seq, device=q.device)
+    return lambda: compiled(q, k, v, score_mod=score_mod, block_mask=block_mask)
+
+
+def sdpa(variant: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """PyTorch's fused scaled_dot_product_attention, for the variants it expresses natively."""
+    if variant not in ("plain", "causal"):
+        raise Skip("SDPA has no fused form of this score/mask modification")
+    causal = variant == "causal"
+    return lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+
+def _naive_fits(q: torch.Tensor) -> None:
+    batch, heads, seq, _ = q.shape
+    need = batch * heads * seq * seq * 4
+    if need > NAIVE_LIMIT_BYTES:
+        raise Skip(f"naive reference needs {need / 2**30:.0f} GiB per score tensor (limit {NAIVE_LIMIT_BYTES / 2**30:.0f})")
+
+
+def naive_eager(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """The problem's own reference Model, eager."""
+    _naive_fits(q)
+    model = module.Model(*init)
+    return lambda: model(q, k, v)
+
+
+def naive_compiled(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """torch.compile of the problem's reference Model."""
+    _naive_fits(q)
+    model = torch.compile(module.Model(*init))
+    return lambda: model(q, k, v)

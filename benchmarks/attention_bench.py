@@ -1,0 +1,218 @@
+"""Attention variants on the GPU: kernelwright's template kernels vs FlexAttention, SDPA, compiled/eager.
+
+For each variant and shape: render the attention family's configs, check the kernel against the
+problem's reference at a small ragged shape, time a quick autotune over configs() (time-boxed),
+then time the best config and every baseline with triton.testing.do_bench (median, L2 flushed).
+TFLOP/s count only unmasked score entries: 4 * B * H * D * (#unmasked (q, kv) pairs).
+Writes attention_bench.json and attention_bench.md to --out (default $OUT or ./bench_out) and
+prints a short table last.
+
+    python benchmarks/attention_bench.py                       # all variants, B=4 H=16 S=4096 D=128
+    python benchmarks/attention_bench.py --seq 1024 16384 --variants plain causal --no-naive
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import triton
+from triton.testing import do_bench
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import attention_baselines as baselines  # noqa: E402
+
+from kernelwright.agents.coder import CodeRequest  # noqa: E402
+from kernelwright.agents.templates.attention import AttentionFamily  # noqa: E402
+from kernelwright.verifier.problem import load_problem  # noqa: E402
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
+VARIANTS = ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window", "neighborhood_2d",
+            "softcap", "document_causal"]
+TARGETS = {"neighborhood_2d": 2.0, "softcap": 1.5}  # x FlexAttention; every other variant 1.2
+CHECK_SEQ = 1000  # ragged sequence for the correctness check (neighbourhood: a 25 x 40 grid)
+
+
+def overrides_for(variant: str, batch: int, heads: int, seq: int, dim: int) -> dict[str, int]:
+    out = {"B": batch, "H": heads, "S": seq, "D": dim}
+    if variant == "neighborhood_2d":
+        if seq == CHECK_SEQ:
+            out.update(GRID_H=25, GRID_W=40)
+        else:
+            side = math.isqrt(seq)
+            if side * side != seq:
+                raise ValueError(f"neighborhood_2d needs a square sequence length, got {seq}")
+            out.update(GRID_H=side, GRID_W=side)
+    return out
+
+
+def import_candidate(source: str, name: str) -> Any:
+    path = Path(tempfile.mkdtemp(prefix="kw_bench_")) / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_inputs(module: Any) -> tuple[list[torch.Tensor], list]:
+    torch.manual_seed(0)
+    return [x.cuda() for x in module.get_inputs()], list(module.get_init_inputs())
+
+
+def bench(fn: Callable[[], Any], rep: int = 100) -> float:
+    return float(do_bench(fn, warmup=25, rep=rep, return_mode="median"))
+
+
+def check(out: torch.Tensor, ref: torch.Tensor, atol: float = 2e-2, rtol: float = 2e-2) -> dict[str, Any]:
+    err = (out.float() - ref.float()).abs()
+    bad = int((err > atol + rtol * ref.float().abs()).sum())
+    return {"max_abs_err": float(err.max()), "bad_elements": bad, "ok": bad == 0 and not torch.isnan(out).any().item()}
+
+
+def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, family: AttentionFamily) -> dict[str, Any]:
+    problem = load_problem(PROBLEMS / f"{variant}.py")
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
+                          metadata=problem.metadata, strategy="tune_launch_config")
+    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim, "errors": {}}
+    full = problem.module(overrides_for(variant, args.batch, args.heads, seq, dim))
+    small = problem.module(overrides_for(variant, 1, 2, CHECK_SEQ, dim))
+    (q, k, v), init = make_inputs(full)
+    (sq, sk, sv), sinit = make_inputs(small)
+    small_ref = small.Model(*sinit)(sq, sk, sv)
+    flops = float(full.count_flops(q, k, v))
+    row["tflop"] = flops / 1e12
+
+    # quick autotune over the family's configs, each checked at the small ragged shape first
+    configs = family.configs(request, head_dim=dim)[: args.configs]
+    tuned, deadline = [], time.time() + args.tune_seconds
+    for i, config in enumerate(configs):
+        if time.time() > deadline and tuned:
+            break
+        try:
+            cand = import_candidate(family.render(request, config), f"kw_{variant}_{seq}_{dim}_{i}")
+            verdict = check(cand.ModelNew(*sinit)(sq, sk, sv), small_ref)
+            if not verdict["ok"]:
+                row["errors"][f"config{i}"] = f"incorrect at check shape: {verdict}"
+                continue
+            model = cand.ModelNew(*init)
+            ms = bench(lambda: model(q, k, v), rep=args.tune_rep)
+            tuned.append((ms, i, config, model))
+        except Exception as exc:  # noqa: BLE001 - record and go on with the next config
+            row["errors"][f"config{i}"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    row["configs_tried"] = [{"config": c, "ms": round(ms, 4)} for ms, _, c, _ in sorted(tuned, key=lambda t: t[1])]
+    if not tuned:
+        return row
+    _, _, best_config, model = min(tuned, key=lambda t: t[0])
+    row["best_config"] = best_config
+    ours = model(q, k, v)
+    row["check_small"] = check(model.__class__(*sinit)(sq, sk, sv), small_ref)
+    row["kernelwright_ms"] = bench(lambda: model(q, k, v))
+
+    builders = {"flex": lambda: baselines.flex(full, q, k, v), "sdpa": lambda: baselines.sdpa(variant, q, k, v)}
+    if not args.no_naive:
+        builders["compile"] = lambda: baselines.naive_compiled(full, init, q, k, v)
+        builders["eager"] = lambda: baselines.naive_eager(full, init, q, k, v)
+    for name, build in builders.items():
+        try:
+            fn = build()
+            out = fn()
+            row[f"check_vs_{name}"] = check(ours, out)
+            row[f"{name}_ms"] = bench(fn)
+            del out
+        except baselines.Skip as why:
+            row[f"{name}_skipped"] = str(why)
+        except Exception as exc:  # noqa: BLE001
+            row["errors"][name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        torch.cuda.empty_cache()
+    for name in ("kernelwright", "flex", "sdpa", "compile", "eager"):
+        if f"{name}_ms" in row:
+            row[f"{name}_tflops"] = flops / (row[f"{name}_ms"] * 1e-3) / 1e12
+    if "flex_ms" in row:
+        row["x_flex"] = row["flex_ms"] / row["kernelwright_ms"]
+        row["target_x_flex"] = TARGETS.get(variant, 1.2)
+    if "sdpa_ms" in row:
+        row["x_sdpa"] = row["sdpa_ms"] / row["kernelwright_ms"]
+    return row
+
+
+def environment() -> dict[str, Any]:
+    props = torch.cuda.get_device_properties(0)
+    return {"gpu": props.name, "sms": props.multi_processor_count, "torch": torch.__version__,
+            "triton": triton.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "command": " ".join(sys.argv)}
+
+
+def fmt(row: dict[str, Any], key: str, digits: int = 3) -> str:
+    value = row.get(key)
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
+    lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, {env['date_utc']} UTC)",
+             "", f"Command: `{env['command']}`. Median ms (do_bench); TFLOP/s over unmasked pairs only.", "",
+             "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms | x Flex (target) | SDPA ms | x SDPA | compile ms | eager ms | best config |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        target = f"{fmt(r, 'x_flex', 2)} ({r.get('target_x_flex', '-')})"
+        cfg = r.get("best_config", {})
+        lines.append(f"| {r['variant']} | {r['B']},{r['H']},{r['S']},{r['D']} | {fmt(r, 'kernelwright_ms')} | "
+                     f"{fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | {target} | {fmt(r, 'sdpa_ms')} | "
+                     f"{fmt(r, 'x_sdpa', 2)} | {fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
+    notes = [f"- {r['variant']} S={r['S']} D={r['D']}: {k}: {v}" for r in rows for k, v in r.items()
+             if k.endswith("_skipped") or (k == "errors" and v)]
+    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Attention variants: kernelwright vs FlexAttention / SDPA")
+    parser.add_argument("--variants", nargs="*", default=VARIANTS)
+    parser.add_argument("--seq", nargs="*", type=int, default=[4096])
+    parser.add_argument("--head-dim", nargs="*", type=int, default=[128])
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=16)
+    parser.add_argument("--configs", type=int, default=6, help="configs of configs() to try per variant")
+    parser.add_argument("--tune-seconds", type=float, default=25.0, help="autotune time box per variant")
+    parser.add_argument("--tune-rep", type=int, default=30, help="do_bench rep (ms) while tuning")
+    parser.add_argument("--no-naive", action="store_true", help="skip the compiled and eager references")
+    parser.add_argument("--out", default=os.environ.get("OUT", "bench_out"))
+    args = parser.parse_args()
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env, rows, family = environment(), [], AttentionFamily()
+    print(json.dumps(env), flush=True)
+    for seq in args.seq:
+        for dim in args.head_dim:
+            for variant in args.variants:
+                t0 = time.time()
+                try:
+                    row = run_variant(variant, args, seq, dim, family)
+                except Exception as exc:  # noqa: BLE001
+                    row = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim,
+                           "errors": {"setup": f"{type(exc).__name__}: {exc}"}, "trace": traceback.format_exc()[-1500:]}
+                row["wall_s"] = round(time.time() - t0, 1)
+                rows.append(row)
+                print(json.dumps(row, default=str), flush=True)
+                (out_dir / "attention_bench.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1, default=str))
+                (out_dir / "attention_bench.md").write_text(markdown(rows, env))
+                torch.cuda.empty_cache()
+    print()
+    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} {'sdpa ms':>8s} {'xSDPA':>6s}")
+    for r in rows:
+        print(f"{r['variant']:16s} {r['S']:6d} {r['D']:4d} {fmt(r, 'kernelwright_ms'):>8s} {fmt(r, 'kernelwright_tflops', 0):>5s} "
+              f"{fmt(r, 'flex_ms'):>8s} {fmt(r, 'x_flex', 2):>6s} {fmt(r, 'sdpa_ms'):>8s} {fmt(r, 'x_sdpa', 2):>6s}")
+
+
+if __name__ == "__main__":
+    main()

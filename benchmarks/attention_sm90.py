@@ -1,0 +1,106 @@
+"""Compile rendered attention kernels for sm_90 on any machine (no GPU needed) and report resources.
+
+Used by the CI compile test and for tuning without the device: registers, stack (spills), shared
+memory and whether wgmma was emitted, per variant and config.
+    TRITON_INTERPRET=0 python benchmarks/attention_sm90.py plain causal --all-configs
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ["TRITON_INTERPRET"] = "0"  # noqa: E402 - jit must build real JITFunctions here
+
+import triton  # noqa: E402
+
+from kernelwright.agents.coder import CodeRequest  # noqa: E402
+from kernelwright.agents.templates.attention import AttentionFamily  # noqa: E402
+from kernelwright.verifier.problem import load_problem  # noqa: E402
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
+GPU_PARAMS = {"P_WINDOW": 256, "P_GRID_H": 64, "P_GRID_W": 64, "P_KERNEL": 13}
+
+
+def request_for(variant: str) -> CodeRequest:
+    problem = load_problem(PROBLEMS / f"{variant}.py")
+    return CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
+                       metadata=problem.metadata, strategy="first_draft")
+
+
+def import_source(source: str, name: str) -> Any:
+    """Import candidate source from a real file (triton.jit needs one)."""
+    path = Path(tempfile.mkdtemp(prefix="kw_sm90_")) / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype: str = "bf16",
+                 name: str = "kw_attn") -> Any:
+    """triton.compile the rendered `_kw_attn_fwd` for GPUTarget('cuda', 90, 64); returns the kernel."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    fn = import_source(source, name)._kw_attn_fwd
+    constants: dict[str, Any] = {"HEAD_DIM": head_dim, "FAST_TANH": True, "UPCAST_DOT": False, **GPU_PARAMS}
+    constants.update({k: v for k, v in config.items() if k.isupper()})
+    if "PATCH_H" in config:
+        constants["BLOCK_M"] = config["PATCH_H"] * config["PATCH_W"]
+    signature, constexprs, attrs = {}, {}, {}
+    for i, arg in enumerate(fn.arg_names):
+        if arg in constants:
+            signature[arg], constexprs[arg] = "constexpr", constants[arg]
+        elif arg in ("Q", "K", "V", "Out"):
+            signature[arg] = f"*{dtype}"
+            attrs[(i,)] = [["tt.divisibility", 16]]
+        elif arg == "sm_scale":
+            signature[arg] = "fp32"
+        else:
+            signature[arg] = "i32"
+            if arg.startswith("stride_"):
+                attrs[(i,)] = [["tt.divisibility", 16]]
+    options = {"num_warps": config["num_warps"], "num_stages": config["num_stages"]}
+    return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 64), options=options)
+
+
+def resources(kernel: Any) -> dict[str, Any]:
+    """Registers, stack bytes and shared memory read off the cubin with cuobjdump; wgmma from the PTX."""
+    out: dict[str, Any] = {"shared": kernel.metadata.shared, "wgmma": "wgmma" in kernel.asm["ptx"]}
+    tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+        f.write(kernel.asm["cubin"])
+        f.flush()
+        text = subprocess.run([str(tool), "-res-usage", f.name], capture_output=True, text=True).stdout
+    for key in ("REG", "STACK"):
+        found = re.search(rf"{key}:(\d+)", text)
+        out[key.lower()] = int(found.group(1)) if found else None
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="*", default=["plain", "neighborhood_2d"])
+    parser.add_argument("--all-configs", action="store_true")
+    parser.add_argument("--head-dim", type=int, default=128)
+    args = parser.parse_args()
+    family = AttentionFamily()
+    for variant in args.variants:
+        request = request_for(variant)
+        configs = family.configs(request)
+        for config in configs if args.all_configs else configs[:1]:
+            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}")
+            print(variant, config, resources(kernel), flush=True)
+
+
+if __name__ == "__main__":
+    main()

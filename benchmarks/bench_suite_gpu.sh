@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Issue 6 measurement on one GPU host: bench the project's problem suite with the offline template
+# coder, write the report (markdown, HTML, scaling plot, best kernels), sample the GPU busy share
+# with nvidia-smi during the bench, then profile every best kernel under Nsight Compute and record
+# ncu's overhead per profiled candidate.
+#
+#   OUT=$OUT BUDGET=40s bash benchmarks/bench_suite_gpu.sh        # from the repository root
+#
+# Knobs (environment): OUT (default bench_out), SUITE (problems), BUDGET per problem (40s),
+# ITERATIONS (unset = budget only), DEVICES (auto = every visible GPU, one worker each).
+# Wall time is about (problems x BUDGET / GPUs) + one ncu run per solved problem.
+set -uo pipefail
+PY=${PYTHON:-python3}
+OUT=${OUT:-bench_out}
+SUITE=${SUITE:-problems}
+BUDGET=${BUDGET:-40s}
+DEVICES=${DEVICES:-auto}
+mkdir -p "$OUT"
+if [ -d .whl ] && ! "$PY" -c "import kernelwright.bench" 2>/dev/null; then
+    source scripts/device_setup.sh || exit 1
+fi
+ITER_ARGS=()
+[ -n "${ITERATIONS:-}" ] && ITER_ARGS=(--iterations "$ITERATIONS")
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$OUT/gpu.txt" 2>/dev/null || true
+command -v ncu >/dev/null && ncu --version | tail -1 > "$OUT/ncu_version.txt"
+
+echo "== bench $SUITE (budget $BUDGET per problem, devices $DEVICES)"
+"$PY" -m kernelwright bench "$SUITE" --coder template --budget "$BUDGET" "${ITER_ARGS[@]}" \
+    --devices "$DEVICES" --db "$OUT/bench.sqlite" --artifacts "$OUT/artifacts" --report "$OUT/report" \
+    --json > "$OUT/bench.json" 2> "$OUT/bench.log"
+echo "bench exit $?"
+tail -5 "$OUT/bench.log"
+
+echo "== ncu overhead per profiled candidate"
+"$PY" benchmarks/profile_overhead.py --out "$OUT" --suite "$SUITE" > "$OUT/profile_overhead.log" 2>&1
+echo "profile exit $?"
+"$PY" benchmarks/summarize_gpu_bench.py "$OUT" | tee "$OUT/SUMMARY.md"

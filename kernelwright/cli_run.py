@@ -1,0 +1,140 @@
+"""`kernelwright run PROBLEM`: search for a fast verified kernel with a live progress view.
+
+Progress comes from LangGraph streaming (custom events the nodes emit). The best kernel is written
+to `runs/<run_id>/best.py` (or --out) and its path printed. Exit 0 when a correct kernel was
+found, 1 when the run ended without one, 2 for bad input.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_budget(text: str) -> float:
+    """Seconds from "900", "90s", "15m", "1h" or "1h30m"; ValueError with a one-line hint otherwise."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"bad budget {text!r}: use seconds or a duration like 90s, 15m, 1h")
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"bad budget {text!r}: it must be positive")
+    return seconds
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+class _ProgressView:
+    """Renders the graph's custom events: iteration, strategy, best speedup, budget left."""
+
+    def __init__(self, console: Console, budget_s: float):
+        self.console = console
+        self.budget_s = budget_s
+        self.live = console.is_terminal
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.fields[info]}"), console=console, transient=False)
+        self.task = self.progress.add_task("starting", total=budget_s, info="")
+
+    def __enter__(self) -> "_ProgressView":
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live:
+            self.progress.stop()
+
+    def __call__(self, mode: str, chunk: Any) -> None:
+        if mode != "custom" or not isinstance(chunk, dict):
+            return
+        event = chunk.get("event")
+        if event == "plan":
+            self.progress.update(self.task, description=f"iteration {chunk['iteration']}: {chunk['strategy']}")
+        elif event == "iteration":
+            speed = chunk.get("best_speedup")
+            best = "none" if chunk.get("best_attempt") is None else (
+                f"#{chunk['best_attempt']} " + (f"{speed:.2f}x eager" if speed else "(correct, untimed)"))
+            info = f"best {best} | budget left {chunk['budget_left_s']:.0f}s | {', '.join(chunk['statuses'])}"
+            self.progress.update(self.task, completed=min(self.budget_s, chunk["elapsed_s"]), info=info)
+            if not self.live:
+                self.console.print(f"iteration {chunk['iteration']} {chunk['strategy']}: {info}")
+
+
+def command(
+    problem: Optional[Path] = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
+    budget: str = typer.Option("15m", help="Wall-clock budget: seconds or 90s, 15m, 1h."),
+    iterations: Optional[int] = typer.Option(None, help="Stop after N iterations (default: budget only)."),
+    model: Optional[str] = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
+    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."),
+    coder: str = typer.Option("auto", help="auto (LLM if an endpoint is configured, else template), template, llm."),
+    device: str = typer.Option("auto", help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all."),
+    fanout: int = typer.Option(2, help="Candidates per iteration."),
+    target_speedup: Optional[float] = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after a crash or kill)."),
+    run_id: Optional[str] = typer.Option(None, help="Id for a new run (default: time-based)."),
+    artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
+    out: Optional[Path] = typer.Option(None, help="Also write the best kernel here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
+) -> None:
+    """Search for a fast, verified kernel for PROBLEM until the budget is spent."""
+    from kernelwright.run import RunError, run_graph
+    from kernelwright.verifier.problem import LoadError
+
+    try:
+        budget_s = parse_budget(budget)
+    except ValueError as exc:
+        _fail(str(exc))
+    if resume is None and problem is None:
+        _fail("missing PROBLEM: pass a problem file, or --resume RUN_ID")
+    if problem is not None and not problem.is_file():
+        _fail(f"{problem}: problem file not found")
+    if fanout < 1 or (iterations is not None and iterations < 1):
+        _fail("--fanout and --iterations must be at least 1")
+    console = Console(stderr=True)
+    try:
+        with _ProgressView(console, budget_s) as view:
+            result = run_graph(
+                problem, budget_s=budget_s, iterations=iterations, coder=coder, model=model, base_url=base_url,
+                device=device, fanout=fanout, run_id=resume or run_id, artifacts_dir=artifacts,
+                target_speedup=target_speedup, resume=resume is not None, on_event=None if as_json else view,
+            )
+    except (RunError, LoadError, ValueError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    if out is not None and result.best_source:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.best_source)
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=1) + "\n")
+    else:
+        _summary(Console(), result, out)
+    raise typer.Exit(0 if result.solved else 1)
+
+
+def _summary(console: Console, result: Any, out: Optional[Path]) -> None:
+    statuses: dict[str, int] = {}
+    for attempt in result.history:
+        statuses[attempt.status] = statuses.get(attempt.status, 0) + 1
+    console.print(f"run {result.run_id} on {result.problem}: {len(result.history)} attempts "
+                  f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}) in {result.elapsed_s:.1f}s; "
+                  f"stopped: {result.stop_reason}")
+    if result.error:
+        console.print(f"[red]error:[/red] {result.error}")
+    if result.best_verdict is None:
+        console.print("no correct kernel found")
+        return
+    console.print(f"best: attempt {result.best_attempt}: {result.best_verdict.summary()}")
+    console.print(f"best kernel written to {result.best_path}" + (f" and {out}" if out else ""))

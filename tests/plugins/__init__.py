@@ -1,0 +1,1 @@
+"""Test plugins proving each plugin kind is wired without editing the graph builder."""

@@ -1,0 +1,85 @@
+"""`kernelwright run` and `kernelwright graph`: budgets, exit codes, JSON output, pictures."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graph_helpers import inprocess_verifier
+from kernelwright.cli import app
+from kernelwright.cli_run import parse_budget
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("text,seconds", [("15m", 900), ("90s", 90), ("1h", 3600), ("1h30m", 5400), ("45", 45),
+                                          ("2.5m", 150)])
+def test_budget_parsing(text, seconds):
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "15 minutes", "m", "-5", "0", "10x"])
+def test_bad_budget_is_rejected(text):
+    with pytest.raises(ValueError, match="budget"):
+        parse_budget(text)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "problems/softmax.py", "--budget", "soon"], "bad budget"),
+    (["run", "no/such/problem.py"], "problem file not found"),
+    (["run"], "missing PROBLEM"),
+    (["run", "problems/softmax.py", "--fanout", "0"], "--fanout"),
+    (["run", "--resume", "nope", "--artifacts", "/nonexistent-kw"], "no run 'nope'"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_run_json_writes_best_kernel(tmp_path, monkeypatch):
+    # in-process stand-in for the verifier: this test pins the CLI's output, not the verifier
+    monkeypatch.setattr("kernelwright.tools.verify.default_verifier", inprocess_verifier)
+    out = tmp_path / "best_kernel.py"
+    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--coder", "template", "--iterations",
+                                 "1", "--artifacts", str(tmp_path), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["best_attempt"] == 1 and data["stop_reason"] == "iterations" and len(data["history"]) == 2
+    assert out.read_text() == data["best_source"] == Path(data["best_path"]).read_text()
+    assert data["best_path"] == str(tmp_path / data["run_id"] / "best.py")
+
+
+def test_run_summary_reports_progress_and_best_path(tmp_path, monkeypatch):
+    monkeypatch.setattr("kernelwright.tools.verify.default_verifier", inprocess_verifier)
+    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--iterations", "2", "--fanout", "1",
+                                 "--artifacts", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "iteration 1 first_draft: best #1" in result.stderr
+    assert "iteration 2 tune_launch_config" in result.stderr
+    assert "best kernel written to" in result.stdout and "best.py" in result.stdout
+
+
+def test_graph_mermaid_names_every_node():
+    result = runner.invoke(app, ["graph", "--mermaid"])
+    assert result.exit_code == 0
+    for node in ("start", "plan", "code", "compile", "verify", "critique", "__end__"):
+        assert f"\t{node}" in result.stdout
+    assert "critique -.-> plan;" in result.stdout and "plan -.-> code;" in result.stdout
+
+
+def test_graph_png_is_drawn_offline(tmp_path):
+    png = tmp_path / "graph.png"
+    result = runner.invoke(app, ["graph", "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_graph_without_a_format_is_exit_2():
+    result = runner.invoke(app, ["graph"])
+    assert result.exit_code == 2 and "choose --mermaid" in result.stderr

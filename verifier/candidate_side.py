@@ -1,0 +1,288 @@
+"""What the sandboxed worker runs for the judge: load the candidate, run it with evidence, time it.
+
+Every function takes one payload dict and returns plain values and CPU tensors (the parent reads
+them with an allow-list unpickler). Failures the candidate causes come back as
+{"ok": False, "kind": compile_error | runtime_error, ...}; the judge maps them to verdicts.
+Module-level state (`_S`) keeps the loaded candidate, hooks and cached inputs between calls.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+import traceback
+from contextlib import nullcontext
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
+
+from . import backends, dynamic_checks, inputs as inputs_mod, timing
+from .correctness import flatten
+from .problem import LoadError, Problem, exec_source, source_sha
+
+STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligned address",
+               "illegal instruction", "device-side assert", "an illegal", "CUDA error: launch")
+COMPILE_ERRORS = ("CompilationError", "CompileException", "NVRTCError", "PTXASError", "BuildError")
+
+_S = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets={}, baselines={}, peaks=None,
+                     threads=set(), first_call=True, backend="unknown", baseline_stats={})
+
+
+def _allow():
+    try:
+        from .sandbox import allow_compilers
+
+        return allow_compilers()
+    except ImportError:  # pragma: no cover - in-process use without H1's sandbox
+        return nullcontext()
+
+
+def _sandbox_events() -> list[str]:
+    try:
+        from . import sandbox
+
+        found = sandbox.events()
+        sandbox.clear_events()
+        return found
+    except ImportError:  # pragma: no cover
+        return []
+
+
+def _tracker() -> dynamic_checks.LaunchTracker:
+    if _S.tracker is None:
+        _S.tracker = dynamic_checks.LaunchTracker()
+        _S.tracker.install()
+    return _S.tracker
+
+
+def _failure(kind: str, stage: str, exc: BaseException, **extra: Any) -> dict[str, Any]:
+    text = f"{type(exc).__name__}: {exc}"
+    return {"ok": False, "kind": kind, "stage": stage, "message": text.strip().splitlines()[0][:400] if text.strip() else "",
+            "log": (text + "\n" + traceback.format_exc())[-12000:], **extra}
+
+
+def classify(exc: BaseException) -> str:
+    """compile_error for compiler failures, runtime_error for everything else."""
+    names = {t.__name__ for t in type(exc).__mro__}
+    module = type(exc).__module__ or ""
+    if names & set(COMPILE_ERRORS) or module.startswith("triton.compiler"):
+        return "compile_error"
+    return "runtime_error"
+
+
+def is_sticky(message: str) -> bool:
+    return any(marker in message for marker in STICKY_CUDA)
+
+
+def load(payload: dict[str, Any]) -> dict[str, Any]:
+    """Exec the candidate source, build ModelNew with the init inputs and the reference's state."""
+    device = torch.device(payload["device"])
+    _S.device, _S.model, _S.first_call = device, None, True
+    source, label = payload["source"], payload["label"]
+    tracker = _tracker()
+    _S.backend = backends.detect_backend(source)
+    if backends.uses_module(source, "cupy"):
+        try:
+            backends.require_cupy()
+        except ImportError as exc:
+            return {"ok": False, "kind": "compile_error", "stage": "compile", "message": str(exc), "log": ""}
+        tracker.install_cupy()
+    _S.threads = {t.ident for t in threading.enumerate()}
+    _sandbox_events()
+    _S.before = dynamic_checks.snapshot()
+    try:
+        with _allow():
+            module = exec_source(source, f"kw_candidate_{source_sha(source)}", label)
+    except LoadError as exc:
+        return {"ok": False, "kind": "compile_error", "stage": "load", "message": str(exc)[:2000], "log": str(exc)[-12000:]}
+    if not isinstance(getattr(module, "ModelNew", None), type):
+        return {"ok": False, "kind": "compile_error", "stage": "load", "message": f"{label}: no class ModelNew", "log": ""}
+    try:
+        inputs_mod.seed_all(payload.get("seed", 0))
+        with _allow():
+            model = module.ModelNew(*payload.get("init_inputs", []))
+        _copy_state(model, payload.get("state_dict") or {})
+        model = model.to(device)
+    except Exception as exc:  # noqa: BLE001 - the candidate's constructor failed
+        return _failure("compile_error", "load", exc)
+    _S.model = model
+    return {"ok": True, "backend": _S.backend, **_evidence_since_load()}
+
+
+def _copy_state(model: Any, state: dict[str, torch.Tensor]) -> None:
+    """Give ModelNew the reference's parameters where names and shapes match."""
+    if not state or not isinstance(model, torch.nn.Module):
+        return
+    own = model.state_dict()
+    matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if matching:
+        model.load_state_dict(matching, strict=False)
+
+
+def _evidence_since_load() -> dict[str, Any]:
+    current = {t.ident for t in threading.enumerate()}
+    new_threads = [t.name for t in threading.enumerate() if t.ident in current - _S.threads and t.is_alive()]
+    return {"tamper": dynamic_checks.tampered(_S.before), "events": _sandbox_events(), "new_threads": new_threads}
+
+
+def _record(out: Any) -> dict[str, Any]:
+    if not isinstance(out, torch.Tensor):
+        return {"is_tensor": False, "type": type(out).__qualname__, "dense": False, "tensor": None}
+    dense = type(out) is torch.Tensor and out.layout == torch.strided
+    plain = out if type(out) is torch.Tensor else torch.Tensor.as_subclass(out, torch.Tensor)
+    if plain.layout != torch.strided:
+        plain = plain.to_dense()
+    return {"is_tensor": True, "type": type(out).__qualname__, "dense": dense, "device": out.device.type,
+            "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape),
+            "tensor": plain.detach().to("cpu").clone()}
+
+
+def _overlaps(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:
+    """(output index, input index) pairs whose storages overlap."""
+    pairs = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, torch.Tensor):
+            continue
+        try:
+            o_lo = out.untyped_storage().data_ptr()
+            o_hi = o_lo + out.untyped_storage().nbytes()
+        except Exception:  # noqa: BLE001 - a tensor without storage cannot alias
+            continue
+        for j, x in enumerate(inputs):
+            if isinstance(x, torch.Tensor) and x.device == out.device:
+                lo = x.untyped_storage().data_ptr()
+                hi = lo + x.untyped_storage().nbytes()
+                if o_lo < hi and lo < o_hi and o_hi > o_lo:
+                    pairs.append([i, j])
+    return pairs
+
+
+def run(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run the loaded candidate `repeat` times on fresh device copies of the inputs, with evidence."""
+    model, device, tracker = _S.model, _S.device, _tracker()
+    host_inputs = payload["inputs"]
+    results = []
+    for rep in range(int(payload.get("repeat", 1))):
+        dev_inputs = [x.to(device).clone() if isinstance(x, torch.Tensor) else x for x in host_inputs]
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        inputs_mod.poison_memory(device, list(payload.get("poison_sizes", [])) + inputs_mod.input_nbytes(host_inputs))
+        tracker.reset()
+        recorder = dynamic_checks.OpRecorder(tracker)
+        kernels: list[dict[str, Any]] = []
+        popped = False
+        try:
+            with (_allow() if _S.first_call else nullcontext()), torch.no_grad():
+                with recorder:
+                    if payload.get("profile_kernels") and device.type == "cuda" and rep == 0:
+                        marker = torch.zeros(1, device=device)
+                        out, kernels = dynamic_checks.profile_kernels(lambda: model(*dev_inputs), marker.zero_)
+                    else:
+                        out = model(*dev_inputs)
+                    popped = not dynamic_checks.still_active(recorder)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+        except Exception as exc:  # noqa: BLE001 - the candidate failed while running
+            kind = classify(exc)
+            return _failure(kind, "compile" if kind == "compile_error" else "correctness", exc,
+                            sticky=is_sticky(str(exc)))
+        _S.first_call = False
+        outputs = flatten(out)
+        results.append({
+            "outputs": [_record(o) for o in outputs],
+            "aliases": _overlaps(outputs, dev_inputs),
+            "launches": dict(tracker.launches),
+            "compute_ops": recorder.compute_ops(),
+            "recorder_popped": popped,
+            "kernels": kernels,
+            "inputs_after": [x.detach().to("cpu").clone() if isinstance(x, torch.Tensor) else x for x in dev_inputs]
+            if rep == 0 else [],
+        })
+        del out, outputs, dev_inputs
+    return {"ok": True, "runs": results, **_evidence_since_load()}
+
+
+def profile_meta(_payload: Any = None) -> dict[str, Any]:
+    """Triton compile metadata (registers, spills, shared memory) of the kernels launched so far."""
+    return _tracker().triton_metadata()
+
+
+def _input_sets(payload: dict[str, Any]) -> list[list]:
+    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
+    if key not in _S.sets:
+        problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
+        device = torch.device(payload["device"])
+        _S.sets = {key: [[x.to(device) if isinstance(x, torch.Tensor) else x
+                          for x in inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed)]
+                         for seed in payload["seeds"]]}
+    return _S.sets[key]
+
+
+def _callable_for(payload: dict[str, Any]) -> Any:
+    which = payload["which"]
+    if which == "candidate":
+        model = _S.model
+        return lambda xs: model(*xs)
+    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    if key not in _S.baselines:
+        problem = Problem(name="reference", source=payload["problem_source"])
+        module = problem.module(payload.get("overrides", {}))
+        inputs_mod.seed_all(payload.get("seed", 0))
+        ref = module.Model(*module.get_init_inputs()).to(payload["device"])
+        if which == "compile":
+            with _allow():
+                ref = torch.compile(ref)
+        _S.baselines = {key: ref}  # one reference at a time; dropped before the candidate loads
+    ref = _S.baselines[key]
+    return lambda xs: ref(*xs)
+
+
+def time_call(payload: dict[str, Any]) -> dict[str, Any]:
+    """Time `which` (candidate | eager | compile) on rotated input sets; CUDA events or wall clock."""
+    which = payload["which"]
+    stats_key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    if which != "candidate" and stats_key in _S.baseline_stats:
+        return _S.baseline_stats[stats_key]
+    sets = _input_sets(payload)
+    fn = _callable_for(payload)
+    try:
+        with torch.no_grad(), (_allow() if payload["which"] == "compile" else nullcontext()):
+            if torch.device(payload["device"]).type == "cuda":
+                result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
+                                          min_reps=payload["min_reps"])
+            else:
+                result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", 2))
+            outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
+    except Exception as exc:  # noqa: BLE001
+        return _failure(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
+    result["outputs"] = [[o.detach().to("cpu").clone() if isinstance(o, torch.Tensor) else None for o in outs]
+                         for outs in outputs]
+    if which != "candidate":
+        _S.baseline_stats[stats_key] = {"ok": True, **result}
+        return _S.baseline_stats[stats_key]
+    return {"ok": True, **result, **_evidence_since_load()}
+
+
+def loop(payload: dict[str, Any]) -> dict[str, Any]:
+    """Exactly `reps` timing-loop iterations of `which` (candidate or null); the parent times this call."""
+    sets = _input_sets(payload)
+    fn = _callable_for(payload) if payload["which"] != "null" else (lambda xs: None)
+    with torch.no_grad():
+        timing.time_loop_fixed(fn, sets, payload["reps"])
+    return {"ok": True}
+
+
+def drop_reference(_payload: Any = None) -> None:
+    """Free baseline models and their outputs before the candidate is loaded."""
+    _S.baselines = {}
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def peaks(payload: dict[str, Any]) -> dict[str, float]:
+    """Measured bandwidth / matmul peaks of this worker's GPU (cached for the worker's life)."""
+    if _S.peaks is None:
+        _S.peaks = timing.measure_peaks(torch.device(payload["device"]))
+    return _S.peaks

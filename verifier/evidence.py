@@ -1,0 +1,197 @@
+"""Parent-side reading of what the worker reported: reference outputs, rules fired per run.
+
+Everything here runs in the trusted judge process. The reference is computed here (float64 where
+the op allows), after the candidate's run, in a different process from the candidate.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from . import dynamic_checks
+from .correctness import Comparison, compare, dtype_name, exactly_equal, flatten, same_within, tolerance_for
+from .inputs import poisoned_count, seed_all
+from .problem import Problem
+
+
+@dataclass
+class Fired:
+    """Rules fired so far, in order, with one message each."""
+
+    rules: list[str] = field(default_factory=list)
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def add(self, rule: str, message: str) -> None:
+        if rule not in self.rules:
+            self.rules.append(rule)
+            self.messages[rule] = message
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+
+@dataclass
+class Reference:
+    outputs: list[torch.Tensor]  # float64 (or native) CPU tensors
+    dtypes: list[torch.dtype]  # the reference's native output dtypes
+    float64: bool
+
+
+def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int,
+                      device: str = "cpu") -> Reference:
+    """Run the reference Model on the trial inputs: float64 when it allows, else native dtype."""
+    module = problem.module(overrides)
+    seed_all(seed)
+    model = module.Model(*module.get_init_inputs())
+    dtypes = _native_dtypes(model, inputs)
+    with torch.no_grad():
+        try:
+            m64 = copy.deepcopy(model).to(device).double()
+            xs = [x.to(device, torch.float64) if _is_float(x) else _to(x, device) for x in inputs]
+            outs = [o.detach().to("cpu") if isinstance(o, torch.Tensor) else o for o in flatten(m64(*xs))]
+            if dtypes is None:
+                dtypes = [_native_dtype_guess(o, inputs) for o in outs]
+            return Reference(outs, dtypes, True)
+        except Exception:  # noqa: BLE001 - the op has no float64 kernel: use the native dtype
+            pass
+        native = model.to(device)(*[_to(x, device) for x in inputs])
+        outs = [o.detach().to("cpu") if isinstance(o, torch.Tensor) else o for o in flatten(native)]
+        return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False)
+
+
+def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | None:
+    """Output dtypes of the native reference, from a run on the meta device (no compute)."""
+    try:
+        meta_model = copy.deepcopy(model).to("meta")
+        with torch.no_grad():
+            outs = flatten(meta_model(*[_to(x, "meta") for x in inputs]))
+        return [o.dtype if isinstance(o, torch.Tensor) else None for o in outs]
+    except Exception:  # noqa: BLE001 - some ops have no meta kernel
+        return None
+
+
+def _native_dtype_guess(out: Any, inputs: list) -> torch.dtype | None:
+    floats = [x.dtype for x in inputs if _is_float(x)]
+    return floats[0] if floats and isinstance(out, torch.Tensor) and out.dtype == torch.float64 else getattr(out, "dtype", None)
+
+
+def _is_float(x: Any) -> bool:
+    return isinstance(x, torch.Tensor) and x.dtype.is_floating_point
+
+
+def _to(x: Any, device: str) -> Any:
+    return x.to(device) if isinstance(x, torch.Tensor) else x
+
+
+def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[str, Any],
+                  device_type: str, fired: Fired) -> Comparison:
+    """Type, density, shape, dtype, device, poison and value checks of one run's outputs."""
+    worst = Comparison()
+    if len(records) != len(ref.outputs):
+        fired.add("shape_mismatch", f"returned {len(records)} outputs, the reference returns {len(ref.outputs)}")
+        worst.rules.append("shape_mismatch")
+        return worst
+    for index, (rec, expected, dtype) in enumerate(zip(records, ref.outputs, ref.dtypes)):
+        where = f"output {index}" if len(records) > 1 else "output"
+        if not rec["is_tensor"] or not rec["dense"]:
+            fired.add("not_dense_tensor", f"{where} is a {rec['type']}, not a plain dense torch.Tensor")
+            worst.rules.append("not_dense_tensor")
+            if rec.get("tensor") is None:
+                continue
+        out = rec["tensor"]
+        if rec.get("device") != device_type:
+            fired.add("device_mismatch", f"{where} is on {rec.get('device')}, the reference on {device_type}")
+        if dtype is not None and rec.get("dtype") != dtype_name(dtype):
+            fired.add("dtype_mismatch", f"{where} dtype {rec.get('dtype')} != reference {dtype_name(dtype)}")
+        poisoned = poisoned_count(out)
+        if poisoned:
+            fired.add("reused_reference_output", f"{where}: {poisoned} elements never written (poisoned memory)")
+        result = compare(out, expected, tolerance_for(dtype or out.dtype, metadata))
+        for rule, note in zip(result.rules, result.notes):
+            fired.add(rule, f"{where}: {note}")
+        worst = _worse(worst, result)
+    return worst
+
+
+def _worse(a: Comparison, b: Comparison) -> Comparison:
+    merged = Comparison(rules=a.rules + [r for r in b.rules if r not in a.rules], notes=a.notes + b.notes)
+    for name in ("max_abs_err", "max_rel_err", "rel_norm_err"):
+        values = [v for v in (getattr(a, name), getattr(b, name)) if v is not None]
+        setattr(merged, name, max(values) if values else None)
+    merged.mismatched = a.mismatched + b.mismatched
+    return merged
+
+
+def check_run_evidence(run: dict[str, Any], device_type: str, fired: Fired) -> None:
+    """Anti-cheat rules from one run: launches, compute ops, kernels, streams, aliasing."""
+    launches, kernels = run.get("launches") or {}, run.get("kernels") or []
+    libs = dynamic_checks.library_kernels(kernels)
+    own_kernels = [k for k in kernels if k["name"] not in libs and not k["name"].startswith(("Memcpy", "Memset"))]
+    if not launches and not (device_type == "cuda" and own_kernels):
+        fired.add("no_kernel_launched", "no Triton, CuPy or load_inline kernel of the candidate ran in forward")
+    if run.get("compute_ops"):
+        fired.add("reference_ops", f"forward computed with PyTorch ops: {', '.join(run['compute_ops'][:8])}")
+    if libs:
+        fired.add("library_kernel", f"library kernels ran: {', '.join(libs[:4])}")
+    if any(not k.get("own_stream", True) for k in kernels):
+        fired.add("side_stream", "kernels ran on a stream other than the caller's")
+    if run.get("recorder_popped"):
+        fired.add("harness_tampering", "the verifier's op recorder was removed from the dispatch stack")
+    for out_index, in_index in run.get("aliases") or []:
+        fired.add("output_aliases_input", f"output {out_index} shares memory with input {in_index}")
+
+
+def check_process_evidence(report: dict[str, Any], parent_events: list[str], fired: Fired) -> None:
+    """Tampering, threads and sandbox events reported after a load or run call."""
+    tamper = report.get("tamper") or {}
+    if tamper.get("timer"):
+        fired.add("timer_tampering", f"replaced: {', '.join(sorted(tamper['timer'])[:5])}")
+    if tamper.get("harness"):
+        fired.add("harness_tampering", f"replaced: {', '.join(sorted(tamper['harness'])[:5])}")
+    if report.get("new_threads"):
+        fired.add("threads", f"threads left running: {', '.join(report['new_threads'][:5])}")
+    for event in list(dict.fromkeys([*parent_events, *(report.get("events") or [])])):
+        if event.startswith("thread"):
+            fired.add("threads", event[:200])
+        else:
+            fired.add("side_effects", event[:200])
+
+
+def inputs_changed(before: list, after: list) -> list[int]:
+    """Indices of inputs whose values changed during the call."""
+    changed = []
+    for i, (a, b) in enumerate(zip(before, after)):
+        if isinstance(a, torch.Tensor) and not (isinstance(b, torch.Tensor) and a.shape == b.shape and
+                                                a.dtype == b.dtype and (exactly_equal(a, b) or a.numel() == 0)):
+            changed.append(i)
+    return changed
+
+
+def runs_differ(first: list[dict[str, Any]], second: list[dict[str, Any]], metadata: dict[str, Any]) -> bool:
+    """Whether two runs on the same inputs disagree beyond rounding."""
+    for a, b in zip(first, second):
+        ta, tb = a.get("tensor"), b.get("tensor")
+        if isinstance(ta, torch.Tensor) and isinstance(tb, torch.Tensor):
+            if not same_within(ta, tb, tolerance_for(ta.dtype, metadata)):
+                return True
+    return False
+
+
+def fingerprint(records: list[dict[str, Any]]) -> str:
+    """Hash of a run's output bytes, to spot the same output returned for different inputs."""
+    digest = hashlib.sha1()
+    for rec in records:
+        t = rec.get("tensor")
+        if isinstance(t, torch.Tensor) and t.numel():
+            digest.update(str((tuple(t.shape), t.dtype)).encode())
+            digest.update(t.reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def output_nbytes(records: list[dict[str, Any]]) -> list[int]:
+    return [rec["tensor"].numel() * rec["tensor"].element_size() for rec in records
+            if isinstance(rec.get("tensor"), torch.Tensor)]

@@ -1,0 +1,219 @@
+"""The judge: decides one candidate's verdict from the trusted parent process.
+
+Order: static checks -> (GPU) baselines, timed before the candidate exists in the worker ->
+load in the worker -> correctness trials (the candidate runs first, on inputs the judge made from
+seeds; the reference runs afterwards, here, in float64 where it can) -> timing with integrity
+checks -> optional profile metadata. Every rule that fires goes into `flags`; the deciding rule is
+the first anti-cheat rule, else the first correctness rule.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from . import backends, evidence, inputs as inputs_mod, static_checks
+from .job import Job
+from .rules import ANTICHEAT_RULES, status_for
+from .timing_judge import run_timing
+from .verdict import TrialResult, Verdict, truncate
+from .worker import Worker, WorkerError
+
+CS = "kernelwright.verifier.candidate_side:"
+MODEL_SEED = 42
+
+
+class Decided(Exception):
+    """Raised inside the judge to stop with a finished verdict."""
+
+    def __init__(self, verdict: Verdict):
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+class Judge:
+    """One verification: holds the job, the worker, the verdict being built and the rules fired."""
+
+    def __init__(self, job: Job, worker: Worker):
+        self.job, self.worker = job, worker
+        self.problem = job.problem
+        self.fired = evidence.Fired()
+        self.dirty = False  # the worker ran something that calls for a fresh process
+        self.verdict = Verdict(status="correct", stage="done", problem=job.problem.name,
+                               backend=backends.detect_backend(job.candidate_source),
+                               candidate_sha=_sha(job.candidate_source))
+        self.device_type = "cpu" if job.device == "cpu" else "cuda"
+        self.ref_device = job.device if self.device_type == "cuda" and torch.cuda.is_available() else "cpu"
+        self.small = job.device == "cpu"
+        self.logs: list[str] = []
+
+    # worker calls ------------------------------------------------------------------------------
+    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str) -> Any:
+        try:
+            result = self.worker.call(CS + fn, payload, timeout_s=timeout_s, stage=stage)
+        except WorkerError as error:
+            self._worker_failed(error, stage)
+        if isinstance(result, dict) and result.get("ok") is False:
+            self._candidate_failed(result, stage)
+        return result
+
+    def events(self) -> list[str]:
+        take = getattr(self.worker, "take_events", None)
+        return list(take()) if callable(take) else []
+
+    def _worker_failed(self, error: WorkerError, stage: str) -> None:
+        if error.kind == "timeout":
+            status, message = "timeout", f"{stage}: timed out ({error.reason})"
+        elif error.kind == "crash":
+            status, message = "runtime_error", f"{stage}: the worker died ({error.reason})"
+        else:
+            status, message = "runtime_error", f"{stage}: verifier call raised {error.reason}"
+        self.dirty = True
+        self.logs.append(error.log_tail)
+        raise Decided(self._finish(status, _stage(stage), message))
+
+    def _candidate_failed(self, result: dict[str, Any], stage: str) -> None:
+        self.logs.append(result.get("log", ""))
+        if result.get("sticky"):
+            self.dirty = True
+        status = result.get("kind", "runtime_error")
+        where = result.get("stage") or stage
+        raise Decided(self._finish(status, _stage(where), f"{where}: {result.get('message', '')}"))
+
+    # verdict -------------------------------------------------------------------------------------
+    def _finish(self, status: str, stage: str, message: str, rule: str | None = None) -> Verdict:
+        v = self.verdict
+        v.status, v.stage, v.rule = status, stage, rule  # type: ignore[assignment]
+        v.message = message.splitlines()[0][:1000] if message else ""
+        v.flags = list(self.fired.rules)
+        v.logs = truncate("\n".join(x for x in self.logs if x))
+        return v
+
+    def decide_if_fired(self, stage: str) -> None:
+        """Stop with rejected / incorrect when any rule has fired."""
+        if not self.fired:
+            return
+        cheats = [r for r in self.fired.rules if r in ANTICHEAT_RULES]
+        rule = cheats[0] if cheats else self.fired.rules[0]
+        if cheats:
+            self.dirty = True
+        raise Decided(self._finish(status_for(rule), stage, f"{stage}: {self.fired.messages[rule]}", rule))
+
+    # stages --------------------------------------------------------------------------------------
+    def static(self) -> None:
+        names = tuple(n for n in {self.problem.name, (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
+        for finding in static_checks.check_source(self.job.candidate_source, names):
+            self.fired.add(finding.rule, str(finding))
+        self.decide_if_fired("static")
+
+    def load(self, overrides: dict[str, Any]) -> None:
+        init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
+        module = self.problem.module(overrides)
+        inputs_mod.seed_all(MODEL_SEED)
+        state = {k: v.detach().cpu() for k, v in module.Model(*init_inputs).state_dict().items()}
+        payload = {"source": self.job.candidate_source, "label": self.job.candidate_label,
+                   "device": self.job.local_device, "init_inputs": init_inputs, "state_dict": state,
+                   "seed": MODEL_SEED}
+        report = self.call("load", payload, timeout_s=self.job.options.load_timeout_s, stage="load")
+        self.verdict.backend = report.get("backend") or self.verdict.backend
+        evidence.check_process_evidence(report, self.events(), self.fired)
+        self.decide_if_fired("load")
+        self.loaded_init = repr(init_inputs)
+
+    def trials(self) -> None:
+        opts = self.job.options
+        plan = inputs_mod.plan_trials(self.problem, trials=opts.trials, extra_shapes=opts.extra_shapes,
+                                      large_magnitude=opts.large_magnitude, small=self.small)
+        seen: dict[str, int] = {}  # output fingerprint -> trial index
+        sizes: dict[str, list[int]] = {}
+        for spec in plan:
+            if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
+                self.load(spec.overrides)
+            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale)
+            originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
+            repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
+            payload = {"inputs": host, "repeat": repeat, "poison_sizes": sizes.get(spec.shape_key, []),
+                       "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
+            report = self.call("run", payload, timeout_s=opts.run_timeout_s, stage="correctness")
+            evidence.check_process_evidence(report, self.events(), self.fired)
+            runs = report["runs"]
+            ref = evidence.reference_outputs(self.problem, spec.overrides, host, MODEL_SEED, self.ref_device)
+            trial_fired = evidence.Fired()
+            for run in runs:
+                evidence.check_run_evidence(run, self.device_type, self.fired)
+            comparison = evidence.check_outputs(runs[0]["outputs"], ref, self.problem.metadata,
+                                                self.device_type, trial_fired)
+            changed = evidence.inputs_changed(originals, runs[0]["inputs_after"])
+            if changed:
+                trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
+            if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
+                trial_fired.add("nondeterministic", "two runs on the same inputs gave different outputs")
+            sizes[spec.shape_key] = evidence.output_nbytes(runs[0]["outputs"])
+            print_ = evidence.fingerprint(runs[0]["outputs"])
+            if trial_fired and print_ in seen:
+                self.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
+                                          f"for different inputs")
+            seen.setdefault(print_, spec.trial)
+            self._record_trial(spec, comparison, trial_fired, host)
+            self.decide_if_fired("anticheat" if any(r in ANTICHEAT_RULES for r in self.fired.rules) else "correctness")
+
+    def _record_trial(self, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,
+                      host: list) -> None:
+        shape = "x".join(str(tuple(x.shape)) for x in host if isinstance(x, torch.Tensor))
+        self.verdict.trials.append(TrialResult(
+            trial=spec.trial, kind=spec.kind, shape=shape, max_abs_err=comparison.max_abs_err,
+            max_rel_err=comparison.max_rel_err, rel_norm_err=comparison.rel_norm_err,
+            mismatched=comparison.mismatched, passed=not trial_fired,
+            note="; ".join(trial_fired.messages[r] for r in trial_fired.rules)[:500]))
+        if not trial_fired:
+            return
+        if spec.kind in ("extra_shape", "large_magnitude"):
+            inner = trial_fired.rules[0]
+            self.fired.add(spec.kind, f"{spec.kind.replace('_', ' ')} trial ({spec.shape_key or spec.scale}): "
+                                      f"{trial_fired.messages[inner]}")
+        for rule in trial_fired.rules:
+            self.fired.add(rule, f"trial {spec.trial} ({spec.kind}): {trial_fired.messages[rule]}")
+
+    def profile(self) -> None:
+        if not (self.job.options.profile and self.device_type == "cuda"):
+            return
+        meta = self.call("profile_meta", None, timeout_s=60, stage="timing")
+        self.verdict.profile = {**(self.verdict.profile or {}), "triton": meta}
+
+
+def judge(job: Job, worker: Worker) -> Verdict:
+    """Decide one candidate. Worker failures become timeout / runtime_error verdicts."""
+    started = time.perf_counter()
+    j = Judge(job, worker)
+    try:
+        j.static()
+        base = inputs_mod.base_overrides(j.problem, j.small)
+        if job.options.timing and j.device_type == "cuda":
+            run_timing(j, base, baselines_only=True)
+        j.load(base)
+        j.trials()
+        if job.options.timing:
+            run_timing(j, base, baselines_only=False)
+            j.decide_if_fired("timing")
+        j.profile()
+        verdict = j._finish("correct", "done", "all checks passed")
+    except Decided as decided:
+        verdict = decided.verdict
+    if j.dirty:
+        try:
+            worker.restart()
+        except Exception:  # noqa: BLE001 - the next call starts a fresh worker anyway
+            pass
+    verdict.elapsed_s = round(time.perf_counter() - started, 3)
+    return verdict
+
+
+def _stage(stage: str) -> str:
+    return stage if stage in ("load", "static", "compile", "correctness", "anticheat", "timing", "done") else "correctness"
+
+
+def _sha(source: str) -> str:
+    from .problem import source_sha
+
+    return source_sha(source)

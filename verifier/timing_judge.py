@@ -1,0 +1,117 @@
+"""The judge's timing stage: baselines, candidate timing and the integrity checks on it.
+
+Baselines (eager, torch.compile) are timed in the worker before the candidate is loaded and
+cached there per problem and shape. The candidate is timed on >= 3 rotated input sets; its
+outputs on those sets are checked against the reference (a result reused across calls fails:
+`caching`). On CUDA the parent times two fixed-length worker loops -- without and with the
+candidate -- so that the wall clock per repetition cross-checks the event median
+(`timing_mismatch`), and the median must not beat the speed-of-light floor (`impossible_speed`).
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import evidence, timing
+from .correctness import compare, tolerance_for
+from .inputs import make_inputs, timing_seeds
+from .verdict import TimingStats
+from .worker import WorkerError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .judge import Judge
+
+CS = "kernelwright.verifier.candidate_side:"
+MAX_WALL_REPS = 200
+
+
+def _common(j: "Judge", base: dict[str, Any]) -> dict[str, Any]:
+    opts = j.job.options
+    return {"problem_source": j.problem.source, "problem_name": j.problem.name, "overrides": base,
+            "seeds": timing_seeds(3), "device": j.job.local_device, "warmup_ms": opts.warmup_ms,
+            "rep_ms": opts.rep_ms, "min_reps": opts.min_reps, "seed": 42}
+
+
+def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
+    return TimingStats(median_ms=report["median_ms"], mean_ms=report["mean_ms"], std_ms=report["std_ms"],
+                       min_ms=report["min_ms"], max_ms=report["max_ms"], n=report["n"], wall_ms=wall_ms)
+
+
+def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> None:
+    """Baselines (before load) or the candidate's timing and checks (after the trials)."""
+    common = _common(j, base)
+    if baselines_only:
+        _baselines(j, common)
+        return
+    report = j.call("time_call", {**common, "which": "candidate", "return_outputs": True},
+                    timeout_s=j.job.options.timing_timeout_s, stage="timing")
+    evidence.check_process_evidence(report, j.events(), j.fired)
+    _check_timed_outputs(j, base, common["seeds"], report.get("outputs") or [])
+    stats = _stats(report)
+    if j.device_type == "cuda":
+        stats.wall_ms = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
+        if timing.wall_mismatch(stats.median_ms, stats.wall_ms):
+            j.fired.add("timing_mismatch", f"events say {stats.median_ms:.4f} ms, the wall clock "
+                                           f"{stats.wall_ms:.4f} ms per repetition")
+        floor = _floor_ms(j, base, common)
+        if timing.impossible(stats.median_ms, floor):
+            j.fired.add("impossible_speed", f"median {stats.median_ms:.4f} ms is below 0.9 x the "
+                                            f"speed-of-light floor {floor:.4f} ms")
+        j.verdict.timing_meaningful = True
+        j.verdict.speedups = {k: round(v.median_ms / stats.median_ms, 4) for k, v in j.verdict.baselines.items()
+                              if stats.median_ms > 0}
+        profile = j.verdict.profile or {}
+        profile["timing"] = {"persisting_l2_reset": bool(report.get("persisting_l2_reset")), "reps": report["reps"],
+                             "speed_of_light_ms": floor}
+        j.verdict.profile = profile if j.job.options.profile else j.verdict.profile
+    j.verdict.timing = stats
+
+
+def _baselines(j: "Judge", common: dict[str, Any]) -> None:
+    for which in j.job.options.baselines:
+        try:
+            report = j.worker.call(CS + "time_call", {**common, "which": which},
+                                   timeout_s=j.job.options.timing_timeout_s, stage="timing")
+        except WorkerError as error:  # the baseline's failure is not the candidate's
+            j.logs.append(f"baseline {which} failed: {error.reason}")
+            continue
+        if report.get("ok"):
+            j.verdict.baselines[which] = _stats(report)
+        else:
+            j.logs.append(f"baseline {which} failed: {report.get('message')}")
+    j.worker.call(CS + "drop_reference", None, timeout_s=60, stage="timing")
+
+
+def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:
+    for index, (seed, outs) in enumerate(zip(seeds, outputs)):
+        host = make_inputs(j.problem, base, seed)
+        ref = evidence.reference_outputs(j.problem, base, host, 42, j.ref_device)
+        for out, expected, dtype in zip(outs, ref.outputs, ref.dtypes):
+            if out is None:
+                continue
+            result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
+            if not result.passed:
+                j.fired.add("caching", f"timing input set {index}: the output does not match its inputs "
+                                       f"({result.notes[0] if result.notes else result.rules[0]})")
+                return
+
+
+def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int) -> float:
+    walls = {}
+    for which in ("null", "candidate"):
+        t0 = time.perf_counter()
+        j.call("loop", {**common, "which": which, "reps": reps}, timeout_s=j.job.options.timing_timeout_s,
+               stage="timing")
+        walls[which] = time.perf_counter() - t0
+    return max(0.0, (walls["candidate"] - walls["null"]) * 1e3 / reps)
+
+
+def _floor_ms(j: "Judge", base: dict[str, Any], common: dict[str, Any]) -> float | None:
+    module = j.problem.module(base)
+    if not (callable(getattr(module, "count_flops", None)) or callable(getattr(module, "count_bytes", None))):
+        return None
+    host = make_inputs(j.problem, base, common["seeds"][0])
+    flops = float(module.count_flops(*host)) if callable(getattr(module, "count_flops", None)) else None
+    nbytes = float(module.count_bytes(*host)) if callable(getattr(module, "count_bytes", None)) else None
+    peaks = j.call("peaks", {"device": common["device"]}, timeout_s=300, stage="timing")
+    return timing.speed_of_light_ms(flops, nbytes, peaks)
