@@ -30,7 +30,7 @@ def test_profile_reaches_the_digest_and_saved_verdict(attempt, monkeypatch):
     seen = {}
 
     def fake_profile(problem, candidate, device="auto", **_):
-        seen.update(problem=problem.source, candidate=str(candidate), device=device)
+        seen.update(problem=problem, candidate=str(candidate), device=device)
         return {"figures": {"dram_pct": 91.0}, "diagnosis": "memory-bound at 91% of DRAM peak", "source": "ncu", "overhead_s": 4.2}
 
     monkeypatch.setattr(profile_tool, "_cuda_available", lambda: True)

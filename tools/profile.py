@@ -22,7 +22,7 @@ from typing import Any, Callable
 from kernelwright.tools import profile_driver
 from kernelwright.tools.ncu_parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
 from kernelwright.tools.profile_diagnose import diagnose
-from kernelwright.verifier.problem import load_problem, read_candidate
+from kernelwright.verifier.problem import LoadError, Problem, read_candidate
 
 Runner = Callable[[list[str], float], subprocess.CompletedProcess]
 CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"
@@ -94,10 +94,22 @@ def _cuda_available() -> bool:
         return False
 
 
+def problem_source(problem: Any) -> str:
+    """Source text of a Problem, a problem file path or source text (not executed here)."""
+    if isinstance(problem, Problem):
+        return problem.source
+    text = str(problem)
+    if isinstance(problem, Path) or ("\n" not in text and text.endswith(".py")):
+        if not Path(text).is_file():
+            raise LoadError(f"{text}: problem file not found")
+        return Path(text).read_text()
+    return text
+
+
 def profile_candidate(problem: Any, candidate: str | Path, *, device: str = "auto", ncu: str | None = "auto",
                       calls: int = 3, timeout_s: float = 600.0, runner: Runner = _run) -> dict[str, Any]:
     """Profile `candidate` on `problem`; never raises for tool failures (they go to "error")."""
-    prob = load_problem(problem)
+    prob_source = problem_source(problem)
     source, label = read_candidate(candidate)
     use_cuda = _cuda_available() if device == "auto" else device.startswith("cuda")
     if not use_cuda:
@@ -105,7 +117,7 @@ def profile_candidate(problem: Any, candidate: str | Path, *, device: str = "aut
     ncu_path = find_ncu() if ncu == "auto" else ncu
     with tempfile.TemporaryDirectory(prefix="kw_profile_") as tmp:
         paths = {"problem": Path(tmp) / "problem.py", "candidate": Path(tmp) / "candidate.py"}
-        paths["problem"].write_text(prob.source)
+        paths["problem"].write_text(prob_source)
         paths["candidate"].write_text(source)
         driver = [sys.executable, profile_driver.__file__, str(paths["problem"]), str(paths["candidate"]),
                   "--calls", str(calls), "--device", "cuda" if device == "auto" else device]

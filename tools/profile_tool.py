@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.plugins import register
-from kernelwright.verifier.problem import Problem, load_problem
 from kernelwright.verifier.verdict import Verdict
 
 
@@ -25,12 +24,12 @@ def _cuda_available() -> bool:
         return False
 
 
-def problem_of_run(source_path: str) -> Problem:
-    """The problem of the run that wrote `source_path` (from <run_dir>/run.json)."""
+def problem_of_run(source_path: str) -> str:
+    """Problem source text of the run that wrote `source_path` (from <run_dir>/run.json)."""
     saved = json.loads((Path(source_path).parent / "run.json").read_text())["input"]
-    if saved.get("problem_path"):
-        return load_problem(Path(saved["problem_path"]))
-    return load_problem(saved["problem_source"])
+    if saved.get("problem_source"):
+        return saved["problem_source"]
+    return Path(saved["problem_path"]).read_text()
 
 
 @register("tool", "ncu_profile")

@@ -58,6 +58,10 @@ def _tracker() -> dynamic_checks.LaunchTracker:
 
 def _failure(kind: str, stage: str, exc: BaseException, **extra: Any) -> dict[str, Any]:
     text = f"{type(exc).__name__}: {exc}"
+    try:
+        extra = {**_evidence_since_load(), **extra} if _S.before is not None else extra
+    except Exception:  # noqa: BLE001 - evidence is best effort once the candidate broke things
+        pass
     return {"ok": False, "kind": kind, "stage": stage, "message": text.strip().splitlines()[0][:400] if text.strip() else "",
             "log": (text + "\n" + traceback.format_exc())[-12000:], **extra}
 
@@ -133,9 +137,16 @@ def _record(out: Any) -> dict[str, Any]:
     plain = out if type(out) is torch.Tensor else torch.Tensor.as_subclass(out, torch.Tensor)
     if plain.layout != torch.strided:
         plain = plain.to_dense()
-    return {"is_tensor": True, "type": type(out).__qualname__, "dense": dense, "device": out.device.type,
-            "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape),
-            "tensor": plain.detach().to("cpu").clone()}
+    if plain.device.type not in ("cpu", "cuda"):
+        return {"is_tensor": True, "type": type(out).__qualname__, "dense": False, "device": plain.device.type,
+                "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape), "tensor": None}
+    try:
+        host = plain.detach().to("cpu").clone()
+    except Exception:  # noqa: BLE001 - meta / lazy tensors have no data to compare
+        host = None
+    return {"is_tensor": True, "type": type(out).__qualname__, "dense": dense and host is not None,
+            "device": out.device.type, "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape),
+            "tensor": host}
 
 
 def _overlaps(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:

@@ -97,14 +97,15 @@ def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[
         return worst
     for index, (rec, expected, dtype) in enumerate(zip(records, ref.outputs, ref.dtypes)):
         where = f"output {index}" if len(records) > 1 else "output"
-        if not rec["is_tensor"] or not rec["dense"]:
+        if rec["is_tensor"] and rec.get("device") != device_type:
+            fired.add("device_mismatch", f"{where} is on {rec.get('device')}, the reference on {device_type}")
+            worst.rules.append("device_mismatch")
+        elif not rec["is_tensor"] or not rec["dense"]:
             fired.add("not_dense_tensor", f"{where} is a {rec['type']}, not a plain dense torch.Tensor")
             worst.rules.append("not_dense_tensor")
-            if rec.get("tensor") is None:
-                continue
-        out = rec["tensor"]
-        if rec.get("device") != device_type:
-            fired.add("device_mismatch", f"{where} is on {rec.get('device')}, the reference on {device_type}")
+        out = rec.get("tensor")
+        if out is None:
+            continue
         if dtype is not None and rec.get("dtype") != dtype_name(dtype):
             fired.add("dtype_mismatch", f"{where} dtype {rec.get('dtype')} != reference {dtype_name(dtype)}")
         poisoned = poisoned_count(out)

@@ -152,13 +152,15 @@ def poison_memory(device: torch.device | str, sizes: list[int], extra_bytes: int
     The caching allocator (CUDA) or malloc's free lists (CPU) hand these blocks to the next
     allocations, so an output the candidate never writes shows up as NaN / poison bits.
     """
-    blocks = []
-    for nbytes in [*sizes, extra_bytes]:
-        if nbytes > 0:
-            blocks.append(torch.full((int(nbytes),), POISON_BYTE, dtype=torch.uint8, device=device))
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-    del blocks
+    cuda = str(device).startswith("cuda")
+    # On the CPU, malloc serves a size from mmap until a freed chunk of that size raised its
+    # threshold; a first pass raises it so that the poisoned second pass lands on the free lists.
+    for _ in range(1 if cuda else 2):
+        blocks = [torch.full((int(n),), POISON_BYTE, dtype=torch.uint8, device=device)
+                  for n in [*sizes, extra_bytes] if n > 0]
+        if cuda:
+            torch.cuda.synchronize()
+        del blocks
 
 
 def poisoned_count(tensor: torch.Tensor) -> int:

@@ -47,6 +47,8 @@ class Judge:
         self.ref_device = job.device if self.device_type == "cuda" and torch.cuda.is_available() else "cpu"
         self.small = job.device == "cpu"
         self.logs: list[str] = []
+        self.launched_before = False
+        self.static_rules: set[str] = set()
 
     # worker calls ------------------------------------------------------------------------------
     def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str) -> Any:
@@ -71,10 +73,16 @@ class Judge:
             status, message = "runtime_error", f"{stage}: verifier call raised {error.reason}"
         self.dirty = True
         self.logs.append(error.log_tail)
+        evidence.check_process_evidence({}, self.events(), self.fired)
+        if self.fired:
+            self.decide_if_fired(_stage(stage))
         raise Decided(self._finish(status, _stage(stage), message))
 
     def _candidate_failed(self, result: dict[str, Any], stage: str) -> None:
         self.logs.append(result.get("log", ""))
+        evidence.check_process_evidence(result, self.events(), self.fired)
+        if self.fired:  # a blocked side effect or tampering made the call fail: that is the verdict
+            self.decide_if_fired(_stage(stage))
         if result.get("sticky"):
             self.dirty = True
         status = result.get("kind", "runtime_error")
@@ -94,18 +102,24 @@ class Judge:
         """Stop with rejected / incorrect when any rule has fired."""
         if not self.fired:
             return
-        cheats = [r for r in self.fired.rules if r in ANTICHEAT_RULES]
+        cheats = sorted((r for r in self.fired.rules if r in ANTICHEAT_RULES), key=_priority)
         rule = cheats[0] if cheats else self.fired.rules[0]
         if cheats:
             self.dirty = True
-        raise Decided(self._finish(status_for(rule), stage, f"{stage}: {self.fired.messages[rule]}", rule))
+        if rule in self.static_rules:
+            stage = "static"
+        message = self.fired.messages[rule]
+        raise Decided(self._finish(status_for(rule), stage, message if rule in self.static_rules else f"{stage}: {message}", rule))
 
     # stages --------------------------------------------------------------------------------------
     def static(self) -> None:
         names = tuple(n for n in {self.problem.name, (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
         for finding in static_checks.check_source(self.job.candidate_source, names):
-            self.fired.add(finding.rule, str(finding))
-        self.decide_if_fired("static")
+            self.fired.add(finding.rule, f"static: {finding}")
+        self.static_rules = set(self.fired.rules)
+        if not self.static_rules <= static_checks.SOFT_RULES:
+            self.decide_if_fired("static")
+        # soft findings only (compute calls, try/except): also gather the dynamic evidence of one trial
 
     def load(self, overrides: dict[str, Any]) -> None:
         init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
@@ -141,6 +155,10 @@ class Judge:
             ref = evidence.reference_outputs(self.problem, spec.overrides, host, MODEL_SEED, self.ref_device)
             trial_fired = evidence.Fired()
             for run in runs:
+                if not run["launches"] and self.launched_before:
+                    self.fired.add("caching", f"trial {spec.trial}: kernels ran on an earlier call but none on "
+                                              f"this one (a result reused across calls)")
+                self.launched_before = self.launched_before or bool(run["launches"])
                 evidence.check_run_evidence(run, self.device_type, self.fired)
             comparison = evidence.check_outputs(runs[0]["outputs"], ref, self.problem.metadata,
                                                 self.device_type, trial_fired)
@@ -207,6 +225,11 @@ def judge(job: Job, worker: Worker) -> Verdict:
             pass
     verdict.elapsed_s = round(time.perf_counter() - started, 3)
     return verdict
+
+
+def _priority(rule: str) -> int:
+    """Deciding order among anti-cheat rules: the most specific first, missing launches last."""
+    return 1 if rule == "no_kernel_launched" else 0
 
 
 def _stage(stage: str) -> str:

@@ -53,10 +53,15 @@ def cpu_workers() -> int:
 
 
 def devices_from_spec(spec: str = "auto") -> list[str]:
-    """Devices for a spec: auto | all | cpu | cuda | cuda:N | cuda:0,1 ("auto": GPUs, else CPU)."""
+    """Devices for a spec: auto | all | cpu | cpu*N | cuda | cuda:N | cuda:0,1 ("auto": GPUs, else CPU)."""
     text = (spec or "auto").strip().lower()
     if text == "cpu":
         return ["cpu"] * cpu_workers()
+    if text.startswith("cpu*"):
+        count = text[4:]
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"device {spec!r}: use cpu*N with N a positive number of CPU workers")
+        return ["cpu"] * int(count)
     gpus = _gpu_count()
     if text == "auto":
         return [f"cuda:{i}" for i in range(gpus)] or ["cpu"] * cpu_workers()
@@ -74,7 +79,7 @@ def devices_from_spec(spec: str = "auto") -> list[str]:
         if missing:
             raise ValueError(f"device {spec!r}: GPU {missing[0]} not visible ({gpus} GPU(s) found)")
         return [f"cuda:{i}" for i in dict.fromkeys(indices)]
-    raise ValueError(f"unknown device {spec!r}; use auto, all, cpu, cuda or cuda:N[,M]")
+    raise ValueError(f"unknown device {spec!r}; use auto, all, cpu, cpu*N, cuda or cuda:N[,M]")
 
 
 def _resolve_judge(judge: Judge | str | None) -> Judge:

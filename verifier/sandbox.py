@@ -315,18 +315,40 @@ def _set_limits(cuda: bool, file_size_mb: int, open_files: int) -> dict[str, int
     return applied
 
 
-def apply(*, workdir: str, cache_dir: str, cuda: bool, event_fd: int | None = None,
-          isolate_network: bool = True, file_size_mb: int = 2048, open_files: int = 4096) -> dict[str, Any]:
-    """Enter the sandbox (in the worker, once, before candidate code). Returns `status()`."""
+def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: bool | None = None,
+          event_fd: int | None = None, isolate_network: bool = True, file_size_mb: int = 2048,
+          open_files: int = 4096) -> dict[str, Any]:
+    """Enter the sandbox (once per process, before candidate code). Returns `status()`.
+
+    Called bare (e.g. in a helper process the Worker did not start), it makes a private work
+    dir, scrubs os.environ in place and allows writes to the cache dirs named in the environment.
+    """
     if _state.installed:
         return status()
+    if cuda is None:
+        cuda = os.environ.get("TRITON_INTERPRET") != "1"
+    if workdir is None:
+        import tempfile
+
+        workdir = tempfile.mkdtemp(prefix="kw-sandbox-")
+        kept = child_environment(dict(os.environ), device_index="0", workdir=workdir, cache_dir=workdir)
+        for var in CACHE_SUBDIRS:  # keep cache dirs the caller chose
+            kept[var] = os.environ.get(var, kept[var])
+        kept["CUDA_VISIBLE_DEVICES"] = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        if "CUDA_VISIBLE_DEVICES" not in os.environ:
+            kept.pop("CUDA_VISIBLE_DEVICES")
+        if "TRITON_INTERPRET" in os.environ:
+            kept["TRITON_INTERPRET"] = os.environ["TRITON_INTERPRET"]
+        os.environ.clear()
+        os.environ.update(kept)
+    cache_dir = cache_dir or workdir
     network = _isolate_network() if isolate_network else "not isolated: disabled by the caller"
     limits = _set_limits(cuda, file_size_mb, open_files)
     sys.dont_write_bytecode = True
     os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
     os.chdir(workdir)
-    roots = [workdir, cache_dir, "/dev/null"]
-    _state.roots = tuple(os.path.realpath(r) for r in roots)
+    roots = [workdir, cache_dir, "/dev/null", *(os.environ[v] for v in CACHE_SUBDIRS if os.environ.get(v))]
+    _state.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
     _state.event_fd = event_fd
     _state.status = {"network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
                      "write_roots": list(_state.roots)}

@@ -27,8 +27,10 @@ HANDLE_FACTORIES = ("load_inline", "load", "RawModule", "RawKernel", "get_functi
 REFERENCE_ATTRS = {"_getframe", "modules", "f_back", "f_globals", "f_locals", "f_code", "tb_frame",
                    "gi_frame", "__globals__", "__subclasses__", "__closure__", "_current_frames", "get_objects",
                    "get_referrers", "get_referents"}
+# cupy.cuda.ExternalStream is allowed: it wraps torch's current stream for a launch.
 STREAM_CALLS = {"torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.set_stream", "torch.cuda.ExternalStream",
-                "torch.Stream", "cupy.cuda.Stream", "cupy.cuda.ExternalStream", "torch.cuda.StreamContext"}
+                "torch.Stream", "cupy.cuda.Stream", "torch.cuda.StreamContext"}
+SOFT_RULES = {"reference_ops", "library_kernel", "fallback_try_except", "caching"}  # safe to also run dynamically
 TIMER_WORDS = ("time", "perf_counter", "monotonic", "Event", "elapsed", "synchronize", "record", "Timer")
 PATCHABLE_ROOTS = {"torch", "time", "triton", "numpy", "cupy", "builtins", "sys", "os", "math", "kernelwright",
                    "gc", "timeit"}
@@ -76,6 +78,13 @@ def check_source(source: str, problem_names: tuple[str, ...] = ()) -> list[Findi
     checker.handles = _kernel_handles(tree)
     checker.visit(tree)
     return sorted(set(checker.findings), key=lambda f: (f.line, f.rule))
+
+
+def _is_namespace(node: ast.AST) -> bool:
+    """vars(x) / globals() / x.__dict__: writing into these patches another module or class."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("vars", "globals"):
+        return True
+    return isinstance(node, ast.Attribute) and node.attr == "__dict__"
 
 
 def _kernel_handles(tree: ast.AST) -> set[str]:
@@ -190,6 +199,11 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_patch(self, target: ast.expr, node: ast.AST) -> None:
+        if isinstance(target, ast.Subscript) and _is_namespace(target.value):
+            text = ast.unparse(target)
+            rule = "timer_tampering" if any(w in text for w in TIMER_WORDS) else "harness_tampering"
+            self.flag(rule, node, f"writes into a namespace: {text[:80]}")
+            return
         if not isinstance(target, ast.Attribute):
             return
         path = self.resolve(target)
@@ -207,10 +221,10 @@ class _Checker(ast.NodeVisitor):
             self.flag("side_effects", node, f"calls {path}()")
         if path in STREAM_CALLS:
             self.flag("side_stream", node, f"creates or switches a stream ({path})")
-        if path in ("setattr", "delattr") and node.args:
-            root = self.resolve(node.args[0]).split(".")[0]
-            if root in PATCHABLE_ROOTS:
-                self.flag("harness_tampering", node, f"{path}() on {self.resolve(node.args[0])}")
+        if path in ("setattr", "delattr") and node.args and self.resolve(node.args[0]) != "self":
+            text = ast.unparse(node)
+            rule = "timer_tampering" if any(w in text for w in TIMER_WORDS) else "harness_tampering"
+            self.flag(rule, node, f"{path}() on {ast.unparse(node.args[0])[:60]} (monkeypatching)")
         if path.split(".")[-1] == "Model" and isinstance(node.func, ast.Name) and node.func.id == "Model":
             self.flag("subclass_reference", node, "instantiates the reference Model")
         if path.startswith("contextlib.suppress") or path == "suppress":

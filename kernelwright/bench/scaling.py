@@ -6,7 +6,6 @@ at budget t when one of its attempts finished correct by t. The same curve for f
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 

@@ -1,0 +1,80 @@
+"""`kernelwright verify PROBLEM CANDIDATE`: one verdict, as a summary or as JSON.
+
+Exit 0 for any completed verification (whatever the status); 2 for a broken problem file, a
+missing file or a bad option, with one line on stderr.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+_STYLE = {"correct": "bold green", "incorrect": "bold red", "rejected": "bold magenta",
+          "compile_error": "bold yellow", "runtime_error": "bold yellow", "timeout": "bold yellow"}
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message.splitlines()[0]}", err=True)
+    raise typer.Exit(2)
+
+
+def command(
+    problem: Path = typer.Argument(..., help="Problem file (KernelBench format: Model, get_inputs, ...)."),
+    candidate: Path = typer.Argument(..., help="Candidate file defining ModelNew."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict record as JSON."),
+    device: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:N."),
+    trials: int = typer.Option(5, help="Random-input correctness trials (at least 5 are run)."),
+    no_timing: bool = typer.Option(False, "--no-timing", help="Skip timing and baselines."),
+) -> None:
+    """Verify CANDIDATE against PROBLEM in a sandboxed worker and print the verdict."""
+    from kernelwright.verifier.api import verify
+    from kernelwright.verifier.problem import LoadError
+
+    for path, what in ((problem, "problem"), (candidate, "candidate")):
+        if not path.is_file():
+            _fail(f"{path}: {what} file not found")
+    if trials < 1:
+        _fail(f"--trials {trials}: give a positive number of trials")
+    try:
+        verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing)
+    except (LoadError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(verdict.model_dump(mode="json"), indent=1) + "\n")
+        return
+    _print_summary(verdict)
+
+
+def _print_summary(verdict) -> None:  # noqa: ANN001 - a Verdict
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    style = _STYLE.get(verdict.status, "bold")
+    head = f"[{style}]{verdict.status}[/] at {verdict.stage}"
+    if verdict.rule:
+        head += f" [{verdict.rule}]"
+    console.print(f"{head}  {verdict.problem}  ({verdict.backend or 'unknown'} backend, {verdict.elapsed_s:.1f} s)")
+    if verdict.message:
+        console.print(verdict.message.splitlines()[0][:300], markup=False)
+    if verdict.flags:
+        console.print("flags: " + ", ".join(verdict.flags), markup=False)
+    if verdict.trials:
+        passed = sum(t.passed for t in verdict.trials)
+        worst = max((t.max_abs_err or 0.0 for t in verdict.trials), default=0.0)
+        console.print(f"trials: {passed}/{len(verdict.trials)} passed, worst max abs error {worst:.3g}")
+    if verdict.timing:
+        table = Table("kernel", "median ms", "spread (std) ms", "n", "speedup")
+        note = "" if verdict.timing_meaningful else " (not meaningful: interpreter / CPU)"
+        table.add_row("candidate" + note, f"{verdict.timing.median_ms:.4f}", f"{verdict.timing.std_ms:.4f}",
+                      str(verdict.timing.n), "")
+        for name, stats in verdict.baselines.items():
+            speedup = verdict.speedups.get(name)
+            table.add_row(name, f"{stats.median_ms:.4f}", f"{stats.std_ms:.4f}", str(stats.n),
+                          f"{speedup:.2f}x" if speedup else "")
+        console.print(table)
+    env = verdict.environment
+    console.print(f"[dim]{env.device} {env.gpu_name or ''} torch {env.torch} triton {env.triton} "
+                  f"python {env.python}{' interpreter' if env.interpreter else ''}[/]")
