@@ -55,7 +55,7 @@ class LLMConfig(BaseModel):
         """The API key from the config or the environment; EndpointError when there is none."""
         if self.api_key and self.api_key.get_secret_value():
             return self.api_key.get_secret_value()
-        names = ([self.api_key_env] if self.api_key_env else []) + list(KEY_ENV_VARS)
+        names = list(dict.fromkeys(([self.api_key_env] if self.api_key_env else []) + list(KEY_ENV_VARS)))
         for name in names:
             if os.environ.get(name):
                 return os.environ[name]

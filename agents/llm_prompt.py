@@ -1,13 +1,13 @@
 """Assemble the single user message for an LLM coder from a `CodeRequest` and `prompts.py`."""
 from __future__ import annotations
 
+import ast
 import json
-import re
 
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
 
-_RELPOS = re.compile(r"q_idx\s*-\s*kv_idx")
+_RELPOS = "score + (q_idx - kv_idx)"  # ast.unparse form of the seed's score_mod
 _PARENT_FIRST = {"fix_compile_error", "fix_numerics", "fix_runtime_error", "optimise_memory",
                  "optimise_compute", "tune_launch_config", "switch_backend"}
 MAX_TRIED = 20
@@ -35,11 +35,25 @@ def reask_prompt(reason: str) -> str:
 
 
 def uses_attention_seed(request: CodeRequest) -> bool:
-    """First drafts of relative-positional attention problems start from the seed prompt."""
+    """First drafts of relative-positional attention (score_mod = score + (q_idx - kv_idx)) use the seed."""
     if request.metadata.get("prompt") == "attention_relpos":
         return True
-    functions = request.metadata.get("functions") or []
-    return "score_mod" in functions and bool(_RELPOS.search(request.problem_source))
+    if "score_mod" not in (request.metadata.get("functions") or []):
+        return False
+    return _function_returns(request.problem_source, "score_mod") == _RELPOS
+
+
+def _function_returns(source: str, name: str) -> str | None:
+    """The normalised expression a module-level function returns (its last return), or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+            return ast.unparse(returns[-1].value) if returns else None
+    return None
 
 
 def _strategy_section(request: CodeRequest) -> str:
@@ -52,10 +66,15 @@ def _strategy_section(request: CodeRequest) -> str:
         "instructions": request.instructions.strip() or "improve the kernel",
         "diversity_note": _diversity(request),
     }
+    functions = request.metadata.get("functions") or []
     if request.strategy == "first_draft" and uses_attention_seed(request):
-        return P.ATTENTION_SEED.format(**values)
+        mask_note = P.ATTENTION_MASK_NOTE if "mask_mod" in functions else ""
+        return P.ATTENTION_SEED.format(mask_note=mask_note, **values)
     template = P.STRATEGY_TEMPLATES.get(request.strategy, P.GENERIC_TEMPLATE)
-    return template.format(**values)
+    text = template.format(**values)
+    if "score_mod" in functions or "mask_mod" in functions:
+        text += P.ATTENTION_MOD_NOTE
+    return text
 
 
 def _parent(request: CodeRequest) -> str:

@@ -74,8 +74,8 @@ Compiler / import output:
 {feedback}
 """,
     "fix_numerics": """\
-Task: the kernel below runs but gives wrong results. The verifier's findings say where and by how
-much the output differs from the reference. Work out the cause (indexing, masking, missing
+Task: the kernel below runs but gives wrong results (or the verifier rejected how it computes
+them). The verifier's findings say what failed, where, and by how much the output differs. Work out the cause (indexing, masking, missing
 max-subtraction, accumulation precision, a forgotten tail, ...) and return the corrected complete file.
 
 Kernel with wrong results:
@@ -227,7 +227,19 @@ reference adds it before the natural-base softmax. Inside the kernel this reads:
 where rel_pos = q_idx - kv_idx for the tile's rows and columns. The PyTorch reference itself
 applies the bias unscaled. Mask positions outside the sequence, keep the running max and sum
 in float32, and return the complete file.
-{diversity_note}"""
+{mask_note}{diversity_note}"""
+
+ATTENTION_MASK_NOTE = (
+    "The reference also applies `mask_mod` (see the problem file): evaluate it on the fly from the "
+    "tile's positions, set masked scores to -inf before the softmax, and skip key tiles that are "
+    "masked out entirely.\n"
+)
+
+ATTENTION_MOD_NOTE = """
+This is an attention variant: evaluate the problem's score_mod / mask_mod on the fly inside the
+kernel from the query and key positions of each tile; never build a (seq x seq) bias or mask
+tensor in memory. Masked scores become -inf before the softmax; skip fully masked key tiles.
+"""
 
 REASK = """\
 Your previous answer could not be used: {reason}.

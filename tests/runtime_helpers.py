@@ -122,3 +122,30 @@ def evil_reply(_: Any = None) -> Any:
             return (os.system, ("echo pwned > /tmp/kw_pwned",))
 
     return Evil()
+
+
+# -- a small test-only judge: load the candidate in the worker, compare one output ---------------
+def run_candidate(payload: dict) -> dict:
+    import torch
+
+    from kernelwright.verifier.problem import exec_source
+
+    problem = exec_source(payload["problem"], "rt_problem", "<problem>")
+    candidate = exec_source(payload["source"], "rt_candidate", payload["label"])
+    torch.manual_seed(0)
+    inputs = problem.get_inputs()
+    model = candidate.ModelNew(*problem.get_init_inputs())
+    out = model(*[x.clone() for x in inputs])
+    ref = problem.Model(*problem.get_init_inputs())(*inputs)
+    return {"max_err": float((out - ref).abs().max()), "out": out}
+
+
+def judge(job, worker):
+    from kernelwright.verifier.verdict import Verdict
+
+    result = worker.call("runtime_helpers:run_candidate",
+                         {"problem": job.problem.source, "source": job.candidate_source, "label": job.candidate_label},
+                         timeout_s=job.options.run_timeout_s, stage="correctness")
+    ok = result["max_err"] <= 1e-5
+    return Verdict(status="correct" if ok else "incorrect", stage="done",
+                   message=f"max error {result['max_err']:.3g} on {job.device}")

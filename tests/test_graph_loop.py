@@ -138,3 +138,13 @@ def test_template_loop_with_the_real_verifier_reaches_a_correct_kernel(tmp_path)
     kinds = {c.get("event") for m, c in events if m == "custom"}
     assert {"plan", "candidate", "verdict", "iteration"} <= kinds
     assert any(m == "updates" and "verify" in c for m, c in events)
+
+
+def test_problem_object_keeps_its_name(tmp_path):
+    from kernelwright.verifier.problem import load_problem
+
+    problem = load_problem(SOFTMAX)
+    problem.name = "my_softmax"
+    result = run_graph(problem, artifacts_dir=tmp_path, iterations=1, fanout=1,
+                       verifier=ScriptedVerifier([timed("correct")]))
+    assert result.problem == "my_softmax" and result.solved and result.history[0].coder == "template"

@@ -144,6 +144,9 @@ def test_missing_key_is_a_clear_one_line_error(monkeypatch):
     message = str(info.value)
     assert "no API key" in message and "MY_KEY" in message and "KERNELWRIGHT_API_KEY" in message
     assert "\n" not in message
+    with pytest.raises(EndpointError) as info:  # the graph's default key variable is not listed twice
+        LLMConfig(api_key_env="KERNELWRIGHT_API_KEY").resolve_key()
+    assert str(info.value).count("KERNELWRIGHT_API_KEY") == 2  # once in the list, once in the example
 
 
 def test_key_is_read_from_the_environment(monkeypatch):

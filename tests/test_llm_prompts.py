@@ -9,20 +9,12 @@ from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_parse import extract_code, split_reasoning
 from kernelwright.agents.llm_prompt import build_prompt, uses_attention_seed
+from kernelwright.verifier.problem import load_problem
 
-PROBLEM = (Path(__file__).parent.parent / "problems" / "softmax.py").read_text()
+ROOT = Path(__file__).parent.parent
+PROBLEM = (ROOT / "problems" / "softmax.py").read_text()
 PARENT = "import torch\nclass ModelNew(torch.nn.Module):\n    pass  # PARENT-MARKER\n"
 BEST = "import torch\nclass ModelNew(torch.nn.Module):\n    pass  # BEST-MARKER\n"
-RELPOS_PROBLEM = '''import torch
-import torch.nn as nn
-
-def score_mod(score, b, h, q_idx, kv_idx):
-    return score + (q_idx - kv_idx)
-
-class Model(nn.Module):
-    def forward(self, q, k, v):
-        return q
-'''
 
 
 def req(strategy: str, **kw) -> CodeRequest:
@@ -81,13 +73,28 @@ def test_parallel_first_drafts_ask_for_different_designs():
     assert "of several" not in build_prompt(req("first_draft", attempt_index=0))
 
 
+def attention_request(name: str, strategy: str = "first_draft") -> CodeRequest:
+    problem = load_problem(ROOT / "problems" / "attention" / f"{name}.py")
+    return req(strategy, problem_source=problem.source, problem_name=problem.name, metadata=problem.metadata)
+
+
 def test_relative_position_attention_gets_the_seed_prompt():
-    request = req("first_draft", problem_source=RELPOS_PROBLEM, metadata={"functions": ["score_mod"]})
+    request = attention_request("relpos")
     assert uses_attention_seed(request)
     text = build_prompt(request)
     assert "qk = qk * qk_scale + rel_pos * 1.44269504" in text
-    assert "return score + (q_idx - kv_idx)" in text
+    assert "return score + (q_idx - kv_idx)" in text and "mask_mod" not in text.split("Task:")[1]
+    assert "set masked scores to -inf" in build_prompt(attention_request("relpos_causal"))
     assert not uses_attention_seed(req("first_draft"))
+
+
+def test_other_attention_variants_get_the_on_the_fly_note_not_the_seed():
+    for name in ("alibi", "softcap", "causal"):
+        request = attention_request(name)
+        assert not uses_attention_seed(request), name
+        text = build_prompt(request)
+        assert "1.44269504" not in text and "never build a (seq x seq) bias" in text
+    assert "never build" in build_prompt(attention_request("relpos", "fix_numerics"))
 
 
 @pytest.mark.parametrize("content,field,reasoning,answer", [

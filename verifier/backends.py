@@ -94,23 +94,24 @@ def install_cached_load_inline(on_module: Callable[[Any], Any] | None = None) ->
     ext.load_inline = make_cached_load_inline(original, on_module)
 
 
-def _precompile_one(source: str) -> tuple[str, bool, str]:
+def _precompile_one(job: tuple[str, str | None]) -> tuple[str, bool, str]:
     """Worker-process body: execute a candidate's module level with the cached load_inline."""
+    source, extensions_dir = job
     sha = hashlib.sha256(source.encode()).hexdigest()[:16]
+    if extensions_dir:
+        os.environ["TORCH_EXTENSIONS_DIR"] = extensions_dir
     try:
-        from . import sandbox  # H1's sandbox: same isolation as the verification worker
+        from . import sandbox  # the same isolation as the verification worker
 
-        apply = getattr(sandbox, "apply", None) or getattr(sandbox, "setup", None)
-        if callable(apply):
-            apply()
+        work = tempfile.mkdtemp(prefix="kw_precompile_")
+        sandbox.apply(workdir=work, cache_dir=str(Path(extensions_root()).parent), cuda=True)
     except Exception:  # noqa: BLE001 - precompiling still works without the sandbox module
         pass
     install_cached_load_inline()
     try:
         from .problem import exec_source
 
-        allow = _allow_compilers()
-        with allow():
+        with _allow_compilers()():
             exec_source(source, f"kw_precompile_{sha}", f"<candidate {sha}>")
         return sha, True, ""
     except Exception as exc:  # noqa: BLE001 - report, the verifier will re-raise it as compile_error
@@ -128,11 +129,14 @@ def _allow_compilers() -> Callable:
         return nullcontext
 
 
-def precompile(sources: list[str], max_workers: int | None = None) -> dict[str, tuple[bool, str]]:
+def precompile(sources: list[str], extensions_dir: str | None = None,
+               max_workers: int | None = None) -> dict[str, tuple[bool, str]]:
     """Build the load_inline extensions of many candidates in parallel CPU processes.
 
-    Returns {source sha: (ok, one-line error)}. Only candidates that use load_inline are built;
-    the verifier later finds their builds in the shared cache and skips the compiler.
+    extensions_dir: the TORCH_EXTENSIONS_DIR of the workers that will verify them (for a pool
+    worker, `<worker.cache_dir>/torch_extensions`); builds land in `<dir>/kw_inline/<name>_<hash>`,
+    where the worker's load_inline finds them and skips the compiler. Returns {source sha: (ok,
+    one-line error)}; only candidates that use load_inline are built.
     """
     todo = [s for s in sources if "load_inline" in detect_backends(s)]
     if not todo:
@@ -141,7 +145,7 @@ def precompile(sources: list[str], max_workers: int | None = None) -> dict[str, 
 
     workers = max_workers or max(1, min(len(todo), (os.cpu_count() or 2) - 1))
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        return {sha: (ok, msg) for sha, ok, msg in pool.map(_precompile_one, todo)}
+        return {sha: (ok, msg) for sha, ok, msg in pool.map(_precompile_one, [(s, extensions_dir) for s in todo])}
 
 
 class CountingRawKernelFactory:

@@ -34,7 +34,8 @@ ALLOWED_ATEN = {
     "detach", "alias", "lift_fresh", "lift_fresh_copy", "resize_", "set_", "record_stream", "_local_scalar_dense",
     "item", "is_same_size", "size", "stride", "numel", "dim", "sym_size", "sym_stride", "sym_numel",
     "sym_storage_offset", "is_contiguous", "_has_compatible_shallow_copy_type", "storage_offset",
-    "_copy_from", "_copy_from_and_resize", "movedim", "_unsafe_index_put", "empty_permuted",
+    "_copy_from", "_copy_from_and_resize", "movedim", "empty_permuted", "to_sparse", "_to_sparse", "to_dense",
+    "_to_dense", "_nested_tensor_from_tensor_list", "_to_sparse_csr", "_to_sparse_coo", "as_strided_",
 }
 LIBRARY_KERNEL_MARKERS = ("cublas", "cudnn", "cutlass", "gemm", "xmma", "sm90_", "sm80_", "cunn_", "at::native",
                           "cub::", "cupy_", "magma", "ampere_", "hopper_", "flash_fwd", "fmha", "nvjet")

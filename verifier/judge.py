@@ -49,6 +49,7 @@ class Judge:
         self.logs: list[str] = []
         self.launched_before = False
         self.static_rules: set[str] = set()
+        self.candidate_ran = False
 
     # worker calls ------------------------------------------------------------------------------
     def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str) -> Any:
@@ -104,8 +105,8 @@ class Judge:
             return
         cheats = sorted((r for r in self.fired.rules if r in ANTICHEAT_RULES), key=_priority)
         rule = cheats[0] if cheats else self.fired.rules[0]
-        if cheats:
-            self.dirty = True
+        if cheats and self.candidate_ran:
+            self.dirty = True  # the worker ran hostile code: give the next candidate a fresh process
         if rule in self.static_rules:
             stage = "static"
         message = self.fired.messages[rule]
@@ -129,6 +130,7 @@ class Judge:
         payload = {"source": self.job.candidate_source, "label": self.job.candidate_label,
                    "device": self.job.local_device, "init_inputs": init_inputs, "state_dict": state,
                    "seed": MODEL_SEED}
+        self.candidate_ran = True
         report = self.call("load", payload, timeout_s=self.job.options.load_timeout_s, stage="load")
         self.verdict.backend = report.get("backend") or self.verdict.backend
         evidence.check_process_evidence(report, self.events(), self.fired)

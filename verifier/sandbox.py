@@ -11,7 +11,9 @@ Layers, strongest first:
   signals to other processes, writes and destructive file operations outside the work and cache
   dirs, and reads of other processes' /proc entries. Python threads are recorded, not blocked.
 
-Compilers legitimately start processes: the harness wraps compile steps in `allow_compilers()`.
+Compilers legitimately start processes: the harness wraps compile steps in `allow_compilers()`;
+outside it, a compiler program started from inside Triton / torch / CuPy code (Triton compiling a
+new specialisation at a later call) is allowed too. Programs must match `COMPILER_PROGRAMS`.
 Events are "<kind>: <detail>" with kind in network | process | file | signal | proc | thread |
 channel; `events()` / `clear_events()` read them in the worker, and each event is also written
 at once to the parent (`Worker.take_events()`), where the candidate cannot erase it.
@@ -28,31 +30,13 @@ import resource
 import shutil
 import sys
 import threading
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
-_DENY = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|SIGNATURE|"
-    r"(^|_)API(_|$)|^AWS_|^AZURE_|^GOOGLE_|^GCP_|^GCLOUD|^HF_|HUGGING|OPENAI|DEEPSEEK|ANTHROPIC|"
-    r"^NGC_|^NVCF|^NIM_|^GITHUB|^GH_|^GITLAB|^SSH_|^GPG|^DOCKER|^KUBE|^WANDB|^LANGCHAIN|"
-    r"^LANGSMITH|^LANGGRAPH|PROXY|^HTTP",
-    re.IGNORECASE,
-)
-_KEEP_EXACT = {
-    "PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "LD_LIBRARY_PATH",
-    "LIBRARY_PATH", "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "CC", "CXX", "CUDAHOSTCXX",
-    "MAX_JOBS", "VIRTUAL_ENV", "CONDA_PREFIX", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
-}
-_KEEP_PREFIX = (
-    "LC_", "CUDA", "CUBLAS", "CUDNN", "NCCL_", "TRITON_", "TORCH", "PYTORCH_", "OMP_", "MKL_",
-    "KMP_", "OPENBLAS_", "CUPY_", "NVCC", "NV_", "CUTLASS",
-)
-CACHE_SUBDIRS = {
-    "TRITON_CACHE_DIR": "triton", "TORCH_EXTENSIONS_DIR": "torch_extensions",
-    "CUPY_CACHE_DIR": "cupy", "TORCHINDUCTOR_CACHE_DIR": "inductor", "XDG_CACHE_HOME": "xdg",
-}
+from kernelwright.verifier.sandbox_env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported
+
 COMPILER_PROGRAMS = re.compile(
     r"^((.*-)?(gcc|g\+\+|c\+\+|cc|clang|clang\+\+|ld|ld\.gold|ld\.lld|as)(-\d+(\.\d+)*)?|ninja|nvcc|"
-    r"ptxas|cicc|fatbinary|nvlink|nvdisasm|cuobjdump|ldconfig|ldconfig\.real|which|whereis|nvidia-smi|uname)$"
+    r"(ptxas|cicc|fatbinary|nvlink|nvdisasm|cuobjdump)(-[a-z0-9]+)?|ldconfig|ldconfig\.real|which|whereis|nvidia-smi|uname)$"
 )
 _LIBC_DENY = {
     "system", "popen", "fork", "vfork", "clone", "clone3", "execve", "execv", "execvp", "execvpe",
@@ -70,33 +54,6 @@ CLONE_NEWNET = 0x40000000
 MAX_EVENTS = 1000
 
 
-def child_environment(base: dict[str, str], *, device_index: str | None, workdir: str,
-                      cache_dir: str, python_path: Iterable[str] = ()) -> dict[str, str]:
-    """The environment a worker starts with: `base` scrubbed, plus private dirs and device pinning.
-
-    device_index: None for a CPU worker (Triton interpreter, no GPUs visible), else the physical
-    GPU index to expose as the worker's only device (cuda:0 inside the worker).
-    """
-    env = {
-        k: v for k, v in base.items()
-        if (k in _KEEP_EXACT or k.startswith(_KEEP_PREFIX)) and not _DENY.search(k)
-    }
-    tmp = os.path.join(workdir, "tmp")
-    env.update(HOME=workdir, TMPDIR=tmp, TEMP=tmp, TMP=tmp, PYTHONDONTWRITEBYTECODE="1",
-               PYTHONNOUSERSITE="1", TORCHINDUCTOR_COMPILE_THREADS="1", PYTHONUNBUFFERED="1")
-    for var, sub in CACHE_SUBDIRS.items():
-        env[var] = os.path.join(cache_dir, sub)
-    if python_path:
-        env["PYTHONPATH"] = os.pathsep.join(python_path)
-    if device_index is None:
-        env["TRITON_INTERPRET"] = "1"
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    else:
-        env.pop("TRITON_INTERPRET", None)
-        env["CUDA_VISIBLE_DEVICES"] = device_index
-    return env
-
-
 class _State:
     def __init__(self) -> None:
         self.roots: tuple[str, ...] = ()
@@ -106,6 +63,7 @@ class _State:
         self.event_fd: int | None = None
         self.status: dict[str, Any] = {}
         self.installed = False
+        self.library_roots: tuple[str, ...] = ()
         self.local = threading.local()
 
 
@@ -173,8 +131,33 @@ def _under_roots(path: Any) -> bool:
     return any(real == r or real.startswith(r.rstrip("/") + "/") for r in _state.roots)
 
 
+def _library_roots() -> tuple[str, ...]:
+    """Package dirs of the compilers' Python drivers (Triton, torch extensions, CuPy)."""
+    import importlib.util
+
+    roots = []
+    for name in ("triton", "torch", "cupy", "cupy_backends"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            roots += [os.path.realpath(location) + os.sep, os.path.abspath(location) + os.sep]
+    return tuple(dict.fromkeys(roots))
+
+
+def _compiling_library_on_stack() -> bool:
+    """True when a compiler driver (e.g. Triton recompiling for a new shape) is the caller."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_state.library_roots):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _program_allowed(program: Any, env: Any = None) -> bool:
-    if _state.allow_depth <= 0 or program is None:
+    if program is None or (_state.allow_depth <= 0 and not _compiling_library_on_stack()):
         return False
     name = os.fsdecode(program)
     path = name if os.sep in name else shutil.which(name, path=(env or os.environ).get("PATH") if isinstance(env, dict) else None)
@@ -350,6 +333,7 @@ def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: boo
     roots = [workdir, cache_dir, "/dev/null", *(os.environ[v] for v in CACHE_SUBDIRS if os.environ.get(v))]
     _state.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
     _state.event_fd = event_fd
+    _state.library_roots = _library_roots()
     _state.status = {"network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
                      "write_roots": list(_state.roots)}
     _record_threads()

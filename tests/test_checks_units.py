@@ -1,0 +1,181 @@
+"""Unit checks of the verifier's pieces: static rules, tolerances, inputs, evidence helpers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from kernelwright.verifier import correctness, dynamic_checks, inputs, static_checks
+from kernelwright.verifier.backends import detect_backend
+from kernelwright.verifier.problem import load_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+HONEST = (ROOT / "tests" / "data" / "checks" / "softmax_ok.py").read_text()
+HEAD = HONEST.split("class ModelNew")[0]
+
+
+def rules_of(source: str) -> list[str]:
+    return [f.rule for f in static_checks.check_source(source)]
+
+
+def forward(body: str, top: str = "") -> str:
+    return f"{top}\n{HEAD}\nclass ModelNew(nn.Module):\n    def forward(self, x):\n{body}\n"
+
+
+@pytest.mark.parametrize("rule, source", [
+    ("fallback_try_except", forward("        try:\n            return x\n        except Exception:\n"
+                                    "            return torch.softmax(x, -1)")),
+    ("subclass_reference", "class Model: pass\nclass ModelNew(Model):\n    pass\n"),
+    ("subclass_reference", forward("        return Model()(x)")),
+    ("reference_ops", forward("        return torch.softmax(x, dim=-1)")),
+    ("reference_ops", forward("        return F.softmax(x, dim=-1)", "import torch.nn.functional as F")),
+    ("reference_ops", forward("        return x @ x.t()")),
+    ("reference_ops", forward("        return (x - x.amax(-1, keepdim=True)).exp()")),
+    ("library_kernel", forward("        return cp.matmul(cp.asarray(x), cp.asarray(x))", "import cupy as cp")),
+    ("threads", forward("        return x", "import threading")),
+    ("threads", forward("        return x", "from concurrent.futures import ThreadPoolExecutor")),
+    ("side_effects", forward("        return x", "import subprocess")),
+    ("side_effects", forward("        os.system('true')\n        return x", "import os")),
+    ("side_stream", forward("        s = torch.cuda.Stream()\n        return x")),
+    ("reference_access", forward("        return x", "import gc")),
+    ("reference_access", forward("        return sys._getframe(1).f_locals['ref']", "import sys")),
+    ("reference_access", forward("        return sys.modules['x']", "import sys")),
+    ("forbidden_import", forward("        return x", "import kernelwright.verifier.judge")),
+    ("forbidden_import", forward("        return x", "import ctypes")),
+    ("forbidden_import", forward("        return eval('x')")),
+    ("timer_tampering", forward("        return x", "import time\ntime.perf_counter = lambda: 0.0")),
+    ("timer_tampering", forward("        return x", "torch.cuda.Event.elapsed_time = lambda *a: 0.001")),
+    ("harness_tampering", forward("        return x", "torch.allclose = lambda *a, **k: True")),
+    ("harness_tampering", forward("        return x", "vars(torch)['equal'] = lambda *a: True")),
+    ("harness_tampering", forward("        return x", "setattr(torch.testing, 'assert_close', print)")),
+    ("caching", forward("        global LAST\n        return x")),
+    ("caching", forward("        y = launch(x)\n        self.last = y\n        return y")),
+    ("caching", forward("        y = launch(x)\n        CACHE[x.shape] = y\n        return y", "CACHE = {}")),
+])
+def test_static_rule_fires(rule, source):
+    assert rule in rules_of(source), static_checks.check_source(source)
+
+
+def test_honest_candidates_have_no_static_findings():
+    sources = [HONEST] + [p.read_text() for p in sorted((ROOT / "problems" / "candidates").glob("*.py"))]
+    for source in sources:
+        assert static_checks.check_source(source) == [], source[:200]
+
+
+def test_allowed_calls_in_forward_are_not_flagged():
+    body = ("        x = x.contiguous().view(-1, x.shape[-1])\n        y = torch.empty_like(x)\n"
+            "        z = torch.zeros(4, device=x.device, dtype=torch.float32)\n"
+            "        n = triton.cdiv(x.numel(), 128)\n        return y.reshape(x.shape).float()")
+    assert rules_of(forward(body)) == []
+
+
+def test_backend_detection():
+    assert detect_backend(HONEST) == "triton"
+    assert detect_backend("import cupy\nk = cupy.RawKernel('', 'k')\nclass ModelNew: pass") == "cupy"
+    assert detect_backend("from torch.utils.cpp_extension import load_inline\nclass ModelNew: pass") == "load_inline"
+    assert detect_backend("class ModelNew: pass") == "unknown"
+
+
+def test_fp16_downcast_fails_fp32_tolerance_but_fp32_rounding_passes():
+    torch.manual_seed(0)
+    ref = torch.softmax(torch.randn(64, 1000, dtype=torch.float64), -1)
+    tol = correctness.tolerance_for(torch.float32)
+    honest = correctness.compare(ref.float(), ref, tol)
+    downcast = correctness.compare(ref.half().float(), ref, tol)
+    assert honest.passed and honest.rel_norm_err < 1e-7
+    assert downcast.rules == ["rel_norm"] and downcast.rel_norm_err > 1e-4
+
+
+def test_zeros_for_tiny_outputs_fail_the_relative_norm():
+    ref = torch.full((256,), 1e-6, dtype=torch.float64)
+    result = correctness.compare(torch.zeros(256), ref, correctness.tolerance_for(torch.float32))
+    assert result.rules == ["rel_norm"] and result.rel_norm_err == pytest.approx(1.0)
+
+
+def test_nan_where_reference_is_finite_and_matching_nan_positions():
+    ref = torch.tensor([1.0, float("nan"), float("inf")], dtype=torch.float64)
+    tol = correctness.tolerance_for(torch.float32)
+    assert correctness.compare(torch.tensor([1.0, float("nan"), float("inf")]), ref, tol).passed
+    bad = correctness.compare(torch.tensor([float("nan"), float("nan"), float("inf")]), ref, tol)
+    assert "nan_inf" in bad.rules
+    assert "values_mismatch" in correctness.compare(torch.tensor([1.0, 2.0, float("inf")]), ref, tol).rules
+
+
+def test_problem_tolerance_overrides_and_dtype_defaults():
+    assert correctness.tolerance_for(torch.bfloat16).atol == 1e-2
+    assert correctness.tolerance_for(torch.float16).rtol == 1e-3
+    loose = correctness.tolerance_for(torch.float32, {"atol": 1e-2, "rtol": {"float32": 2e-2}})
+    assert (loose.atol, loose.rtol, loose.rel_norm) == (1e-2, 2e-2, 2e-2)
+    assert correctness.tolerance_for(torch.int32).atol == 0.0
+
+
+def test_shape_mismatch_is_reported():
+    result = correctness.compare(torch.zeros(3), torch.zeros(4, dtype=torch.float64),
+                                 correctness.tolerance_for(torch.float32))
+    assert result.rules == ["shape_mismatch"]
+
+
+def test_trial_plan_has_five_random_an_extra_shape_and_a_large_magnitude_trial():
+    problem = load_problem(ROOT / "problems" / "softmax.py")
+    plan = inputs.plan_trials(problem, trials=5, extra_shapes=True, large_magnitude=True, small=True)
+    kinds = [t.kind for t in plan]
+    assert kinds.count("random") == 5 and kinds[-2:] == ["extra_shape", "large_magnitude"]
+    assert len({t.seed for t in plan}) == len(plan)
+    assert plan[0].overrides == {"ROWS": 64, "COLS": 1000}
+    assert plan[-2].overrides == {"ROWS": 127, "COLS": 1029}
+    a = inputs.make_inputs(problem, plan[0].overrides, plan[0].seed)[0]
+    b = inputs.make_inputs(problem, plan[0].overrides, plan[0].seed)[0]
+    large = inputs.make_inputs(problem, plan[-1].overrides, plan[0].seed, scale=100.0)[0]
+    assert torch.equal(a, b) and torch.allclose(large, 100.0 * a)
+
+
+def test_problem_without_extra_shapes_gets_odd_perturbed_constants():
+    source = ("import torch\nimport torch.nn as nn\nN = 256\nM = 64\n"
+              "class Model(nn.Module):\n    def forward(self, x):\n        return x * 2\n"
+              "def get_inputs():\n    return [torch.randn(M, N)]\ndef get_init_inputs():\n    return []\n")
+    problem = load_problem(source)
+    shapes = inputs.extra_shape_overrides(problem, small=False)
+    assert shapes == [{"N": 257, "M": 65}]
+
+
+def test_poison_fills_freed_memory_and_is_counted():
+    out = torch.full((10,), float("nan"))
+    out.view(torch.int32)[:3] = -1
+    assert inputs.poisoned_count(out) == 3
+    assert inputs.poisoned_count(torch.full((4,), -1, dtype=torch.int32)) == 0
+
+
+def test_op_recorder_sees_compute_but_not_allocation():
+    tracker = dynamic_checks.LaunchTracker()
+    recorder = dynamic_checks.OpRecorder(tracker)
+    x = torch.randn(8, 8)
+    with recorder:
+        y = torch.empty_like(x).view(64).reshape(8, 8)
+        y.copy_(x)
+        z = torch.softmax(x, -1)
+    assert recorder.compute_ops() == ["_softmax"]
+    assert z.shape == y.shape
+
+
+def test_tamper_snapshot_notices_replaced_timer_and_comparison():
+    import time
+
+    before = dynamic_checks.snapshot()
+    original_counter, original_allclose = time.perf_counter, torch.allclose
+    try:
+        time.perf_counter = lambda: 0.0
+        torch.allclose = lambda *a, **k: True
+        changed = dynamic_checks.tampered(before)
+    finally:
+        time.perf_counter, torch.allclose = original_counter, original_allclose
+    assert "time.perf_counter" in changed["timer"] and "torch.allclose" in changed["harness"]
+    assert dynamic_checks.tampered(before) == {"timer": [], "harness": []}
+
+
+def test_library_kernel_names_are_recognised():
+    kernels = [{"name": "sm90_xmma_gemm_f32f32_tf32f32", "stream": 7, "own_stream": True},
+               {"name": "softmax_kernel", "stream": 7, "own_stream": True},
+               {"name": "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>",
+                "stream": 7, "own_stream": True}]
+    assert dynamic_checks.library_kernels(kernels) == ["sm90_xmma_gemm_f32f32_tf32f32"]
