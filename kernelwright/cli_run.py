@@ -74,6 +74,10 @@ class _ProgressView:
                 self.console.print(f"iteration {chunk['iteration']} {chunk['strategy']}: {info}")
 
 
+_CLI_DEFAULTS = {"budget_s": 900.0, "max_iterations": None, "model": None, "base_url": None, "coder": "auto",
+                 "device": "auto", "fanout": 2, "target_speedup": None}
+
+
 def command(
     problem: Optional[Path] = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
     budget: str = typer.Option("15m", help="Wall-clock budget: seconds or 90s, 15m, 1h."),
@@ -88,16 +92,22 @@ def command(
     run_id: Optional[str] = typer.Option(None, help="Id for a new run (default: time-based)."),
     artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
     out: Optional[Path] = typer.Option(None, help="Also write the best kernel here."),
+    config: Optional[Path] = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
 ) -> None:
     """Search for a fast, verified kernel for PROBLEM until the budget is spent."""
+    from kernelwright.config import ConfigError, load_run_config, merge_with_cli
     from kernelwright.run import RunError, run_graph
     from kernelwright.verifier.problem import LoadError
 
     try:
-        budget_s = parse_budget(budget)
-    except ValueError as exc:
+        file_options = load_run_config(config) if config is not None else {}
+        cli = {"budget_s": parse_budget(budget), "max_iterations": iterations, "model": model, "base_url": base_url,
+               "coder": coder, "device": device, "fanout": fanout, "target_speedup": target_speedup}
+    except (ConfigError, ValueError) as exc:
         _fail(str(exc))
+    options = merge_with_cli(file_options, cli, _CLI_DEFAULTS)
+    budget_s, iterations, fanout = options.pop("budget_s"), options.pop("max_iterations"), options.pop("fanout")
     if resume is None and problem is None:
         _fail("missing PROBLEM: pass a problem file, or --resume RUN_ID")
     if problem is not None and not problem.is_file():
@@ -108,9 +118,8 @@ def command(
     try:
         with _ProgressView(console, budget_s) as view:
             result = run_graph(
-                problem, budget_s=budget_s, iterations=iterations, coder=coder, model=model, base_url=base_url,
-                device=device, fanout=fanout, run_id=resume or run_id, artifacts_dir=artifacts,
-                target_speedup=target_speedup, resume=resume is not None, on_event=None if as_json else view,
+                problem, budget_s=budget_s, iterations=iterations, fanout=fanout, run_id=resume or run_id,
+                artifacts_dir=artifacts, resume=resume is not None, on_event=None if as_json else view, **options,
             )
     except (RunError, LoadError, ValueError, KeyError) as exc:
         _fail(str(exc).strip("'\""))

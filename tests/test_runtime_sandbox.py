@@ -135,3 +135,33 @@ def test_triton_sm90_compile_runs_ptxas_inside_the_sandbox(worker):
         pytest.skip(f"Triton cannot compile for sm_90 here: {error.reason[:200]}")
     assert "cubin" in result["stages"] and result["cubin_bytes"] > 1000
     assert not [e for e in worker.take_events() if e.startswith("process")]
+
+
+BARE = '''
+import json, os, subprocess
+from kernelwright.verifier import sandbox
+status = sandbox.apply()
+out = {"status": status, "key": os.environ.get("FAKE_API_KEY"), "interp": os.environ.get("TRITON_INTERPRET")}
+try:
+    subprocess.run(["ls"])
+    out["subprocess"] = "ran"
+except PermissionError as exc:
+    out["subprocess"] = str(exc)
+open("inside.txt", "w").write("ok")
+print(json.dumps(out))
+'''
+
+
+def test_bare_apply_in_a_helper_process(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FAKE_API_KEY": "leak", "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, "-c", BARE], capture_output=True, text=True, env=env, timeout=60,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["key"] is None and out["interp"] == "1"
+    assert out["subprocess"].startswith("kernelwright sandbox: process blocked")
+    assert out["status"]["workdir"].startswith("/") and "RLIMIT_CORE" in out["status"]["limits"]

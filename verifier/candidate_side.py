@@ -188,7 +188,8 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
                 with recorder:
                     if payload.get("profile_kernels") and device.type == "cuda" and rep == 0:
                         marker = torch.zeros(1, device=device)
-                        out, kernels = dynamic_checks.profile_kernels(lambda: model(*dev_inputs), marker.zero_)
+                        out, kernels = dynamic_checks.profile_kernels(lambda: model(*dev_inputs), marker.zero_,
+                                                                      tracker.paused)
                     else:
                         out = model(*dev_inputs)
                     popped = not dynamic_checks.still_active(recorder)

@@ -62,6 +62,15 @@ class LaunchTracker:
         self.launches.clear()
 
     @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Harness work inside a recorded call: not the candidate's ops."""
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    @contextmanager
     def launching(self, name: str) -> Iterator[None]:
         self.record(name)
         self.depth += 1
@@ -219,14 +228,25 @@ def tampered(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
     return changed
 
 
-def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any]) -> tuple[Any, list[dict[str, Any]]]:
-    """Run fn under torch.profiler (CUDA); return its result and [{name, stream, own_stream}]."""
+def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
+                    pause: Callable[[], Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Run fn under torch.profiler (CUDA); return its result and [{name, stream, own_stream}].
+
+    marker() launches one fill kernel on the caller's stream first; `pause()` hides the
+    profiler's and the marker's own work from the op recorder.
+    """
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+    with pause():
+        prof = profile(activities=[ProfilerActivity.CUDA])
+        prof.__enter__()
         marker()
+    try:
         result = fn()
-        torch.cuda.synchronize()
+    finally:
+        with pause():
+            torch.cuda.synchronize()
+            prof.__exit__(None, None, None)
     raw = []
     try:
         for event in prof.profiler.kineto_results.events():

@@ -224,8 +224,15 @@ def _check_signal(event: str, args: tuple) -> None:
         _block("signal", f"{event} {target} signal {args[1] if len(args) > 1 else '?'}")
 
 
+_WATCHED = frozenset({
+    "open", "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "subprocess.Popen", "os.exec",
+    "os.posix_spawn", "os.fork", "os.forkpty", "os.system", "os.spawn", "pty.spawn", "ctypes.dlsym", "os.kill",
+    "os.killpg", "_thread.start_new_thread", *_FILE_EVENTS,
+})
+
+
 def _hook(event: str, args: tuple) -> None:
-    if getattr(_state.local, "busy", False):
+    if event not in _WATCHED or getattr(_state.local, "busy", False):
         return
     _state.local.busy = True
     try:

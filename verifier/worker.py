@@ -3,7 +3,8 @@
     worker = Worker("cuda:1")              # the worker sees that GPU as cuda:0
     worker.call("pkg.mod:fn", payload, timeout_s=30, stage="correctness")
 
-`call` imports `fn` in the worker and returns `fn(payload)`. A hang past the timeout kills the
+`call` imports `fn` in the worker and returns `fn(payload)`; tensors in the payload and the result
+travel as contiguous CPU tensors (move them to `job.local_device` there). A hang past the timeout kills the
 worker (WorkerError kind "timeout"); a worker death is kind "crash" with the exit reason; an
 exception inside `fn` is kind "exception" with its traceback. The next call starts a fresh worker.
 Replies are read with `wire.safe_loads`, so a hostile worker cannot run code in the caller.
@@ -184,8 +185,7 @@ class Worker:
             self.start()
             self._call_id += 1
             try:
-                self._requests.send_bytes(  # type: ignore[union-attr]
-                    pickle.dumps(("call", self._call_id, fn, payload), protocol=pickle.HIGHEST_PROTOCOL))
+                self._requests.send_bytes(wire.dumps(("call", self._call_id, fn, payload)))  # type: ignore[union-attr]
             except OSError:
                 self._dead(stage)
             return self._receive(timeout_s, stage=stage, call_id=self._call_id)

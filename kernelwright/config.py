@@ -1,0 +1,52 @@
+"""Run configurations from TOML files (configs/*.toml): model endpoint, budgets, strategies.
+
+Keys are `Context` field names (graph/context.py), e.g.::
+
+    coder = "llm"
+    base_url = "https://integrate.api.nvidia.com/v1"
+    model = "deepseek-ai/deepseek-r1"
+    api_key_env = "NVIDIA_API_KEY"
+    budget_s = 900
+    fanout = 4
+    [coder_options]
+    temperature = 0.6
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from kernelwright.graph.context import Context
+
+IN_PROCESS_ONLY = {"verifier", "coder_factory", "run_id", "artifacts_dir", "paused_s"}
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing or wrong; the message is one line."""
+
+
+def load_run_config(path: str | Path) -> dict[str, Any]:
+    """Read a TOML run configuration and check every key against `Context`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        values = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    allowed = {f.name for f in fields(Context)} - IN_PROCESS_ONLY
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+    return values
+
+
+def merge_with_cli(config: dict[str, Any], cli: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Options given on the command line win over the file; the file wins over CLI defaults."""
+    merged = dict(config)
+    for key, value in cli.items():
+        if key not in merged or value != defaults.get(key):
+            merged[key] = value
+    return merged
