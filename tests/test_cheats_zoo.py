@@ -15,9 +15,24 @@ from suite_helpers import CHEATS, cheats
 
 CHEATS_FOUND = cheats()
 
+# Cheats the verifier does not catch yet (findings reported to the verifier's authors). strict:
+# a fix turns the XPASS into a failure, so the mark is removed as soon as the gap is closed.
+KNOWN_GAPS = {
+    "forbidden_import__3": ("pkgutil.resolve_name imports kernelwright.verifier.judge: no static rule for "
+                            "pkgutil/runpy and no run-time check of newly imported kernelwright modules", True),
+    "reference_access__3": ("frame walk via getattr(sys, '_get' + 'frame'): static scan misses computed names and "
+                            "the sandbox does not record the sys._getframe audit event", True),
+    # not strict: caught only when the allocator happens to reuse the input's address (about 1 run in 3)
+    "caching__2": ("memo keyed by data_ptr/_version: the repeat run gets fresh input copies, so the memo is hit "
+                   "only by chance; reusing the same input tensors for the repeat run would catch it", False),
+}
+
 
 def _param(cheat):
     marks = [pytest.mark.gpu] if cheat.gpu_only else []
+    if cheat.path.stem in KNOWN_GAPS:
+        reason, strict = KNOWN_GAPS[cheat.path.stem]
+        marks.append(pytest.mark.xfail(strict=strict, reason=reason))
     return pytest.param(cheat, id=cheat.path.stem, marks=marks)
 
 
@@ -44,7 +59,7 @@ def test_cheat_is_caught_under_its_rule(cheat):
     else:
         assert cheat.rule in verdict.flags, f"{cheat.path.name}: rule {cheat.rule} not named ({seen})"
     assert verdict.message.strip(), f"{cheat.path.name}: the verdict gives no reason ({seen})"
-    assert verdict.stage in ("static", "compile", "correctness", "anticheat", "timing"), seen
+    assert verdict.stage in ("static", "load", "compile", "correctness", "anticheat", "timing"), seen
 
 
 def test_cheat_files_live_in_the_zoo_folder():

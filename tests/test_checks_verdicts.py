@@ -95,8 +95,9 @@ DYNAMIC_CASES = {
 }
 EXTRA = {
     "not_dense_tensor": "class Wrapped(torch.Tensor):\n    pass\n",
-    "harness_tampering": "vars(torch)['allclose'] = lambda *a, **k: True\n",
-    "timer_tampering": "import time as clock\nvars(clock)['perf_counter'] = lambda: 0.0\n",
+    # operator.setitem on vars(): past the static check, so the identity snapshot must catch it
+    "harness_tampering": "import operator\noperator.setitem(vars(torch), 'allclose', lambda *a, **k: True)\n",
+    "timer_tampering": "import operator, time as clock\noperator.setitem(vars(clock), 'perf_counter', lambda: 0.0)\n",
 }
 
 

@@ -54,6 +54,13 @@ def test_parent_environ_cannot_be_read_through_proc(worker):
     assert any(e.startswith("proc: open /proc/") for e in worker.take_events())
 
 
+def test_worker_sees_only_its_own_processes(worker):
+    if not worker.pid_namespace:
+        pytest.skip("PID namespaces unavailable here")
+    assert worker.info["sandbox"]["pids"].startswith("isolated")
+    assert worker.call("runtime_helpers:pid", None, timeout_s=10) < 10  # numbered inside its namespace
+
+
 def test_loopback_server_outside_the_namespace_is_unreachable(worker):
     if not worker.info["sandbox"]["network"].startswith("isolated"):
         pytest.skip(f"network namespace unavailable: {worker.info['sandbox']['network']}")
@@ -117,12 +124,13 @@ def test_threads_are_recorded(worker):
 
 
 def test_closing_the_event_channel_is_reported(worker):
+    worker.take_events()
     worker.call("runtime_helpers:close_event_channel", None, timeout_s=10)
-    import time
-
-    time.sleep(2.5)
-    assert "channel: the worker closed its sandbox event channel" in worker.take_events()
+    events = worker.take_events()
+    assert any(e.startswith("channel: the worker") for e in events), events
     worker.restart()
+    worker.call("runtime_helpers:echo", 1, timeout_s=60)
+    assert worker.take_events() == []
 
 
 def test_triton_sm90_compile_runs_ptxas_inside_the_sandbox(worker):
@@ -165,3 +173,29 @@ def test_bare_apply_in_a_helper_process(tmp_path):
     assert out["key"] is None and out["interp"] == "1"
     assert out["subprocess"].startswith("kernelwright sandbox: process blocked")
     assert out["status"]["workdir"].startswith("/") and "RLIMIT_CORE" in out["status"]["limits"]
+
+
+def test_credential_files_cannot_be_read(worker, tmp_path):
+    key = tmp_path / ".ssh" / "id_ed25519"
+    key.parent.mkdir()
+    key.write_text("PRIVATE")
+    plain = tmp_path / "notes.txt"
+    plain.write_text("hello")
+    assert worker.call("runtime_helpers:read_file", str(plain), timeout_s=10) == "hello"
+    assert "read" in blocked(worker, "runtime_helpers:read_file", str(key))
+
+
+def test_real_home_is_out_of_reach(worker):
+    import pwd
+    import uuid
+
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    if home in ("/", "") or any(p.startswith(home + "/") for p in (os.getcwd(), __file__)):
+        pytest.skip("the project lives under the home directory here")
+    secret = os.path.join(home, f".kw_test_secret_{uuid.uuid4().hex}")
+    with open(secret, "w") as handle:
+        handle.write("token")
+    try:
+        assert "read" in blocked(worker, "runtime_helpers:read_file", secret)
+    finally:
+        os.remove(secret)

@@ -135,6 +135,7 @@ class LaunchTracker:
                 tracker.record(f"load_inline:{__name}")
                 return __fn(*args, **kwargs)
 
+            counted.__kw_wrapped__ = fn  # type: ignore[attr-defined]
             setattr(module, attr, counted)
         return module
 

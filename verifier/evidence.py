@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from . import dynamic_checks
 from .correctness import Comparison, compare, dtype_name, exactly_equal, flatten, same_within, tolerance_for
 from .inputs import poisoned_count, seed_all
 from .problem import Problem
+
+
+# Blocked probes that libraries make on their own (platform.architecture() runs `file -b python`).
+BENIGN_EVENT = re.compile(r"^process: subprocess \[?'(?:[^']*/)?(file|uname)'")
 
 
 @dataclass
@@ -153,10 +158,13 @@ def check_process_evidence(report: dict[str, Any], parent_events: list[str], fir
         fired.add("timer_tampering", f"replaced: {', '.join(sorted(tamper['timer'])[:5])}")
     if tamper.get("harness"):
         fired.add("harness_tampering", f"replaced: {', '.join(sorted(tamper['harness'])[:5])}")
-    if report.get("new_threads"):
-        fired.add("threads", f"threads left running: {', '.join(report['new_threads'][:5])}")
     for event in list(dict.fromkeys([*parent_events, *(report.get("events") or [])])):
-        if event.startswith("thread"):
+        if BENIGN_EVENT.search(event):
+            continue
+        rule = event.split(":", 1)[0]
+        if rule in ("reference_access", "forbidden_import"):
+            fired.add(rule, event[:200])
+        elif event.startswith("thread"):
             fired.add("threads", event[:200])
         else:
             fired.add("side_effects", event[:200])

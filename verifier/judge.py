@@ -208,6 +208,9 @@ def judge(job: Job, worker: Worker) -> Verdict:
     j = Judge(job, worker)
     try:
         j.static()
+        j.call("ping", None, timeout_s=300, stage="load")
+        for event in j.events():  # start-up of the worker (imports), before any candidate code
+            j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
         if job.options.timing and j.device_type == "cuda":
             run_timing(j, base, baselines_only=True)

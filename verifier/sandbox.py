@@ -5,6 +5,8 @@ Layers, strongest first:
   cloud / HF / OpenAI / NVIDIA API variables; HOME and TMPDIR point into a private work dir,
   compiler caches (Triton, torch extensions, CuPy, Inductor) into a per-worker cache dir;
 - a new network namespace (``unshare(CLONE_NEWNET)``): only a downed loopback is left;
+- where allowed, a private PID namespace with its own /proc (the Worker starts it through
+  ``unshare --pid --mount-proc``): the caller's processes and their environ are out of sight;
 - resource limits: no core files, bounded file size and open files, address space on CPU only;
 - an audit hook that blocks and records: network connects/binds off loopback, processes
   (subprocess, os.system, exec, fork, posix_spawn, dangerous libc symbols through ctypes),
@@ -23,15 +25,14 @@ around it); the OS layers above are the ones that hold.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
-import resource
 import shutil
 import sys
 import threading
 from typing import Any, Iterator
 
+from kernelwright.verifier import sandbox_os
 from kernelwright.verifier.sandbox_env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported
 
 COMPILER_PROGRAMS = re.compile(
@@ -50,7 +51,11 @@ _FILE_EVENTS = {  # audit event -> positions of the paths it changes
     "os.chown": (0,), "os.utime": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
     "os.truncate": (0,),
 }
-CLONE_NEWNET = 0x40000000
+_SECRET_MARKERS = (
+    "/.ssh/", "/.aws/", "/.azure/", "/.docker/config.json", "/.kube/", "/.config/gcloud/", "/.huggingface/",
+    "/huggingface/token", "/.gnupg/", "/etc/shadow", "/etc/gshadow",
+)
+_SECRET_FILES = ("/.netrc", "/.git-credentials", "/.pypirc", "/.env")
 MAX_EVENTS = 1000
 
 
@@ -64,6 +69,8 @@ class _State:
         self.status: dict[str, Any] = {}
         self.installed = False
         self.library_roots: tuple[str, ...] = ()
+        self.read_roots: tuple[str, ...] = ()
+        self.home = ""
         self.local = threading.local()
 
 
@@ -131,21 +138,6 @@ def _under_roots(path: Any) -> bool:
     return any(real == r or real.startswith(r.rstrip("/") + "/") for r in _state.roots)
 
 
-def _library_roots() -> tuple[str, ...]:
-    """Package dirs of the compilers' Python drivers (Triton, torch extensions, CuPy)."""
-    import importlib.util
-
-    roots = []
-    for name in ("triton", "torch", "cupy", "cupy_backends"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            roots += [os.path.realpath(location) + os.sep, os.path.abspath(location) + os.sep]
-    return tuple(dict.fromkeys(roots))
-
-
 def _compiling_library_on_stack() -> bool:
     """True when a compiler driver (e.g. Triton recompiling for a new shape) is the caller."""
     frame = sys._getframe(2)
@@ -160,7 +152,8 @@ def _program_allowed(program: Any, env: Any = None) -> bool:
     if program is None or (_state.allow_depth <= 0 and not _compiling_library_on_stack()):
         return False
     name = os.fsdecode(program)
-    path = name if os.sep in name else shutil.which(name, path=(env or os.environ).get("PATH") if isinstance(env, dict) else None)
+    search = env.get("PATH") if isinstance(env, dict) else None  # None: this process's PATH
+    path = name if os.sep in name else shutil.which(name, path=search)
     if not path or _under_roots(path):
         return False
     return bool(_state.programs.match(os.path.basename(path)))
@@ -177,7 +170,7 @@ def _check_network(event: str, args: tuple) -> None:
         host = str(address[0])
         if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127."):
             return
-    elif isinstance(address, (str, bytes)) and (_under_roots(address) or not address):
+    elif isinstance(address, (str, bytes)) and (not address or address[:1] in ("\0", b"\0") or _under_roots(address)):
         return  # AF_UNIX inside the sandbox dirs, or an abstract socket (per network namespace)
     _block("network", f"{event} {address!r}")
 
@@ -187,12 +180,23 @@ def _check_open(args: tuple) -> None:
     if isinstance(path, int):
         return
     text = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
-    match = re.match(r"/proc/(\d+)(/|$)", text)
+    real = os.path.realpath(text)
+    match = re.match(r"/proc/(\d+)(/|$)", real)
     if match and int(match.group(1)) not in (os.getpid(), threading.get_native_id()):
         _block("proc", f"open {text}")
     writing = bool((flags or 0) & _WRITE_FLAGS) or (isinstance(mode, str) and any(c in mode for c in "wax+"))
     if writing and not _under_roots(path):
         _block("file", f"write {text}")
+    if not writing and _secret(real):
+        _block("file", f"read {text}")
+
+
+def _secret(real: str) -> bool:
+    """Credential stores anywhere, and the user's real home outside Python's own paths."""
+    if any(marker in real for marker in _SECRET_MARKERS) or real.endswith(_SECRET_FILES):
+        return True
+    home = _state.home
+    return bool(home) and real.startswith(home + "/") and not (real + "/").startswith(_state.read_roots)
 
 
 def _check_process(event: str, args: tuple) -> None:
@@ -277,37 +281,9 @@ def _record_threads() -> None:
     threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]
 
 
-def _isolate_network() -> str:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNET) != 0:
-            return f"not isolated: unshare failed: {os.strerror(ctypes.get_errno())}"
-    except (OSError, AttributeError) as exc:
-        return f"not isolated: {exc}"
-    return "isolated (new network namespace)"
-
-
-def _set_limits(cuda: bool, file_size_mb: int, open_files: int) -> dict[str, int]:
-    limits = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": file_size_mb << 20, "RLIMIT_NOFILE": open_files}
-    if not cuda:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        limits["RLIMIT_AS"] = max(8 << 30, int(physical * 0.75))
-    applied = {}
-    for name, value in limits.items():
-        which = getattr(resource, name)
-        _, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        try:
-            resource.setrlimit(which, (value, hard if name != "RLIMIT_CORE" else value))
-            applied[name] = value
-        except (ValueError, OSError):
-            pass
-    return applied
-
-
 def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: bool | None = None,
           event_fd: int | None = None, isolate_network: bool = True, file_size_mb: int = 2048,
-          open_files: int = 4096) -> dict[str, Any]:
+          open_files: int = 4096, pid_namespace: bool = False, guard_home: bool = True) -> dict[str, Any]:
     """Enter the sandbox (once per process, before candidate code). Returns `status()`.
 
     Called bare (e.g. in a helper process the Worker did not start), it makes a private work
@@ -332,17 +308,22 @@ def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: boo
         os.environ.clear()
         os.environ.update(kept)
     cache_dir = cache_dir or workdir
-    network = _isolate_network() if isolate_network else "not isolated: disabled by the caller"
-    limits = _set_limits(cuda, file_size_mb, open_files)
+    network = sandbox_os.isolate_network() if isolate_network else "not isolated: disabled by the caller"
+    limits = sandbox_os.set_limits(cuda, file_size_mb, open_files)
     sys.dont_write_bytecode = True
     os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
     os.chdir(workdir)
     roots = [workdir, cache_dir, "/dev/null", *(os.environ[v] for v in CACHE_SUBDIRS if os.environ.get(v))]
     _state.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
     _state.event_fd = event_fd
-    _state.library_roots = _library_roots()
-    _state.status = {"network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
-                     "write_roots": list(_state.roots)}
+    _state.library_roots = sandbox_os.library_roots()
+    _state.home, _state.read_roots = sandbox_os.read_policy(_state.roots, _state.library_roots) if guard_home else ("", ())
+    _state.status = {
+        "network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
+        "pids": "isolated (own PID namespace and /proc)" if pid_namespace else "not isolated",
+        "home": f"reads blocked in {_state.home}" if _state.home else "not guarded",
+        "write_roots": list(_state.roots),
+    }
     _record_threads()
     sys.addaudithook(_hook)
     _state.installed = True

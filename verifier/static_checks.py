@@ -17,7 +17,10 @@ from .backends import is_jit_decorator
 THREAD_MODULES = {"threading", "_thread", "multiprocessing", "concurrent"}
 EFFECT_MODULES = {"subprocess", "socket", "urllib", "http", "requests", "asyncio", "ftplib", "smtplib",
                   "shutil", "signal", "pty", "webbrowser"}
-FORBIDDEN_MODULES = {"kernelwright", "ctypes", "cffi", "importlib", "builtins", "marshal", "pickle"}
+FORBIDDEN_MODULES = {"kernelwright", "ctypes", "cffi", "importlib", "builtins", "marshal", "pickle", "pkgutil",
+                     "runpy", "imp", "zipimport"}
+INTROSPECTION_ROOTS = {"sys": "reference_access", "gc": "reference_access", "inspect": "reference_access",
+                       "builtins": "forbidden_import", "importlib": "forbidden_import", "os": "side_effects"}
 REFERENCE_MODULES = {"gc", "inspect", "traceback", "weakref"}
 EFFECT_CALLS = {"os.system", "os.popen", "os.fork", "os.forkpty", "os.kill", "os.remove", "os.unlink",
                 "os.rmdir", "os.execv", "os.execve", "os.execvp", "os.spawnv", "os.spawnl", "os.posix_spawn",
@@ -221,6 +224,10 @@ class _Checker(ast.NodeVisitor):
             self.flag("side_effects", node, f"calls {path}()")
         if path in STREAM_CALLS:
             self.flag("side_stream", node, f"creates or switches a stream ({path})")
+        if path == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+            root = self.resolve(node.args[0])
+            if root in INTROSPECTION_ROOTS:
+                self.flag(INTROSPECTION_ROOTS[root], node, f"getattr({root}, <computed name>) hides what it reaches")
         if path in ("setattr", "delattr") and node.args and self.resolve(node.args[0]) != "self":
             text = ast.unparse(node)
             rule = "timer_tampering" if any(w in text for w in TIMER_WORDS) else "harness_tampering"

@@ -46,6 +46,9 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
     report = j.call("time_call", {**common, "which": "candidate", "return_outputs": True},
                     timeout_s=j.job.options.timing_timeout_s, stage="timing")
     evidence.check_process_evidence(report, j.events(), j.fired)
+    if report.get("calls") and report.get("launches", 0) < report["calls"] and j.launched_before:
+        j.fired.add("caching", f"{report['calls'] - report['launches']} of {report['calls']} timed calls launched "
+                               f"no kernel (results reused for inputs seen before)")
     _check_timed_outputs(j, base, common["seeds"], report.get("outputs") or [])
     stats = _stats(report)
     if j.device_type == "cuda":
@@ -80,6 +83,8 @@ def _baselines(j: "Judge", common: dict[str, Any]) -> None:
         else:
             j.logs.append(f"baseline {which} failed: {report.get('message')}")
     j.worker.call(CS + "drop_reference", None, timeout_s=60, stage="timing")
+    for event in j.events():  # the baselines' own (torch.compile) events are not the candidate's
+        j.logs.append(f"baseline sandbox event: {event}")
 
 
 def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:

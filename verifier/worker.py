@@ -29,6 +29,8 @@ from typing import Any
 from kernelwright.verifier import sandbox, wire
 
 LOG_KEEP = 16384
+SYNC_WAIT_S = 1.0
+SYNC_PREFIX = b"\x00sync "
 MAX_EVENTS = 1000
 
 
@@ -74,6 +76,26 @@ def physical_gpu(device: str) -> str | None:
     return index
 
 
+_UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+_pid_namespace_ok: bool | None = None
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def pid_namespace_available() -> bool:
+    """Whether workers can start in a private PID namespace with their own /proc (probed once)."""
+    global _pid_namespace_ok
+    if _pid_namespace_ok is None:
+        try:
+            done = subprocess.run([*_UNSHARE, "/bin/sh", "-c", "exit 0"], capture_output=True, timeout=20)
+            _pid_namespace_ok = done.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _pid_namespace_ok = False
+    return _pid_namespace_ok
+
+
 class _Drain(threading.Thread):
     """Reads a pipe until EOF: keeps the tail of the worker's output, or its event lines."""
 
@@ -98,13 +120,17 @@ class Worker:
 
     def __init__(self, device: str = "cpu", *, name: str | None = None, startup_timeout_s: float = 180.0,
                  preload: tuple[str, ...] = ("torch",), cache_dir: str | None = None,
-                 isolate_network: bool = True) -> None:
+                 isolate_network: bool | None = None, isolate_pids: bool | None = None) -> None:
         self.device = device
         self.gpu = physical_gpu(device)
         self.name = name or device.replace(":", "")
         self.startup_timeout_s = startup_timeout_s
         self.preload = preload
-        self.isolate_network = isolate_network
+        # $KERNELWRIGHT_ISOLATE_NET=0, $KERNELWRIGHT_ISOLATE_PIDS=0 or $KERNELWRIGHT_GUARD_HOME=0 (reads of the
+        # user's home) switch one layer off on a host where it misbehaves
+        self.isolate_network = _flag("KERNELWRIGHT_ISOLATE_NET") if isolate_network is None else isolate_network
+        self.isolate_pids = _flag("KERNELWRIGHT_ISOLATE_PIDS") if isolate_pids is None else isolate_pids
+        self.pid_namespace = False
         self.base_dir = tempfile.mkdtemp(prefix=f"kw-worker-{self.name}-")
         self.cache_dir = cache_dir or os.path.join(self.base_dir, "cache")
         self.restarts = 0
@@ -121,6 +147,8 @@ class Worker:
         self._events: list[str] = []
         self._event_buffer = b""
         self._call_id = 0
+        self._synced = 0
+        self._silent_reported = False
         self._lock = threading.RLock()
         self._finalizer = weakref.finalize(self, _cleanup, self.base_dir)
 
@@ -196,9 +224,19 @@ class Worker:
         return b"".join(self._log).decode(errors="replace")
 
     def take_events(self) -> list[str]:
-        """Sandbox events the worker reported since the last take (the tamper-proof copy)."""
-        time.sleep(0.01)  # let the drain thread catch up with lines written just before a reply
+        """Sandbox events the worker reported since the last take (the copy it cannot erase).
+
+        The worker ends each call with a sync line on its event channel; a missing one means the
+        candidate closed or blocked the channel, which is reported as a "channel:" event.
+        """
         with self._lock:
+            if self.alive and self._call_id and self._synced < self._call_id:
+                deadline = time.monotonic() + SYNC_WAIT_S
+                while self._synced < self._call_id and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                if self._synced < self._call_id and not self._silent_reported:
+                    self._silent_reported = True
+                    self._events.append("channel: the worker's sandbox event channel went silent")
             events, self._events = self._events, []
         return events
 
@@ -213,12 +251,18 @@ class Worker:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         ev_r, ev_w = os.pipe()
+        self.pid_namespace = self.isolate_pids and pid_namespace_available()
+        self._synced, self._call_id, self._silent_reported = 0, 0, False
         config = {"fd_requests": req_r, "fd_replies": rep_w, "fd_events": ev_w, "workdir": workdir,
                   "cache_dir": self.cache_dir, "cuda": self.gpu is not None, "preload": list(self.preload),
-                  "isolate_network": self.isolate_network}
+                  "isolate_network": self.isolate_network, "pid_namespace": self.pid_namespace,
+                  "guard_home": _flag("KERNELWRIGHT_GUARD_HOME")}
+        argv = [sys.executable, "-m", "kernelwright.verifier.worker_child", json.dumps(config)]
+        if self.pid_namespace:  # a shell as PID 1 there, so the worker's signals behave as usual
+            argv = [*_UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-worker", *argv]
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "kernelwright.verifier.worker_child", json.dumps(config)],
+                argv,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(req_r, rep_w, ev_w), env=env, cwd=workdir, start_new_session=True,
             )
@@ -266,6 +310,8 @@ class Worker:
             code = proc.wait(timeout=5) if proc else None
         except subprocess.TimeoutExpired:
             code = None
+        if code is not None and self.pid_namespace and 128 < code < 128 + 65:
+            code = 128 - code  # the namespace's shell reports a signal death as 128 + N
         reason = exit_reason(code) if code is not None else "the worker closed its channel"
         self._kill()
         raise WorkerError("crash", reason, stage=stage, log_tail=self.log_tail)
@@ -302,7 +348,9 @@ class Worker:
     def _on_events(self, chunk: bytes) -> None:
         *lines, self._event_buffer = (self._event_buffer + chunk).split(b"\n")
         for line in lines:
-            if len(self._events) < MAX_EVENTS:
+            if line.startswith(SYNC_PREFIX):
+                self._synced = max(self._synced, int(line[len(SYNC_PREFIX):] or 0))
+            elif len(self._events) < MAX_EVENTS:
                 self._events.append(line.decode(errors="replace"))
 
     def _on_event_eof(self, proc: subprocess.Popen) -> None:

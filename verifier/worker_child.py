@@ -43,10 +43,28 @@ def _reply_for(call_id: int, target: str, payload: Any) -> bytes:
         return wire.dumps(("exc", call_id, type(exc).__name__, message[:4000], text[-16000:]))
 
 
+def _exit_when_orphaned(fd: int) -> None:
+    """Watch the request pipe: when the parent is gone (all writers closed), exit at once."""
+    import select
+    import threading
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLHUP | select.POLLERR)
+        while True:
+            for _, flags in poller.poll():
+                if flags & (select.POLLHUP | select.POLLERR):
+                    os._exit(70)
+
+    threading.Thread(target=watch, daemon=True, name="kw-orphan-watch").start()
+
+
 def serve(config: dict[str, Any]) -> None:
+    _exit_when_orphaned(config["fd_requests"])
     status = sandbox.apply(
-        workdir=config["workdir"], cache_dir=config["cache_dir"], cuda=config["cuda"],
-        event_fd=config["fd_events"], isolate_network=config.get("isolate_network", True),
+        workdir=config["workdir"], cache_dir=config["cache_dir"], cuda=config["cuda"], event_fd=config["fd_events"],
+        isolate_network=config.get("isolate_network", True), pid_namespace=config.get("pid_namespace", False),
+        guard_home=config.get("guard_home", True),
     )
     requests = Connection(config["fd_requests"], writable=False)
     replies = Connection(config["fd_replies"], readable=False)
@@ -66,7 +84,12 @@ def serve(config: dict[str, Any]) -> None:
         if message[0] == "exit":
             return
         _, call_id, target, payload = message
-        replies.send_bytes(_reply_for(call_id, target, payload))
+        reply = _reply_for(call_id, target, payload)
+        try:  # after this line the parent knows it has every event of the call
+            os.write(config["fd_events"], b"\x00sync %d\n" % call_id)
+        except OSError:
+            pass
+        replies.send_bytes(reply)
 
 
 def main() -> None:

@@ -27,16 +27,26 @@ from kernelwright.agents.templates.attention_spec import AttentionSpec, is_atten
 from kernelwright.agents.templates.attention_translate import TranslateError
 from kernelwright.plugins import register
 
-# (BLOCK_M, BLOCK_N, num_warps, num_stages), Hopper-minded first guesses first.
+# (BLOCK_M, BLOCK_N, num_warps, num_stages, LAZY, PIPE_QK), Hopper-minded first guesses first.
+# LAZY: skip the accumulator rescale unless the running max grew by > 8 (log2 units).
+# PIPE_QK: issue the next tile's q.k^T before this tile's softmax (unmasked tiles).
+_F, _T = False, True
 _CONFIGS_1D = {
-    128: [(128, 64, 8, 3), (128, 128, 8, 3), (128, 128, 8, 2), (128, 64, 8, 4), (64, 64, 4, 3),
-          (128, 64, 8, 2), (128, 32, 4, 4), (64, 128, 4, 2), (64, 32, 4, 4), (128, 64, 4, 3)],
-    64: [(128, 64, 4, 3), (128, 128, 8, 3), (128, 64, 8, 3), (64, 64, 4, 3), (128, 32, 4, 4),
-         (128, 128, 4, 2), (64, 128, 4, 3), (128, 64, 4, 4), (64, 32, 4, 4), (128, 64, 4, 2)],
+    128: [(128, 64, 8, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 3, _T, _F), (128, 64, 8, 3, _F, _T),
+          (128, 64, 8, 3, _T, _T), (128, 128, 8, 3, _T, _F), (128, 64, 8, 4, _F, _F), (64, 64, 4, 3, _F, _F),
+          (128, 128, 8, 2, _F, _F), (128, 64, 8, 2, _F, _F), (64, 128, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F)],
+    64: [(128, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 4, 3, _T, _F), (128, 64, 4, 3, _F, _T),
+         (128, 64, 8, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 4, 2, _F, _F), (64, 128, 4, 3, _F, _F),
+         (128, 64, 4, 4, _F, _F), (64, 32, 4, 4, _F, _F)],
 }
-# (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages) for the 2-D neighbourhood tiling.
-_CONFIGS_2D = [(8, 8, 64, 4, 3), (8, 16, 64, 8, 3), (8, 8, 128, 4, 3), (8, 16, 128, 8, 3), (8, 8, 32, 4, 4),
-               (4, 16, 64, 4, 3), (16, 8, 64, 8, 3), (8, 8, 64, 4, 2), (8, 16, 64, 4, 3), (16, 16, 64, 8, 2)]
+# Short key ranges (sliding window, documents): small query blocks waste fewer masked pairs.
+_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F), (128, 64, 8, 3, _F, _F), (64, 32, 4, 4, _F, _F),
+                      (64, 64, 4, 2, _F, _F), (64, 64, 4, 3, _T, _F), (64, 128, 4, 2, _F, _F),
+                      (128, 32, 4, 4, _F, _F), (128, 128, 8, 3, _F, _F)]
+# (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages, LAZY) for the 2-D neighbourhood tiling.
+_CONFIGS_2D = [(8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (4, 16, 64, 4, 3, _F), (8, 8, 64, 4, 2, _F),
+               (8, 8, 64, 4, 3, _T), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 32, 4, 3, _F),
+               (8, 16, 64, 8, 3, _T), (8, 8, 128, 4, 3, _F)]
 
 
 @register("template", "attention")
@@ -65,10 +75,14 @@ class AttentionFamily:
         `head_dim` overrides the problem's D constant (the benchmark sweeps D = 64 too)."""
         spec = self.spec(request)
         if spec.grid is not None:
-            return [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s}
-                    for ph, pw, bn, w, s in _CONFIGS_2D]
-        table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
-        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s} for m, n, w, s in table]
+            return [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s, "LAZY": lazy}
+                    for ph, pw, bn, w, s, lazy in _CONFIGS_2D]
+        if spec.window or spec.documents:
+            table = _CONFIGS_1D_SPARSE
+        else:
+            table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
+        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy, "PIPE_QK": pipe}
+                for m, n, w, s, lazy, pipe in table]
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
         """Complete candidate source (KernelBench ModelNew) for one configuration."""

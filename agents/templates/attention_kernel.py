@@ -23,28 +23,48 @@ def _kw_tanh(x, FAST: tl.constexpr):
         return 2.0 * tl.sigmoid(2.0 * x.to(tl.float32)) - 1.0
 '''
 
-# One key tile: scores, score_mod, mask, online-softmax update. Shared by both tilings.
-TILE_UPDATE = '''        if UPCAST_DOT:
-            qk = tl.dot(q.to(tl.float32), k.to(tl.float32))
+# q.k^T of one key tile (the interpreter's dot mishandles bf16: it multiplies float32 copies there).
+QK_DOT = '''        if UPCAST_DOT:
+            {out} = tl.dot(q.to(tl.float32), {k}.to(tl.float32))
         else:
-            qk = tl.dot(q, k)
-{score}
+            {out} = tl.dot(q, {k})'''
+
+# Scores -> score_mod -> mask -> online-softmax update of (m_i, l_i, acc). Shared by both tilings.
+# LAZY keeps a stale running max until some row's max grew by more than 8 (log2 units, p <= 256),
+# so the rescale of acc (BLOCK_M x HEAD_DIM multiplies) is skipped on most tiles.
+TILE_UPDATE = '''{score}
 {mask_block}
         m_ij = tl.maximum(m_i, tl.max(qk, 1){scale})
-        p = tl.math.exp2(qk{scale} - m_ij[:, None])
-        alpha = tl.math.exp2(m_i - m_ij)
-        l_i = l_i * alpha + tl.sum(p, 1)
-        acc = acc * alpha[:, None]'''
+        if LAZY:
+            if tl.max(m_ij - m_i, 0) > 8.0:
+                alpha = tl.math.exp2(m_i - m_ij)
+                l_i = l_i * alpha
+                acc = acc * alpha[:, None]
+                m_i = m_ij
+            p = tl.math.exp2(qk{scale} - m_i[:, None])
+            l_i = l_i + tl.sum(p, 1)
+        else:
+            p = tl.math.exp2(qk{scale} - m_ij[:, None])
+            alpha = tl.math.exp2(m_i - m_ij)
+            l_i = l_i * alpha + tl.sum(p, 1)
+            acc = acc * alpha[:, None]
+            m_i = m_ij'''
+
+PV_DOT = '''        if UPCAST_DOT:
+            acc = tl.dot(p.to(v.dtype).to(tl.float32), v.to(tl.float32), acc)
+        else:
+            acc = tl.dot(p.to(v.dtype), v, acc)'''
 
 KERNEL_1D = '''
 @triton.jit
 def _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, hi,
-                  b_idx, h_idx, q_idx, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
+                  b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
                   {param_args}MASKED: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
-                  FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
+                  FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr, LAZY: tl.constexpr):
     for start_n in range(lo, hi, BLOCK_N):
         offs_kv = start_n + offs_n
         kv_idx = offs_kv[None, :]
+        kv_idx_f = kv_idx.to(tl.float32)
         kv_ok = kv_idx < N_CTX
         k_ptrs = k_base + offs_kv[None, :] * stride_kn + offs_d[:, None]
         v_ptrs = v_base + offs_kv[:, None] * stride_vn + offs_d[None, :]
@@ -52,16 +72,38 @@ def _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, hi
             k = tl.load(k_ptrs, mask=kv_ok, other=0.0)
         else:
             k = tl.load(k_ptrs)
+{qk_dot}
 {tile_update}
         if MASKED:
             v = tl.load(v_ptrs, mask=offs_kv[:, None] < N_CTX, other=0.0)
         else:
             v = tl.load(v_ptrs)
-        if UPCAST_DOT:
-            acc = tl.dot(p.to(v.dtype).to(tl.float32), v.to(tl.float32), acc)
-        else:
-            acc = tl.dot(p.to(v.dtype), v, acc)
-        m_i = m_ij
+{pv_dot}
+    return acc, l_i, m_i
+
+
+@triton.jit
+def _kw_key_range_pipelined(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, hi,
+                            b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
+                            {param_args}MASKED: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
+                            FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr, LAZY: tl.constexpr):
+    # unmasked tiles only; q.k^T of tile j+1 is issued before the softmax of tile j (FA3-style
+    # overlap of the tensor cores with the exp2 work); the tile past `hi` loads zeros
+    offs_kv = lo + offs_n
+    k = tl.load(k_base + offs_kv[None, :] * stride_kn + offs_d[:, None], mask=offs_kv[None, :] < hi, other=0.0)
+{qk_dot_first}
+    for start_n in range(lo, hi, BLOCK_N):
+        offs_kv = start_n + offs_n
+        kv_idx = offs_kv[None, :]
+        kv_idx_f = kv_idx.to(tl.float32)
+        kv_ok = kv_idx < N_CTX
+        offs_next = offs_kv + BLOCK_N
+        k = tl.load(k_base + offs_next[None, :] * stride_kn + offs_d[:, None], mask=offs_next[None, :] < hi, other=0.0)
+{qk_dot_next}
+{tile_update}
+        v = tl.load(v_base + offs_kv[:, None] * stride_vn + offs_d[None, :])
+{pv_dot}
+        qk = qk_next
     return acc, l_i, m_i
 
 
@@ -70,7 +112,8 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
                  stride_qz, stride_qh, stride_qm, stride_kz, stride_kh, stride_kn,
                  stride_vz, stride_vh, stride_vn, stride_oz, stride_oh, stride_om,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
-                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
+                 BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr,
+                 LAZY: tl.constexpr, PIPE_QK: tl.constexpr):
     num_m = tl.cdiv(N_CTX, BLOCK_M)
     start_m = {start_m}
     off_hz = tl.program_id(1)
@@ -84,6 +127,7 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
     offs_n = tl.arange(0, BLOCK_N)
     offs_d = tl.arange(0, HEAD_DIM)
     q_idx = offs_m[:, None]
+    q_idx_f = q_idx.to(tl.float32)
     q = tl.load(q_base + offs_m[:, None] * stride_qm + offs_d[None, :], mask=q_idx < N_CTX, other=0.0)
     # finite start for the running max: a fully masked tile then gives p = 0, alpha = 1, never NaN
     m_i = tl.full([BLOCK_M], -1.0e30, dtype=tl.float32)
@@ -101,14 +145,21 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
     full_lo = tl.minimum(tl.maximum(full_lo, lo), hi)
     full_hi = tl.minimum(tl.maximum(full_hi, full_lo), hi)
     acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, full_lo,
-                                  b_idx, h_idx, q_idx, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
-                                  {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT)
-    acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo, full_hi,
-                                  b_idx, h_idx, q_idx, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
-                                  {param_pass}False, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT)
+                                  b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS,
+                                  N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT, LAZY)
+    if PIPE_QK:
+        acc, l_i, m_i = _kw_key_range_pipelined(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo,
+                                                full_hi, b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale,
+                                                qk_scale, Z, NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM,
+                                                FAST_TANH, UPCAST_DOT, LAZY)
+    else:
+        acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo, full_hi,
+                                      b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                      NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                      UPCAST_DOT, LAZY)
     acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_hi, hi,
-                                  b_idx, h_idx, q_idx, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
-                                  {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT)
+                                  b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS,
+                                  N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT, LAZY)
     acc = acc / l_i[:, None]
     tl.store(o_base + offs_m[:, None] * stride_om + offs_d[None, :], acc.to(Out.dtype.element_ty),
              mask=q_idx < N_CTX)
@@ -143,7 +194,8 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
                  stride_vz, stride_vh, stride_vn, stride_oz, stride_oh, stride_om,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
                  PATCH_H: tl.constexpr, PATCH_W: tl.constexpr, BLOCK_M: tl.constexpr,
-                 BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
+                 BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr,
+                 LAZY: tl.constexpr, PIPE_QK: tl.constexpr):
     GRID_H = {grid_h}
     GRID_W = {grid_w}
     HALF = ({kernel}) // 2
@@ -166,6 +218,7 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
     q_ok = (q_row < GRID_H) & (q_col < GRID_W)
     q_tok = q_row * GRID_W + q_col
     q_idx = q_tok[:, None]
+    q_idx_f = q_idx.to(tl.float32)
     q = tl.load(q_base + q_tok[:, None] * stride_qm + offs_d[None, :], mask=q_ok[:, None], other=0.0)
     m_i = tl.full([BLOCK_M], -1.0e30, dtype=tl.float32)
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
@@ -187,15 +240,13 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
         k_tok = (kr_lo + pos // rect_w) * GRID_W + kc_lo + pos % rect_w
         k_in = pos < rect_n
         kv_idx = k_tok[None, :]
+        kv_idx_f = kv_idx.to(tl.float32)
         kv_ok = k_in[None, :]
         k = tl.load(k_base + k_tok[None, :] * stride_kn + offs_d[:, None], mask=kv_ok, other=0.0)
+{qk_dot}
 {tile_update}
         v = tl.load(v_base + k_tok[:, None] * stride_vn + offs_d[None, :], mask=k_in[:, None], other=0.0)
-        if UPCAST_DOT:
-            acc = tl.dot(p.to(v.dtype).to(tl.float32), v.to(tl.float32), acc)
-        else:
-            acc = tl.dot(p.to(v.dtype), v, acc)
-        m_i = m_ij
+{pv_dot}
     acc = acc / l_i[:, None]
     tl.store(o_base + q_tok[:, None] * stride_om + offs_d[None, :], acc.to(Out.dtype.element_ty),
              mask=q_ok[:, None])

@@ -52,7 +52,8 @@ class ModelNew(nn.Module):
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1), out.stride(2),
             batch, heads, seq, **self.params, HEAD_DIM=head_dim, {launch}
-            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, num_warps={num_warps}, num_stages={num_stages},
+            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},
+            num_warps={num_warps}, num_stages={num_stages},
         )
         return out
 '''
@@ -110,10 +111,13 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     two_d = spec.grid is not None
     tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d),
                                 scale=scale_text(spec))
+    dots = {"qk_dot": K.QK_DOT.format(out="qk", k="k"), "pv_dot": K.PV_DOT,
+            "qk_dot_first": textwrap.indent(textwrap.dedent(K.QK_DOT.format(out="qk", k="k")), "    "),
+            "qk_dot_next": K.QK_DOT.format(out="qk_next", k="k")}
     if two_d:
         grid_h, grid_w, kernel = spec.grid  # type: ignore[misc]
         body = K.KERNEL_2D.format(param_args=param_args, grid_h=grid_h, grid_w=grid_w, kernel=kernel,
-                                  tile_update=tile)
+                                  tile_update=tile, **dots)
         ph, pw = int(config["PATCH_H"]), int(config["PATCH_W"])
         grid = GRID_2D.format(grid_h=_python_value(grid_h), grid_w=_python_value(grid_w), patch_h=ph, patch_w=pw)
         launch = f"PATCH_H={ph}, PATCH_W={pw}, BLOCK_M={ph * pw}, BLOCK_N={int(config['BLOCK_N'])},"
@@ -129,7 +133,7 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
         # causal: the heaviest query blocks (last rows) start first, so the tail of the launch is short
         start_m = "num_m - 1 - tl.program_id(0)" if spec.causal else "tl.program_id(0)"
         body = K.KERNEL_1D.format(param_args=param_args, param_pass=param_pass, tile_update=tile,
-                                  bounds=bounds or "    pass\n", start_m=start_m)
+                                  bounds=bounds or "    pass\n", start_m=start_m, **dots)
         bm, bn = int(config["BLOCK_M"]), int(config["BLOCK_N"])
         grid = GRID_1D.format(block_m=bm)
         launch = f"BLOCK_M={bm}, BLOCK_N={bn},"
@@ -137,6 +141,7 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
         tiling = f"{bm}x{bn} tiles along the sequence, skipping fully masked tiles ({', '.join(kinds) or 'none'})"
     uses_tanh = any(t is not None and t.uses_tanh for t in (spec.score, spec.mask))
     header = HEADER.format(name=name, tiling=tiling, config=config, init_args=repr(spec.init_args))
-    wrapper = WRAPPER.format(grid=grid, launch=launch, num_warps=int(config["num_warps"]),
+    wrapper = WRAPPER.format(grid=grid, launch=launch, lazy=bool(config.get("LAZY", False)),
+                             pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
                              num_stages=int(config["num_stages"]))
     return header + (K.TANH_HELPER if uses_tanh else "") + textwrap.dedent(body) + wrapper

@@ -23,7 +23,12 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernelwright.agents.templates.attention_translate import Translation, TranslateError, translate
+from kernelwright.agents.templates.attention_translate import (
+    Translation,
+    TranslateError,
+    float_index_safe,
+    translate,
+)
 
 SHAPE_NAMES = {"B": "Z", "H": "NUM_HEADS", "S": "N_CTX", "D": "HEAD_DIM"}
 
@@ -96,7 +101,9 @@ def parse_spec(source: str) -> AttentionSpec:
         return repr(int(raw))
 
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    score = translate(tree, "score_mod", names) if "score_mod" in functions else None
+    score = None
+    if "score_mod" in functions:
+        score = translate(tree, "score_mod", names, float_indices=float_index_safe(tree, "score_mod"))
     mask = translate(tree, "mask_mod", names) if "mask_mod" in functions else None
     grid = None
     if meta.get("grid"):

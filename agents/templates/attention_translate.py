@@ -57,7 +57,7 @@ class _Translator:
         if len(args) != len(params):
             raise TranslateError(f"{fn.name} takes {len(args)} arguments; expected {len(params)} ({', '.join(params)})")
         env = dict(zip(args, params))
-        tainted = {args[0]} if params == SCORE_PARAMS else set()
+        tainted = {args[0]} if params[0] == "score" else set()
         out = Translation()
         for stmt in fn.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -195,11 +195,33 @@ def _is_module(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id in ("torch", "math", "tl", "F")
 
 
-def translate(tree: ast.Module, fn_name: str, names: dict[str, str]) -> Translation:
-    """Translate module-level function `fn_name` (score_mod or mask_mod) of a parsed problem."""
+def float_index_safe(tree: ast.Module, fn_name: str) -> bool:
+    """True when the function uses indices only in float-exact arithmetic (no //, %, bit ops,
+    comparisons, helpers): then q_idx / kv_idx may enter as float32 (exact below 2**24), which
+    saves an int->float conversion per score element."""
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    fn = functions.get(fn_name)
+    if fn is None:
+        return False
+    for node in ast.walk(fn):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)):
+            return False
+        if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp)):
+            return False
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
+            return False
+    return True
+
+
+def translate(tree: ast.Module, fn_name: str, names: dict[str, str], float_indices: bool = False) -> Translation:
+    """Translate module-level function `fn_name` (score_mod or mask_mod) of a parsed problem.
+
+    With `float_indices`, q_idx / kv_idx map to the kernel's float32 copies `q_idx_f` / `kv_idx_f`."""
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     if fn_name not in functions:
         raise TranslateError(f"no function `{fn_name}` in the problem")
     params = SCORE_PARAMS if fn_name == "score_mod" else MASK_PARAMS
+    if float_indices:
+        params = tuple(p + "_f" if p in ("q_idx", "kv_idx") else p for p in params)
     prefix = "_sm_" if fn_name == "score_mod" else "_mm_"
     return _Translator(functions, names, prefix).function(functions[fn_name], params)
