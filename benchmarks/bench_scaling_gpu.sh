@@ -23,11 +23,11 @@ for n in $COUNTS; do
     tag="$MODE-$n"
     echo "== $tag: GPUs $ids"
     if [ "$MODE" = ray ]; then
-        CUDA_VISIBLE_DEVICES=$ids "$PY" -m kernelwright bench "$SUITE" --coder template --budget "$BUDGET" \
+        CUDA_VISIBLE_DEVICES=$ids kernelwright bench "$SUITE" --coder template --budget "$BUDGET" \
             --ray local --bench-id "scale-$tag" --db "$OUT/scaling/bench.sqlite" --artifacts "$OUT/scaling/art" \
             --json > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
     else
-        "$PY" -m kernelwright bench "$SUITE" --coder template --budget "$BUDGET" --devices "cuda:$ids" \
+        kernelwright bench "$SUITE" --coder template --budget "$BUDGET" --devices "cuda:$ids" \
             --bench-id "scale-$tag" --db "$OUT/scaling/bench.sqlite" --artifacts "$OUT/scaling/art" \
             --json > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
     fi

@@ -29,7 +29,7 @@ command -v ncu >/dev/null && ncu --version | tail -1 > "$OUT/ncu_version.txt"
 
 if [ "$STEP" != profile ]; then
 echo "== bench $SUITE (budget $BUDGET per problem, devices $DEVICES)"
-"$PY" -m kernelwright bench "$SUITE" --coder template --budget "$BUDGET" "${ITER_ARGS[@]}" \
+kernelwright bench "$SUITE" --coder template --budget "$BUDGET" "${ITER_ARGS[@]}" \
     --devices "$DEVICES" --db "$OUT/bench.sqlite" --artifacts "$OUT/artifacts" --report "$OUT/report" \
     --json > "$OUT/bench.json" 2> "$OUT/bench.log"
 echo "bench exit $?"

@@ -11,6 +11,7 @@ DESCRIPTION = (
 EXTRA_SHAPES = [{"ROWS": 33, "COLS": 1001}]
 LARGE_MAGNITUDE = 30.0
 SMALL_SHAPE = {"ROWS": 32, "COLS": 512}
+TEMPLATE = {"kind": "elementwise", "expr": "0.5 * (x0 + x1) * (1.0 + tl.erf((x0 + x1) * 0.7071067811865476))"}  # offline template coder (agents/templates/)
 
 ROWS = 4096
 COLS = 4096

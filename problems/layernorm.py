@@ -12,6 +12,7 @@ DESCRIPTION = (
 EXTRA_SHAPES = [{"ROWS": 19, "COLS": 1003}]
 LARGE_MAGNITUDE = 1000.0
 SMALL_SHAPE = {"ROWS": 48, "COLS": 768}
+TEMPLATE = {"kind": "layernorm"}  # offline template coder (agents/templates/)
 
 ROWS = 4096
 COLS = 4096

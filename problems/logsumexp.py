@@ -11,6 +11,7 @@ DESCRIPTION = (
 EXTRA_SHAPES = [{"ROWS": 31, "COLS": 777}]
 LARGE_MAGNITUDE = 100.0
 SMALL_SHAPE = {"ROWS": 64, "COLS": 1000}
+TEMPLATE = {"kind": "logsumexp"}  # offline template coder (agents/templates/)
 
 ROWS = 4096
 COLS = 8192

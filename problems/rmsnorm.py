@@ -11,6 +11,7 @@ DESCRIPTION = (
 EXTRA_SHAPES = [{"ROWS": 21, "COLS": 999}]
 LARGE_MAGNITUDE = 100.0
 SMALL_SHAPE = {"ROWS": 48, "COLS": 640}
+TEMPLATE = {"kind": "rmsnorm"}  # offline template coder (agents/templates/)
 
 ROWS = 8192
 COLS = 4096

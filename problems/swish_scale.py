@@ -10,6 +10,7 @@ DESCRIPTION = (
 EXTRA_SHAPES = [{"ROWS": 17, "COLS": 1031}]
 LARGE_MAGNITUDE = 50.0
 SMALL_SHAPE = {"ROWS": 32, "COLS": 500}
+TEMPLATE = {"kind": "elementwise", "expr": "scale * x0 * tl.sigmoid(x0)", "scalars": ["scale"]}  # offline template coder (agents/templates/)
 
 ROWS = 8192
 COLS = 4096

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
@@ -92,8 +93,12 @@ DYNAMIC_CASES = {
     "side_effects": ("rejected", "correctness",
                      "        x.numpy().tofile('/kw_checks_escape.bin')\n"
                      "        return launch(x, torch.empty_like(x), 0)"),
+    "reference_access": ("rejected", "anticheat",
+                         "        frame = vars(sys)['_get' + 'frame'](1)\n"
+                         "        return launch(x, torch.empty_like(x), 0)"),
 }
 EXTRA = {
+    "reference_access": "import sys\n",
     "not_dense_tensor": "class Wrapped(torch.Tensor):\n    pass\n",
     # operator.setitem on vars(): past the static check, so the identity snapshot must catch it
     "harness_tampering": "import operator\noperator.setitem(vars(torch), 'allclose', lambda *a, **k: True)\n",
@@ -128,3 +133,25 @@ def test_runtime_exception_is_runtime_error(softmax, worker):
     verdict = verify(softmax, with_forward("        raise ValueError('kaboom in forward')"), worker)
     assert verdict.status == "runtime_error" and verdict.stage == "correctness"
     assert "kaboom in forward" in verdict.message
+
+
+def test_memo_by_data_pointer_is_caught_while_timing(softmax, worker):
+    extra = "MEMO = {}\n"
+    body = ("        key = (x.data_ptr(), x._version)\n        if key not in MEMO:\n"
+            "            MEMO.update({key: launch(x, torch.empty_like(x), 0)})\n"
+            "        return MEMO[key]")
+    verdict = verify(softmax, with_forward(body, extra), worker)
+    assert verdict.status == "rejected" and verdict.rule == "caching", verdict.summary()
+    assert verdict.stage == "timing"
+
+
+def test_global_holding_the_verifier_is_forbidden():
+    import types
+
+    from kernelwright.verifier import candidate_side, rules
+
+    module = types.ModuleType("kw_candidate_probe")
+    module.helper = rules.status_for
+    module.judge_module = rules
+    module.fine = torch.softmax
+    assert sorted(candidate_side._forbidden_refs(module)) == ["helper", "judge_module"]

@@ -136,7 +136,7 @@ def test_suite_problems_with_template_metadata_render_and_pass():
         tol = 2e-2 if want.dtype in (torch.bfloat16, torch.float16) else 1e-4
         torch.testing.assert_close(out.float(), want.float(), atol=tol, rtol=tol, msg=path.name)
         checked += 1
-    assert checked >= 1
+    assert checked >= 6  # softmax, logsumexp, layernorm, rmsnorm, gelu_bias, swish_scale
 
 
 @pytest.mark.parametrize("kind", ["softmax", "layernorm"])
