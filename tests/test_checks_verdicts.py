@@ -142,7 +142,7 @@ def test_memo_by_data_pointer_is_caught_while_timing(softmax, worker):
             "        return MEMO[key]")
     verdict = verify(softmax, with_forward(body, extra), worker)
     assert verdict.status == "rejected" and verdict.rule == "caching", verdict.summary()
-    assert verdict.stage == "timing"
+    assert verdict.stage in ("anticheat", "timing")  # a reused address may already hit the memo in a trial
 
 
 def test_global_holding_the_verifier_is_forbidden():

@@ -54,7 +54,7 @@ class Judge:
     # worker calls ------------------------------------------------------------------------------
     def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str) -> Any:
         try:
-            result = self.worker.call(CS + fn, payload, timeout_s=timeout_s, stage=stage)
+            result = self.worker.call(fn if ":" in fn else CS + fn, payload, timeout_s=timeout_s, stage=stage)
         except WorkerError as error:
             self._worker_failed(error, stage)
         if isinstance(result, dict) and result.get("ok") is False:

@@ -21,7 +21,7 @@ from .worker import WorkerError
 if TYPE_CHECKING:  # pragma: no cover
     from .judge import Judge
 
-CS = "kernelwright.verifier.candidate_side:"
+CS = "kernelwright.verifier.candidate_timing:"
 MAX_WALL_REPS = 200
 
 
@@ -43,7 +43,7 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
     if baselines_only:
         _baselines(j, common)
         return
-    report = j.call("time_call", {**common, "which": "candidate", "return_outputs": True},
+    report = j.call(CS + "time_call", {**common, "which": "candidate", "return_outputs": True},
                     timeout_s=j.job.options.timing_timeout_s, stage="timing")
     evidence.check_process_evidence(report, j.events(), j.fired)
     if report.get("calls") and report.get("launches", 0) < report["calls"] and j.launched_before:
@@ -105,7 +105,7 @@ def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int) -> float:
     walls = {}
     for which in ("null", "candidate"):
         t0 = time.perf_counter()
-        j.call("loop", {**common, "which": which, "reps": reps}, timeout_s=j.job.options.timing_timeout_s,
+        j.call(CS + "loop", {**common, "which": which, "reps": reps}, timeout_s=j.job.options.timing_timeout_s,
                stage="timing")
         walls[which] = time.perf_counter() - t0
     return max(0.0, (walls["candidate"] - walls["null"]) * 1e3 / reps)
@@ -118,5 +118,5 @@ def _floor_ms(j: "Judge", base: dict[str, Any], common: dict[str, Any]) -> float
     host = make_inputs(j.problem, base, common["seeds"][0])
     flops = float(module.count_flops(*host)) if callable(getattr(module, "count_flops", None)) else None
     nbytes = float(module.count_bytes(*host)) if callable(getattr(module, "count_bytes", None)) else None
-    peaks = j.call("peaks", {"device": common["device"]}, timeout_s=300, stage="timing")
+    peaks = j.call(CS + "peaks", {"device": common["device"]}, timeout_s=300, stage="timing")
     return timing.speed_of_light_ms(flops, nbytes, peaks)

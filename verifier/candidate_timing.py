@@ -1,0 +1,108 @@
+"""Timing in the sandboxed worker: rotated input sets, baselines, fixed loops for the wall check.
+
+Baselines (eager, torch.compile) are timed before the candidate loads and their statistics are
+cached per problem and shape for the worker's life; the reference model itself is dropped before
+the candidate loads. Shares the worker state (`candidate_side._S`) with the correctness calls.
+"""
+from __future__ import annotations
+
+import gc
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+
+from . import inputs as inputs_mod, timing
+from .candidate_side import _S, _allow, _evidence_since_load, _failure, _tracker, classify, is_sticky
+from .correctness import flatten
+from .problem import Problem
+
+
+def _input_sets(payload: dict[str, Any]) -> list[list]:
+    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
+    if key not in _S.sets:
+        problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
+        device = torch.device(payload["device"])
+        _S.sets = {key: [[x.to(device) if isinstance(x, torch.Tensor) else x
+                          for x in inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed)]
+                         for seed in payload["seeds"]]}
+    return _S.sets[key]
+
+
+def _callable_for(payload: dict[str, Any]) -> Any:
+    which = payload["which"]
+    if which == "candidate":
+        model = _S.model
+        return lambda xs: model(*xs)
+    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    if key not in _S.baselines:
+        problem = Problem(name="reference", source=payload["problem_source"])
+        module = problem.module(payload.get("overrides", {}))
+        inputs_mod.seed_all(payload.get("seed", 0))
+        ref = module.Model(*module.get_init_inputs()).to(payload["device"])
+        if which == "compile":
+            with _allow():
+                ref = torch.compile(ref)
+        _S.baselines = {key: ref}  # one reference at a time; dropped before the candidate loads
+    ref = _S.baselines[key]
+    return lambda xs: ref(*xs)
+
+
+def time_call(payload: dict[str, Any]) -> dict[str, Any]:
+    """Time `which` (candidate | eager | compile) on rotated input sets; CUDA events or wall clock."""
+    which = payload["which"]
+    stats_key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    if which != "candidate" and stats_key in _S.baseline_stats:
+        return _S.baseline_stats[stats_key]
+    sets = _input_sets(payload)
+    fn = _callable_for(payload)
+    calls = [0]
+    if which == "candidate":
+        inner = fn
+
+        def fn(xs: list) -> Any:  # count calls, to compare with the kernel launches they made
+            calls[0] += 1
+            return inner(xs)
+
+        _tracker().reset()
+    try:
+        with torch.no_grad(), (_allow() if payload["which"] == "compile" else nullcontext()):
+            if torch.device(payload["device"]).type == "cuda":
+                result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
+                                          min_reps=payload["min_reps"])
+            else:
+                result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", 2))
+            outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
+    except Exception as exc:  # noqa: BLE001
+        return _failure(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
+    result["outputs"] = [[o.detach().to("cpu").clone() if isinstance(o, torch.Tensor) else None for o in outs]
+                         for outs in outputs]
+    if which != "candidate":
+        _S.baseline_stats[stats_key] = {"ok": True, **result}
+        return _S.baseline_stats[stats_key]
+    launched = sum(_tracker().launches.values())
+    return {"ok": True, **result, "calls": calls[0], "launches": launched, **_evidence_since_load()}
+
+
+def loop(payload: dict[str, Any]) -> dict[str, Any]:
+    """Exactly `reps` timing-loop iterations of `which` (candidate or null); the parent times this call."""
+    sets = _input_sets(payload)
+    fn = _callable_for(payload) if payload["which"] != "null" else (lambda xs: None)
+    with torch.no_grad():
+        timing.time_loop_fixed(fn, sets, payload["reps"])
+    return {"ok": True}
+
+
+def drop_reference(_payload: Any = None) -> None:
+    """Free baseline models and their outputs before the candidate is loaded."""
+    _S.baselines = {}
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def peaks(payload: dict[str, Any]) -> dict[str, float]:
+    """Measured bandwidth / matmul peaks of this worker's GPU (cached for the worker's life)."""
+    if _S.peaks is None:
+        _S.peaks = timing.measure_peaks(torch.device(payload["device"]))
+    return _S.peaks
