@@ -181,11 +181,10 @@ def precompile(args: argparse.Namespace) -> None:
     import multiprocessing
 
     tasks = []
-    for seq in args.seq:
-        for dim in args.head_dim:
-            for variant in args.variants:
-                tasks.append((variant, seq, dim, args.batch, args.heads, "flex"))
-                tasks += [(variant, seq, dim, args.batch, args.heads, i) for i in range(args.configs)]
+    for seq, dim in args.shape_list:
+        for variant in args.variants:
+            tasks.append((variant, seq, dim, args.batch, args.heads, "flex"))
+            tasks += [(variant, seq, dim, args.batch, args.heads, i) for i in range(args.configs)]
     t0 = time.time()
     with concurrent.futures.ProcessPoolExecutor(args.precompile, mp_context=multiprocessing.get_context("spawn")) as pool:
         failures = [r for r in pool.map(_warm_task, tasks) if r != "ok"]
@@ -225,6 +224,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=VARIANTS)
     parser.add_argument("--seq", nargs="*", type=int, default=[4096])
     parser.add_argument("--head-dim", nargs="*", type=int, default=[128])
+    parser.add_argument("--shapes", nargs="*", default=None,
+                        help="SxD pairs run in this order (e.g. 4096x128 16384x128 1024x128 4096x64); overrides --seq/--head-dim")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--heads", type=int, default=16)
     parser.add_argument("--configs", type=int, default=6, help="configs of configs() to try per variant")
@@ -238,30 +239,33 @@ def main() -> None:
     args = parser.parse_args()
     start = time.time()
     args.naive_until = start + args.naive_box
+    if args.shapes:
+        args.shape_list = [tuple(int(x) for x in item.lower().split("x")) for item in args.shapes]
+    else:
+        args.shape_list = [(seq, dim) for seq in args.seq for dim in args.head_dim]
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     env, rows, family = environment(), [], AttentionFamily()
     print(json.dumps(env), flush=True)
     if args.precompile:
         precompile(args)
-    for seq in args.seq:
-        for dim in args.head_dim:
-            for variant in args.variants:
-                t0 = time.time()
-                if t0 - start > args.time_box:
-                    print(json.dumps({"skipped": variant, "S": seq, "D": dim, "why": "time box"}), flush=True)
-                    continue
-                try:
-                    row = run_variant(variant, args, seq, dim, family)
-                except Exception as exc:  # noqa: BLE001
-                    row = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim,
-                           "errors": {"setup": f"{type(exc).__name__}: {exc}"}, "trace": traceback.format_exc()[-1500:]}
-                row["wall_s"] = round(time.time() - t0, 1)
-                rows.append(row)
-                print(json.dumps(row, default=str), flush=True)
-                (out_dir / "attention_bench.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1, default=str))
-                (out_dir / "attention_bench.md").write_text(markdown(rows, env))
-                torch.cuda.empty_cache()
+    for seq, dim in args.shape_list:
+        for variant in args.variants:
+            t0 = time.time()
+            if t0 - start > args.time_box:
+                print(json.dumps({"skipped": variant, "S": seq, "D": dim, "why": "time box"}), flush=True)
+                continue
+            try:
+                row = run_variant(variant, args, seq, dim, family)
+            except Exception as exc:  # noqa: BLE001
+                row = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim,
+                       "errors": {"setup": f"{type(exc).__name__}: {exc}"}, "trace": traceback.format_exc()[-1500:]}
+            row["wall_s"] = round(time.time() - t0, 1)
+            rows.append(row)
+            print(json.dumps(row, default=str), flush=True)
+            (out_dir / "attention_bench.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1, default=str))
+            (out_dir / "attention_bench.md").write_text(markdown(rows, env))
+            torch.cuda.empty_cache()
     print()
     print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} {'sdpa ms':>8s} {'xSDPA':>6s}")
     for r in rows:

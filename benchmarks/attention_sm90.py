@@ -2,7 +2,10 @@
 
 Used by the CI compile test and for tuning without the device: registers, stack (spills), shared
 memory and whether wgmma was emitted, per variant and config.
-    TRITON_INTERPRET=0 python benchmarks/attention_sm90.py plain causal --all-configs
+    python benchmarks/attention_sm90.py plain causal --all-configs
+
+Importable (tests/test_attention_sm90.py): the candidate is imported with TRITON_INTERPRET=0 just
+for its own definition, so an interpreter-mode process stays in interpreter mode otherwise.
 """
 from __future__ import annotations
 
@@ -16,13 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-os.environ["TRITON_INTERPRET"] = "0"  # noqa: E402 - jit must build real JITFunctions here
+import triton
 
-import triton  # noqa: E402
-
-from kernelwright.agents.coder import CodeRequest  # noqa: E402
-from kernelwright.agents.templates.attention import AttentionFamily  # noqa: E402
-from kernelwright.verifier.problem import load_problem  # noqa: E402
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention import AttentionFamily
+from kernelwright.verifier.problem import load_problem
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 GPU_PARAMS = {"P_WINDOW": 256, "P_GRID_H": 64, "P_GRID_W": 64, "P_KERNEL": 13}
@@ -35,13 +36,21 @@ def request_for(variant: str) -> CodeRequest:
 
 
 def import_source(source: str, name: str) -> Any:
-    """Import candidate source from a real file (triton.jit needs one)."""
+    """Import candidate source from a real file (triton.jit needs one) with real JITFunctions."""
     path = Path(tempfile.mkdtemp(prefix="kw_sm90_")) / f"{name}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    saved = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "0"
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if saved is None:
+            os.environ.pop("TRITON_INTERPRET", None)
+        else:
+            os.environ["TRITON_INTERPRET"] = saved
     return module
 
 

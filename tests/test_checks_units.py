@@ -179,3 +179,57 @@ def test_library_kernel_names_are_recognised():
                {"name": "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>",
                 "stream": 7, "own_stream": True}]
     assert dynamic_checks.library_kernels(kernels) == ["sm90_xmma_gemm_f32f32_tf32f32"]
+
+
+def test_speed_of_light_floor_and_integrity_thresholds():
+    from kernelwright.verifier import timing
+
+    peaks = {"bandwidth": 3.0e12, "table_bandwidth": 3.35e12, "peak_bf16": 7e14, "table_flops": 989e12}
+    floor = timing.speed_of_light_ms(5 * 32e6, 268e6, peaks)  # softmax 4096 x 8192 fp32
+    assert floor == pytest.approx(268e6 / 3.35e12 * 1e3)
+    assert timing.impossible(0.003, floor) and not timing.impossible(0.1, floor)
+    assert timing.speed_of_light_ms(None, None, peaks) is None
+    assert timing.wall_mismatch(0.003, 0.4)  # events saw nothing, the wall clock saw the work
+    assert not timing.wall_mismatch(0.1, 0.13) and not timing.wall_mismatch(0.005, 0.03)
+    stats = timing.stats([1.0, 2.0, 3.0])
+    assert stats["median_ms"] == 2.0 and stats["n"] == 3
+
+
+def test_own_kernel_names_do_not_count_as_library_but_cannot_mask_one():
+    kernels = [{"name": "ampere_sgemm_128x64_nn", "stream": 7, "own_stream": True},
+               {"name": "_Z12my_reductionPKfPfi", "stream": 7, "own_stream": True}]
+    assert dynamic_checks.library_kernels(kernels, own=("my_reduction",)) == ["ampere_sgemm_128x64_nn"]
+    assert dynamic_checks.library_kernels(kernels, own=("ampere_sgemm",)) == ["ampere_sgemm_128x64_nn"]
+
+
+def test_cupy_launch_hooks_count_kernels_and_are_not_forbidden_globals():
+    import types
+
+    from kernelwright.verifier import candidate_side
+
+    class RawKernel:
+        def __init__(self, code, name):
+            self.name = name
+
+        def __call__(self, grid, block, args):
+            return "launched"
+
+    class RawModule:
+        def __init__(self, code):
+            pass
+
+        def get_function(self, name):
+            return RawKernel("", name)
+
+    fake = types.SimpleNamespace(RawKernel=RawKernel, RawModule=RawModule)
+    tracker = dynamic_checks.LaunchTracker()
+    from kernelwright.verifier.backends import CountingRawKernelFactory
+
+    CountingRawKernelFactory(tracker.launching).install(fake)
+    kernel = fake.RawKernel("code", "row_sum")
+    function = fake.RawModule("code").get_function("row_max")
+    assert kernel((1,), (1,), ()) == "launched" and function((1,), (1,), ()) == "launched"
+    assert dict(tracker.launches) == {"cupy:row_sum": 1, "cupy:row_max": 1}
+    module = types.ModuleType("kw_candidate_cupy")
+    module.kernel, module.function, module.cls = kernel, function, fake.RawKernel
+    assert candidate_side._forbidden_refs(module) == []

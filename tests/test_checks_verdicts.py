@@ -96,8 +96,13 @@ DYNAMIC_CASES = {
     "reference_access": ("rejected", "anticheat",
                          "        frame = vars(sys)['_get' + 'frame'](1)\n"
                          "        return launch(x, torch.empty_like(x), 0)"),
+    "threads": ("rejected", "anticheat",
+                "        y = torch.empty_like(x)\n"
+                "        worker = vars(sys)['mod' + 'ules']['threading'].Thread(target=launch, args=(x, y, 0))\n"
+                "        worker.start()\n        worker.join()\n        return y"),
 }
 EXTRA = {
+    "threads": "import sys\n",
     "reference_access": "import sys\n",
     "not_dense_tensor": "class Wrapped(torch.Tensor):\n    pass\n",
     # operator.setitem on vars(): past the static check, so the identity snapshot must catch it
@@ -155,3 +160,33 @@ def test_global_holding_the_verifier_is_forbidden():
     module.judge_module = rules
     module.fine = torch.softmax
     assert sorted(candidate_side._forbidden_refs(module)) == ["helper", "judge_module"]
+
+
+def test_cupy_candidate_without_cupy_is_compile_error_with_install_hint(softmax, worker):
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed here")
+    source = with_forward("        return launch(x, torch.empty_like(x), 0)", "import cupy\n")
+    verdict = verify(softmax, source, worker, timing=False)
+    assert verdict.status == "compile_error" and verdict.stage == "compile", verdict.summary()
+    assert "pip install kernelwright[cuda13]" in verdict.message
+
+
+def test_precompiled_load_inline_candidate_is_reused_and_correct(softmax, worker):
+    import os
+    import shutil
+    import time
+
+    from kernelwright.verifier.backends import precompile
+
+    if shutil.which("c++") is None or shutil.which("ninja") is None:
+        pytest.skip("needs a C++ compiler and ninja")
+    source = (DATA / "softmax_cpp.py").read_text()
+    worker.call("kernelwright.verifier.candidate_side:ping", None, timeout_s=120, stage="load")
+    built = precompile([source], extensions_dir=os.path.join(worker.cache_dir, "torch_extensions"))
+    assert list(built.values()) == [(True, "")], built
+    started = time.perf_counter()
+    verdict = verify(softmax, source, worker, timing=False)
+    assert verdict.status == "correct" and verdict.backend == "load_inline", verdict.summary() + verdict.logs
+    assert time.perf_counter() - started < 10  # the build was found in the cache, not redone

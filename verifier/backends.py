@@ -149,13 +149,13 @@ def precompile(sources: list[str], extensions_dir: str | None = None,
 
 
 class CountingRawKernelFactory:
-    """Builds CuPy RawKernel / RawModule subclasses that count launches into a callback."""
+    """Builds CuPy RawKernel / RawModule subclasses whose launches run inside `launching(name)`."""
 
-    def __init__(self, record: Callable[[str], None]):
-        self.record = record
+    def __init__(self, launching: Callable[[str], Any]):
+        self.launching = launching
 
     def install(self, cupy: Any) -> None:
-        record = self.record
+        launching = self.launching
         raw_kernel, raw_module = cupy.RawKernel, cupy.RawModule
         if getattr(raw_kernel, "__kw_counting__", False):
             return
@@ -164,16 +164,18 @@ class CountingRawKernelFactory:
             __kw_counting__ = True
 
             def __call__(self, *args: Any, **kwargs: Any) -> Any:
-                record(f"cupy:{getattr(self, 'name', 'kernel')}")
-                return super().__call__(*args, **kwargs)
+                with launching(f"cupy:{getattr(self, 'name', 'kernel')}"):
+                    return super().__call__(*args, **kwargs)
 
         class _Function:
+            __kw_counting__ = True
+
             def __init__(self, fn: Any, name: str):
                 self._fn, self._name = fn, name
 
             def __call__(self, *args: Any, **kwargs: Any) -> Any:
-                record(f"cupy:{self._name}")
-                return self._fn(*args, **kwargs)
+                with launching(f"cupy:{self._name}"):
+                    return self._fn(*args, **kwargs)
 
             def __getattr__(self, item: str) -> Any:
                 return getattr(self._fn, item)

@@ -30,7 +30,7 @@ STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligne
 COMPILE_ERRORS = ("CompilationError", "CompileException", "NVRTCError", "PTXASError", "BuildError")
 
 _S = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets={}, baselines={}, peaks=None,
-                     threads=set(), first_call=True, backend="unknown", baseline_stats={}, candidate_file="",
+                     threads=set(), backend="unknown", baseline_stats={}, candidate_file="",
                      access=[], audit=False)
 
 
@@ -89,7 +89,7 @@ def _sandbox_events() -> list[str]:
 
 def _tracker() -> dynamic_checks.LaunchTracker:
     if _S.tracker is None:
-        _S.tracker = dynamic_checks.LaunchTracker()
+        _S.tracker = dynamic_checks.LaunchTracker(allow=_allow)
         _S.tracker.install()
     return _S.tracker
 
@@ -120,7 +120,7 @@ def is_sticky(message: str) -> bool:
 def load(payload: dict[str, Any]) -> dict[str, Any]:
     """Exec the candidate source, build ModelNew with the init inputs and the reference's state."""
     device = torch.device(payload["device"])
-    _S.device, _S.model, _S.first_call = device, None, True
+    _S.device, _S.model = device, None
     source, label = payload["source"], payload["label"]
     tracker = _tracker()
     _S.backend = backends.detect_backend(source)
@@ -264,7 +264,7 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
         kernels: list[dict[str, Any]] = []
         popped = False
         try:
-            with (_allow() if _S.first_call else nullcontext()), torch.no_grad():
+            with torch.no_grad():  # compilers are allowed only inside a launch (LaunchTracker)
                 with recorder:
                     if payload.get("profile_kernels") and device.type == "cuda" and rep == 0:
                         marker = torch.zeros(1, device=device)
@@ -279,7 +279,6 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
             kind = classify(exc)
             return _failure(kind, "compile" if kind == "compile_error" else "correctness", exc,
                             sticky=is_sticky(str(exc)))
-        _S.first_call = False
         outputs = flatten(out)
         results.append({
             "outputs": [_record(o) for o in outputs],

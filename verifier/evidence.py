@@ -15,7 +15,7 @@ import torch
 
 from . import dynamic_checks
 from .correctness import Comparison, compare, dtype_name, exactly_equal, flatten, same_within, tolerance_for
-from .inputs import poisoned_count, seed_all
+from .inputs import poisoned_count, seeded
 from .problem import Problem
 
 
@@ -41,7 +41,7 @@ class Fired:
 
 @dataclass
 class Reference:
-    outputs: list[torch.Tensor]  # float64 (or native) CPU tensors
+    outputs: list[torch.Tensor]  # float64 (or native) tensors on the judge's reference device
     dtypes: list[torch.dtype]  # the reference's native output dtypes
     float64: bool
 
@@ -50,21 +50,22 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
                       device: str = "cpu") -> Reference:
     """Run the reference Model on the trial inputs: float64 when it allows, else native dtype."""
     module = problem.module(overrides)
-    seed_all(seed)
-    model = module.Model(*module.get_init_inputs())
+    init_inputs = module.get_init_inputs()
+    with seeded(seed):
+        model = module.Model(*init_inputs)
     dtypes = _native_dtypes(model, inputs)
     with torch.no_grad():
         try:
             m64 = copy.deepcopy(model).to(device).double()
             xs = [x.to(device, torch.float64) if _is_float(x) else _to(x, device) for x in inputs]
-            outs = [o.detach().to("cpu") if isinstance(o, torch.Tensor) else o for o in flatten(m64(*xs))]
+            outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(m64(*xs))]  # on `device`
             if dtypes is None:
                 dtypes = [_native_dtype_guess(o, inputs) for o in outs]
             return Reference(outs, dtypes, True)
         except Exception:  # noqa: BLE001 - the op has no float64 kernel: use the native dtype
             pass
         native = model.to(device)(*[_to(x, device) for x in inputs])
-        outs = [o.detach().to("cpu") if isinstance(o, torch.Tensor) else o for o in flatten(native)]
+        outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(native)]
         return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False)
 
 
@@ -116,6 +117,8 @@ def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[
         poisoned = poisoned_count(out)
         if poisoned:
             fired.add("reused_reference_output", f"{where}: {poisoned} elements never written (poisoned memory)")
+        if not isinstance(expected, torch.Tensor):  # a Python number from the reference
+            expected = torch.as_tensor(expected, dtype=torch.float64)
         result = compare(out, expected, tolerance_for(dtype or out.dtype, metadata))
         for rule, note in zip(result.rules, result.notes):
             fired.add(rule, f"{where}: {note}")
@@ -135,7 +138,8 @@ def _worse(a: Comparison, b: Comparison) -> Comparison:
 def check_run_evidence(run: dict[str, Any], device_type: str, fired: Fired) -> None:
     """Anti-cheat rules from one run: launches, compute ops, kernels, streams, aliasing."""
     launches, kernels = run.get("launches") or {}, run.get("kernels") or []
-    libs = dynamic_checks.library_kernels(kernels)
+    own = tuple(name.split(":", 1)[-1] for name in launches if not name.startswith("load_inline:"))
+    libs = dynamic_checks.library_kernels(kernels, own)
     own_kernels = [k for k in kernels if k["name"] not in libs and not k["name"].startswith(("Memcpy", "Memset"))]
     if not launches and not (device_type == "cuda" and own_kernels):
         fired.add("no_kernel_launched", "no Triton, CuPy or load_inline kernel of the candidate ran in forward")

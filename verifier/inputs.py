@@ -8,8 +8,10 @@ In CPU / interpreter mode SMALL_SHAPE overrides keep trials small.
 from __future__ import annotations
 
 import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -34,6 +36,17 @@ class TrialSpec:
         return ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
 
 
+RNG_LOCK = threading.RLock()  # pool threads judge several devices at once; torch's RNG is global
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed everything and hold the RNG lock while the block draws from it."""
+    with RNG_LOCK:
+        seed_all(seed)
+        yield
+
+
 def seed_all(seed: int) -> None:
     """Seed torch (CPU and CUDA), Python's random and numpy if present."""
     torch.manual_seed(seed)
@@ -49,8 +62,8 @@ def seed_all(seed: int) -> None:
 def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: float | None = None) -> list:
     """Run the problem's get_inputs() under the given constants and seed; scale floating tensors."""
     module = problem.module(overrides)
-    seed_all(seed)
-    inputs = list(module.get_inputs())
+    with seeded(seed):
+        inputs = list(module.get_inputs())
     if scale is not None:
         inputs = [x * scale if _is_float_tensor(x) else x for x in inputs]
     return inputs
@@ -108,9 +121,9 @@ def _odd_near(n: int) -> int:
 def _builds(problem: Problem, overrides: dict[str, Any]) -> bool:
     try:
         module = problem.module(overrides)
-        seed_all(0)
-        model = module.Model(*module.get_init_inputs())
-        inputs = module.get_inputs()
+        with seeded(0):
+            model = module.Model(*module.get_init_inputs())
+            inputs = module.get_inputs()
         with torch.no_grad():
             model(*inputs)
         return True
@@ -120,8 +133,9 @@ def _builds(problem: Problem, overrides: dict[str, Any]) -> bool:
 
 def _input_elements(problem: Problem, overrides: dict[str, Any]) -> int:
     try:
-        seed_all(0)
-        inputs = problem.module(overrides).get_inputs()
+        module = problem.module(overrides)
+        with seeded(0):
+            inputs = module.get_inputs()
     except Exception:  # noqa: BLE001
         return 1 << 62
     return sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))

@@ -4,7 +4,9 @@ Order: static checks -> (GPU) baselines, timed before the candidate exists in th
 load in the worker -> correctness trials (the candidate runs first, on inputs the judge made from
 seeds; the reference runs afterwards, here, in float64 where it can) -> timing with integrity
 checks -> optional profile metadata. Every rule that fires goes into `flags`; the deciding rule is
-the first anti-cheat rule, else the first correctness rule.
+the first anti-cheat rule (`no_kernel_launched` last: a more specific rule explains it), else the
+first correctness rule. Static findings of compute calls / try-except still run one trial for
+dynamic evidence; every other static finding stops at once, before any candidate code runs.
 """
 from __future__ import annotations
 
@@ -125,8 +127,8 @@ class Judge:
     def load(self, overrides: dict[str, Any]) -> None:
         init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
         module = self.problem.module(overrides)
-        inputs_mod.seed_all(MODEL_SEED)
-        state = {k: v.detach().cpu() for k, v in module.Model(*init_inputs).state_dict().items()}
+        with inputs_mod.seeded(MODEL_SEED):
+            state = {k: v.detach().cpu() for k, v in module.Model(*init_inputs).state_dict().items()}
         payload = {"source": self.job.candidate_source, "label": self.job.candidate_label,
                    "device": self.job.local_device, "init_inputs": init_inputs, "state_dict": state,
                    "seed": MODEL_SEED}

@@ -31,22 +31,24 @@ from kernelwright.plugins import register
 # LAZY: skip the accumulator rescale unless the running max grew by > 8 (log2 units).
 # PIPE_QK: issue the next tile's q.k^T before this tile's softmax (unmasked tiles).
 _F, _T = False, True
+# Ordered by H100 measurements (benchmarks/results/attention_h100.*): LAZY and PIPE_QK lost 5-20 %
+# there (the runtime branch / early dot break Triton's wgmma pipelining), so they come last.
 _CONFIGS_1D = {
-    128: [(128, 64, 8, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 3, _T, _F), (128, 64, 8, 3, _F, _T),
-          (128, 64, 8, 3, _T, _T), (128, 128, 8, 3, _T, _F), (128, 64, 8, 4, _F, _F), (64, 64, 4, 3, _F, _F),
-          (128, 128, 8, 2, _F, _F), (128, 64, 8, 2, _F, _F), (64, 128, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F)],
-    64: [(128, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 4, 3, _T, _F), (128, 64, 4, 3, _F, _T),
-         (128, 64, 8, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 4, 2, _F, _F), (64, 128, 4, 3, _F, _F),
-         (128, 64, 4, 4, _F, _F), (64, 32, 4, 4, _F, _F)],
+    128: [(128, 64, 8, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 4, _F, _F),
+          (64, 64, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F), (128, 128, 8, 2, _F, _F), (128, 64, 8, 2, _F, _F),
+          (64, 128, 4, 2, _F, _F), (128, 64, 8, 3, _F, _T), (128, 64, 8, 3, _T, _F), (128, 128, 8, 3, _T, _F)],
+    64: [(128, 64, 4, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 3, _F, _F),
+         (128, 128, 4, 2, _F, _F), (64, 128, 4, 3, _F, _F), (128, 64, 4, 4, _F, _F), (64, 32, 4, 4, _F, _F),
+         (128, 64, 4, 3, _F, _T), (128, 64, 4, 3, _T, _F)],
 }
 # Short key ranges (sliding window, documents): small query blocks waste fewer masked pairs.
-_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F), (128, 64, 8, 3, _F, _F), (64, 32, 4, 4, _F, _F),
-                      (64, 64, 4, 2, _F, _F), (64, 64, 4, 3, _T, _F), (64, 128, 4, 2, _F, _F),
-                      (128, 32, 4, 4, _F, _F), (128, 128, 8, 3, _F, _F)]
+_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F), (64, 64, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F),
+                      (128, 64, 8, 3, _F, _F), (128, 32, 4, 4, _F, _F), (64, 128, 4, 2, _F, _F),
+                      (128, 128, 8, 3, _F, _F), (64, 64, 4, 3, _T, _F)]
 # (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages, LAZY) for the 2-D neighbourhood tiling.
-_CONFIGS_2D = [(8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (4, 16, 64, 4, 3, _F), (8, 8, 64, 4, 2, _F),
-               (8, 8, 64, 4, 3, _T), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 32, 4, 3, _F),
-               (8, 16, 64, 8, 3, _T), (8, 8, 128, 4, 3, _F)]
+_CONFIGS_2D = [(8, 8, 32, 4, 3, _F), (8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (8, 8, 64, 4, 2, _F),
+               (4, 16, 64, 4, 3, _F), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 128, 4, 3, _F),
+               (8, 8, 64, 4, 3, _T), (8, 16, 64, 8, 3, _T)]
 
 
 @register("template", "attention")
