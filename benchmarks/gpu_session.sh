@@ -14,14 +14,14 @@ source scripts/device_setup.sh || exit 1
   nvcc --version | tail -1; date -u; } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 cd /tmp
-if [ "$STEP" = all ] || [ "$STEP" = tests ]; then
-    echo "== GPU-marked tests"
-    timeout 330 python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 240 "$R/tests" \
-        > "$OUT/gpu_tests.log" 2>&1
-    echo "pytest exit $?"; tail -25 "$OUT/gpu_tests.log"
-fi
 if [ "$STEP" = all ] || [ "$STEP" = verifier ]; then
     echo "== verifier benchmark"
-    timeout 420 python3 "$R/benchmarks/verifier_bench.py" --out "$OUT" > "$OUT/verifier_bench.log" 2>&1
+    timeout ${VERIFIER_S:-300} python3 "$R/benchmarks/verifier_bench.py" --out "$OUT" > "$OUT/verifier_bench.log" 2>&1
     echo "verifier_bench exit $?"; tail -12 "$OUT/verifier_bench.log"
+fi
+if [ "$STEP" = all ] || [ "$STEP" = tests ]; then
+    echo "== GPU-marked tests"
+    timeout ${TESTS_S:-300} python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 240 "$R/tests" \
+        > "$OUT/gpu_tests.log" 2>&1
+    echo "pytest exit $?"; tail -25 "$OUT/gpu_tests.log"
 fi
