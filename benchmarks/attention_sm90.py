@@ -4,20 +4,23 @@ Used by the CI compile test and for tuning without the device: registers, stack 
 memory and whether wgmma was emitted, per variant and config.
     python benchmarks/attention_sm90.py plain causal --all-configs
 
-Importable (tests/test_attention_sm90.py): the candidate is imported with TRITON_INTERPRET=0 just
-for its own definition, so an interpreter-mode process stays in interpreter mode otherwise.
+Run it in a process that never imported triton in interpreter mode (TRITON_INTERPRET unset or 0):
+interpreter mode patches triton.language globally. tests/test_attention_sm90.py starts it as a
+subprocess with --json.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import triton
 
@@ -42,16 +45,23 @@ def import_source(source: str, name: str) -> Any:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    with real_triton():
+        spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def real_triton() -> Iterator[None]:
+    """TRITON_INTERPRET=0 for the duration (jit decoration and code generation both read it)."""
     saved = os.environ.get("TRITON_INTERPRET")
     os.environ["TRITON_INTERPRET"] = "0"
     try:
-        spec.loader.exec_module(module)
+        yield
     finally:
         if saved is None:
             os.environ.pop("TRITON_INTERPRET", None)
         else:
             os.environ["TRITON_INTERPRET"] = saved
-    return module
 
 
 def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype: str = "bf16",
@@ -79,7 +89,9 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
             if arg.startswith("stride_"):
                 attrs[(i,)] = [["tt.divisibility", 16]]
     options = {"num_warps": config["num_warps"], "num_stages": config["num_stages"]}
-    return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 64), options=options)
+    with real_triton():
+        return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 64),
+                              options=options)
 
 
 def resources(kernel: Any) -> dict[str, Any]:
@@ -101,14 +113,22 @@ def main() -> None:
     parser.add_argument("variants", nargs="*", default=["plain", "neighborhood_2d"])
     parser.add_argument("--all-configs", action="store_true")
     parser.add_argument("--head-dim", type=int, default=128)
+    parser.add_argument("--config-index", type=int, default=None, help="compile only this entry of configs()")
+    parser.add_argument("--json", action="store_true", help="one JSON line per kernel")
     args = parser.parse_args()
     family = AttentionFamily()
     for variant in args.variants:
         request = request_for(variant)
         configs = family.configs(request)
-        for config in configs if args.all_configs else configs[:1]:
-            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}")
-            print(variant, config, resources(kernel), flush=True)
+        if args.config_index is not None:
+            configs = [configs[args.config_index]]
+        elif not args.all_configs:
+            configs = configs[:1]
+        for i, config in enumerate(configs):
+            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}_{i}")
+            res = resources(kernel)
+            print(json.dumps({"variant": variant, "config": config, **res}) if args.json else f"{variant} {config} {res}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ class ModelNew(nn.Module):
 
 
 def softmax_variants(problem, count: int) -> list[tuple[dict, str]]:
+    from kernelwright.agents.template_coder import import_families
+
+    import_families()
     family = get("template", "rowwise")()
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
                           description=problem.description, metadata=problem.metadata,

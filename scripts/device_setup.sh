@@ -5,4 +5,4 @@ SITE=${KW_SITE:-/tmp/site}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl || return 1
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$SITE/bin:$PATH"
-python3 -c "import kernelwright.verifier.problem, pydantic, langgraph; print('kernelwright ready')"
+(cd /tmp && python3 -c "import kernelwright.verifier.problem, pydantic, langgraph; print('kernelwright ready')")

@@ -10,6 +10,8 @@ Two tilings share one inner update (online softmax in exp2 form):
   of BLOCK_N tokens (gathered rows), so almost no key outside the rectangle is touched.
 
 Placeholders in braces are filled by `attention_render.py`; doubled braces are literal.
+Only builtin tl.* ops are used (no tl.cdiv / tl.sigmoid, which are @jit helpers): a process that
+imported triton in interpreter mode can then still compile these kernels for a real GPU target.
 """
 
 TANH_HELPER = '''
@@ -20,7 +22,7 @@ def _kw_tanh(x, FAST: tl.constexpr):
         return tl.inline_asm_elementwise("tanh.approx.f32 $0, $1;", "=f,f", [x.to(tl.float32)],
                                          dtype=tl.float32, is_pure=True, pack=1)
     else:
-        return 2.0 * tl.sigmoid(2.0 * x.to(tl.float32)) - 1.0
+        return 2.0 / (1.0 + tl.exp(-2.0 * x.to(tl.float32))) - 1.0
 '''
 
 # q.k^T of one key tile (the interpreter's dot mishandles bf16: it multiplies float32 copies there).
@@ -114,7 +116,7 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr,
                  LAZY: tl.constexpr, PIPE_QK: tl.constexpr):
-    num_m = tl.cdiv(N_CTX, BLOCK_M)
+    num_m = (N_CTX + BLOCK_M - 1) // BLOCK_M
     start_m = {start_m}
     off_hz = tl.program_id(1)
     b_idx = off_hz // NUM_HEADS
@@ -207,7 +209,7 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
     k_base = K + b_idx.to(tl.int64) * stride_kz + h_idx.to(tl.int64) * stride_kh
     v_base = V + b_idx.to(tl.int64) * stride_vz + h_idx.to(tl.int64) * stride_vh
     o_base = Out + b_idx.to(tl.int64) * stride_oz + h_idx.to(tl.int64) * stride_oh
-    n_pw = tl.cdiv(GRID_W, PATCH_W)
+    n_pw = (GRID_W + PATCH_W - 1) // PATCH_W
     r0 = (pid // n_pw) * PATCH_H
     c0 = (pid % n_pw) * PATCH_W
     offs_m = tl.arange(0, BLOCK_M)

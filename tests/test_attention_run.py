@@ -1,0 +1,44 @@
+"""End to end: `run_graph` on an attention problem with the offline template coder finds a verified
+kernel on the CPU, and the template coder walks the attention configs."""
+from pathlib import Path
+
+import pytest
+
+import kernelwright
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.template_coder import TemplateCoder
+from kernelwright.verifier.problem import load_problem
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
+
+
+def test_template_coder_picks_attention_and_next_untried_config():
+    problem = load_problem(PROBLEMS / "alibi.py")
+    base = dict(problem_source=problem.source, problem_name=problem.name, description="", metadata=problem.metadata)
+    first = TemplateCoder().generate(CodeRequest(strategy="first_draft", **base))
+    assert first.meta["template"] == "attention" and "_kw_attn_fwd" in first.source
+    tried = [{"template": "attention", "config": first.meta["config"]}]
+    second = TemplateCoder().generate(CodeRequest(strategy="tune_launch_config", tried=tried, **base))
+    assert second.meta["config"] != first.meta["config"]
+
+
+def test_run_graph_on_relpos_reaches_a_correct_kernel_on_cpu(tmp_path):
+    result = kernelwright.run_graph(PROBLEMS / "relpos.py", budget_s=180, iterations=2, coder="template",
+                                    device="cpu", artifacts_dir=tmp_path)
+    assert result.best_verdict is not None and result.best_verdict.status == "correct"
+    assert "qk * qk_scale + ((q_idx_f - kv_idx_f)) * 1.44269504" in result.best_source
+    assert Path(result.best_path).read_text() == result.best_source
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("variant", ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window",
+                                     "neighborhood_2d", "softcap", "document_causal"])
+def test_rendered_kernel_verifies_correct_on_gpu(variant):
+    from kernelwright.agents.templates.attention import AttentionFamily
+
+    problem = load_problem(PROBLEMS / f"{variant}.py")
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
+                          metadata=problem.metadata, strategy="first_draft")
+    family = AttentionFamily()
+    verdict = kernelwright.verify(problem, family.render(request, family.configs(request)[0]), device="cuda")
+    assert verdict.status == "correct", f"{verdict.status} {verdict.rule} {verdict.message}"
