@@ -18,13 +18,9 @@ CHEATS_FOUND = cheats()
 # Cheats the verifier does not catch yet (findings reported to the verifier's authors). strict:
 # a fix turns the XPASS into a failure, so the mark is removed as soon as the gap is closed.
 KNOWN_GAPS = {
-    "forbidden_import__3": ("pkgutil.resolve_name imports kernelwright.verifier.judge: no static rule for "
-                            "pkgutil/runpy and no run-time check of newly imported kernelwright modules", True),
-    "reference_access__3": ("frame walk via getattr(sys, '_get' + 'frame'): static scan misses computed names and "
-                            "the sandbox does not record the sys._getframe audit event", True),
-    # not strict: caught only when the allocator happens to reuse the input's address (about 1 run in 3)
-    "caching__2": ("memo keyed by data_ptr/_version: the repeat run gets fresh input copies, so the memo is hit "
-                   "only by chance; reusing the same input tensors for the repeat run would catch it", False),
+    # GPU only, not run on a GPU yet: the cheat starts a thread, so `threads` decides statically and the
+    # timing stage (where `timing_mismatch` would fire) is never reached.
+    "timing_mismatch": ("decided as `threads` before timing; timing_mismatch itself unverified on a GPU", False),
 }
 
 
