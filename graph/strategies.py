@@ -75,7 +75,9 @@ class History:
         if bound in ("memory", "compute"):
             return bound
         text = str(profile.get("diagnosis") or "").lower()
-        return "compute" if "compute-bound" in text or "compute bound" in text else "memory"
+        if "compute-bound" in text or "memory-bound" in text:
+            return "compute" if "compute-bound" in text else "memory"
+        return None  # no profile: neither optimisation strategy is chosen on a guess
 
     @property
     def current_backend(self) -> str:

@@ -80,13 +80,14 @@ _CLI_DEFAULTS = {"budget_s": 900.0, "max_iterations": None, "model": None, "base
 
 def command(
     problem: Optional[Path] = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
-    budget: str = typer.Option("15m", help="Wall-clock budget: seconds or 90s, 15m, 1h."),
+    budget: Optional[str] = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h [default: 15m]."),
     iterations: Optional[int] = typer.Option(None, help="Stop after N iterations (default: budget only)."),
     model: Optional[str] = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."),
-    coder: str = typer.Option("auto", help="auto (LLM if an endpoint is configured, else template), template, llm."),
-    device: str = typer.Option("auto", help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all."),
-    fanout: int = typer.Option(2, help="Candidates per iteration."),
+    coder: Optional[str] = typer.Option(
+        None, help="auto (LLM if an endpoint is configured, else template), template, llm [default: auto]."),
+    device: Optional[str] = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all [default: auto]."),
+    fanout: Optional[int] = typer.Option(None, help="Candidates per iteration [default: 2]."),
     target_speedup: Optional[float] = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after a crash or kill)."),
     run_id: Optional[str] = typer.Option(None, help="Id for a new run (default: time-based)."),
@@ -102,7 +103,7 @@ def command(
 
     try:
         file_options = load_run_config(config) if config is not None else {}
-        cli = {"budget_s": parse_budget(budget), "max_iterations": iterations, "model": model, "base_url": base_url,
+        cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations, "model": model, "base_url": base_url,
                "coder": coder, "device": device, "fanout": fanout, "target_speedup": target_speedup}
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))

@@ -44,9 +44,5 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
 
 
 def merge_with_cli(config: dict[str, Any], cli: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    """Options given on the command line win over the file; the file wins over CLI defaults."""
-    merged = dict(config)
-    for key, value in cli.items():
-        if key not in merged or value != defaults.get(key):
-            merged[key] = value
-    return merged
+    """Options given on the command line (not None) win over the file; the file wins over defaults."""
+    return {**defaults, **config, **{key: value for key, value in cli.items() if value is not None}}

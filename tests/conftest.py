@@ -2,6 +2,8 @@
 import os
 
 os.environ.setdefault("TRITON_INTERPRET", "1")
+os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")  # no telemetry from `langgraph dev` in tests
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

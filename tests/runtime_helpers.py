@@ -116,10 +116,10 @@ def sandbox_events(_: Any = None) -> list[str]:
     return sandbox.events()
 
 
-def evil_reply(_: Any = None) -> Any:
+def evil_reply(marker: str) -> Any:
     class Evil:
         def __reduce__(self):
-            return (os.system, ("echo pwned > /tmp/kw_pwned",))
+            return (os.system, (f"echo pwned > {marker}",))
 
     return Evil()
 

@@ -20,7 +20,7 @@ def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
     env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
     proc = subprocess.run([sys.executable, str(SCRIPT), variant, "--config-index", str(index), "--head-dim", "128",
                            "--json"], capture_output=True, text=True, env=env, timeout=240)
-    if proc.returncode != 0 and ("ASTSource" in proc.stderr or "GPUTarget" in proc.stderr):
+    if proc.returncode == 3:  # benchmarks/attention_sm90.py: API_MISSING
         pytest.skip(f"this triton's ASTSource/GPUTarget API differs: {proc.stderr.strip().splitlines()[-1]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -15,8 +15,9 @@ from suite_helpers import CHEATS, cheats
 
 CHEATS_FOUND = cheats()
 
-# Cheats the verifier does not catch yet (findings reported to the verifier's authors). strict:
-# a fix turns the XPASS into a failure, so the mark is removed as soon as the gap is closed.
+# Cheats the verifier does not catch (or that were not checked where they run). With strict=True a
+# fix turns the XPASS into a failure, so the mark goes as soon as the gap is closed; strict=False for
+# cheats not yet run on the hardware they need.
 KNOWN_GAPS = {
     # GPU only, not run on a GPU yet: the cheat starts a thread, so `threads` decides statically and the
     # timing stage (where `timing_mismatch` would fire) is never reached.

@@ -24,6 +24,6 @@ def test_unknown_key_is_one_line_error(tmp_path):
 
 
 def test_cli_values_win_only_when_given():
-    defaults = {"fanout": 2, "coder": "auto"}
-    merged = merge_with_cli({"fanout": 8, "coder": "llm"}, {"fanout": 2, "coder": "template"}, defaults)
-    assert merged == {"fanout": 8, "coder": "template"}
+    defaults = {"fanout": 2, "coder": "auto", "device": "auto"}
+    merged = merge_with_cli({"fanout": 8, "coder": "llm"}, {"fanout": 2, "coder": None, "device": None}, defaults)
+    assert merged == {"fanout": 2, "coder": "llm", "device": "auto"}

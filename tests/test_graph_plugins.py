@@ -28,7 +28,7 @@ def get_init_inputs():
 @pytest.fixture
 def test_plugin():
     plugins.load_plugins()
-    module = importlib.import_module("plugins.kw_test_plugin")  # tests/ is on sys.path under pytest
+    module = importlib.import_module("kw_test_plugins.kw_test_plugin")  # tests/ is on sys.path under pytest
     module = importlib.reload(module)
     module.NODE_CALLS.clear()
     yield module

@@ -53,5 +53,5 @@ def test_does_nothing_unless_asked_correct_and_on_a_gpu(attempt, monkeypatch):
     monkeypatch.setattr(prof, "profile_candidate", lambda *a, **k: pytest.fail("must not profile"))
     assert profile_tool.ncu_profile(attempt, Verdict(status="incorrect", stage="correctness"), ctx) is None
     assert profile_tool.ncu_profile(attempt, Verdict(status="correct", stage="done"), SimpleNamespace(verify_options={}, device="auto")) is None
-    done = Verdict(status="correct", stage="done", profile={"figures": {}, "diagnosis": "from the verifier"})
+    done = Verdict(status="correct", stage="done", profile={"figures": {"registers": 40}, "diagnosis": "from ncu"})
     assert profile_tool.ncu_profile(attempt, done, ctx) is None

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from kernelwright.tools import profile_driver
 from kernelwright.tools.ncu_parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
-from kernelwright.tools.profile_diagnose import diagnose
+from kernelwright.tools.profile_diagnose import bound_kind, diagnose
 from kernelwright.verifier.problem import LoadError, Problem, read_candidate
 
 Runner = Callable[[list[str], float], subprocess.CompletedProcess]
@@ -57,6 +57,7 @@ def profile_from_csv(text: str, calls: int = 1, metadata: list[dict[str, Any]] |
     """Figures and diagnosis from an ncu raw-page CSV (plus optional compile metadata)."""
     figures = reduce_kernels(parse_raw_csv(text), calls=calls)
     figures.update(_metadata_figures(metadata or [], figures))
+    figures["bound"] = bound_kind(figures)
     return {"figures": figures, "diagnosis": diagnose(figures), "source": "ncu", "available": True}
 
 

@@ -35,7 +35,7 @@ def problem_of_run(source_path: str) -> str:
 @register("tool", "ncu_profile")
 def ncu_profile(attempt: dict[str, Any], verdict: Verdict, context: Any) -> dict[str, Any] | None:
     options = getattr(context, "verify_options", None) or {}
-    if not options.get("profile") or verdict.status != "correct" or verdict.profile:
+    if not options.get("profile") or verdict.status != "correct" or (verdict.profile or {}).get("figures"):
         return None
     if not attempt.get("source_path") or not _cuda_available():
         return None
