@@ -12,17 +12,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# module name -> the function registered as a command of the same name
+# each kernelwright/cli_<name>.py defines `command`, registered as `kernelwright <name>`
 _COMMANDS = ("verify", "run", "bench", "profile", "graph")
 
 for _name in _COMMANDS:
-    try:
-        _module = import_module(f"kernelwright.cli_{_name}")
-    except ModuleNotFoundError as exc:  # a command whose module is not written yet
-        if exc.name != f"kernelwright.cli_{_name}":
-            raise
-        continue
-    app.command(_name)(_module.command)
+    app.command(_name)(import_module(f"kernelwright.cli_{_name}").command)
 
 
 def main() -> None:

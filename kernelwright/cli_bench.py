@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from kernelwright.bench.budget import parse_budget
+from kernelwright.config import parse_budget
 
 
 def _fail(message: str) -> None:

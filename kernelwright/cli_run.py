@@ -6,7 +6,6 @@ found, 1 when the run ended without one, 2 for bad input.
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -14,24 +13,6 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-_UNITS = {"s": 1, "m": 60, "h": 3600}
-
-
-def parse_budget(text: str) -> float:
-    """Seconds from "900", "90s", "15m", "1h" or "1h30m"; ValueError with a one-line hint otherwise."""
-    text = text.strip().lower()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-    else:
-        parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"bad budget {text!r}: use seconds or a duration like 90s, 15m, 1h")
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ValueError(f"bad budget {text!r}: it must be positive")
-    return seconds
-
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
@@ -97,7 +78,7 @@ def command(
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
 ) -> None:
     """Search for a fast, verified kernel for PROBLEM until the budget is spent."""
-    from kernelwright.config import ConfigError, load_run_config, merge_with_cli
+    from kernelwright.config import ConfigError, load_run_config, merge_with_cli, parse_budget
     from kernelwright.run import RunError, run_graph
     from kernelwright.verifier.problem import LoadError
 

@@ -13,6 +13,7 @@ Keys are `Context` field names (graph/context.py), e.g.::
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -21,6 +22,24 @@ from typing import Any
 from kernelwright.graph.context import Context
 
 IN_PROCESS_ONLY = {"verifier", "coder_factory", "run_id", "artifacts_dir", "paused_s"}
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_budget(text: str) -> float:
+    """Seconds from "900", "90s", "15m", "1h" or "1h30m"; ValueError with a one-line hint otherwise."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"bad budget {text!r}: use seconds or a duration like 90s, 15m, 1h")
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"bad budget {text!r}: it must be positive")
+    return seconds
 
 
 class ConfigError(ValueError):

@@ -53,7 +53,7 @@ def get(kind: str, name: str) -> Any:
     return items[name]
 
 
-# modules that register built-ins on import; a module not written yet is skipped
+# modules that register built-ins on import
 BUILTIN_MODULES: list[str] = [
     "kernelwright.graph.strategies",
     "kernelwright.agents.template_coder",
@@ -70,11 +70,7 @@ def load_plugins() -> None:
             return
         _entry_points_loaded = True
         for module in BUILTIN_MODULES:
-            try:
-                import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
+            import_module(module)
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             target = ep.load()
             if callable(target) and not isinstance(target, type):

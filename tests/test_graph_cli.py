@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from graph_helpers import inprocess_verifier
 from kernelwright.cli import app
-from kernelwright.cli_run import parse_budget
+from kernelwright.config import parse_budget
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -116,7 +116,7 @@ def test_devices_from_spec(monkeypatch):
     assert devices_from_spec("cpu") == ["cpu"]
     assert devices_from_spec("cpu*3") == ["cpu"] * 3
     assert devices_from_spec("auto") == devices_from_spec("all") == ["cuda:0", "cuda:1"]
-    assert devices_from_spec("cuda") == ["cuda:0"] and devices_from_spec("cuda:1,0") == ["cuda:1", "cuda:0"]
+    assert devices_from_spec("cuda") == ["cuda:0", "cuda:1"] and devices_from_spec("cuda:1,0") == ["cuda:1", "cuda:0"]
     with pytest.raises(ValueError, match="GPU 2 not visible"):
         devices_from_spec("cuda:2")
     monkeypatch.setattr(pool_mod, "_gpu_count", lambda: 0)

@@ -29,17 +29,10 @@ VerifyFn = Callable[[Problem, list[Path], VerifyOptions, str], list[Verdict]]
 
 
 def default_verifier(problem: Problem, paths: list[Path], options: VerifyOptions, device: str) -> list[Verdict]:
-    """The real out-of-process verifier: the shared pool when present, else `verify` one by one."""
-    try:
-        from kernelwright.verifier.pool import get_pool
-    except ImportError:
-        get_pool = None
-    if get_pool is not None:
-        pool = get_pool(device)
-        return list(pool.verify_many([(problem, path, options) for path in paths]))
-    from kernelwright.verifier.api import verify
+    """The real out-of-process verifier: the process-wide pool of the device spec, in parallel."""
+    from kernelwright.verifier.pool import get_pool
 
-    return [verify(problem, path, options) for path in paths]
+    return list(get_pool(device).verify_many([(problem, path, options) for path in paths]))
 
 
 def digest(verdict: Verdict) -> dict[str, Any]:

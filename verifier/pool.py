@@ -67,10 +67,8 @@ def devices_from_spec(spec: str = "auto") -> list[str]:
         return [f"cuda:{i}" for i in range(gpus)] or ["cpu"] * cpu_workers()
     if text in ("all", "cuda") and not gpus:
         raise ValueError(f"device {spec!r}: no CUDA GPU is visible; use --device cpu")
-    if text == "all":
+    if text in ("all", "cuda"):  # every visible GPU, as `kernelwright bench --devices cuda`
         return [f"cuda:{i}" for i in range(gpus)]
-    if text == "cuda":
-        return ["cuda:0"]
     if text.startswith("cuda:"):
         indices = [part.strip() for part in text[5:].split(",")]
         if not all(i.isdigit() for i in indices):

@@ -8,6 +8,8 @@ Optional module-level metadata refines it (all names upper case, all optional):
     ATOL = 1e-5; RTOL = 1e-5                  # or dicts keyed by dtype name ("float32", ...)
     EXTRA_SHAPES = [{"N": 127}, {"N": 129}]  # overrides of module-level int constants
     LARGE_MAGNITUDE = 100.0                   # scale for a large-input trial; None disables it
+    SMALL_SHAPE = {"N": 1000}                 # constant overrides for the CPU interpreter
+    TEMPLATE = {"kind": "softmax"}            # template-coder family (agents/templates/)
     BACKENDS = ["triton", "cupy"]             # backends the coder may use
     def count_flops(*inputs) -> float: ...    # for roofline / speed-of-light checks
     def count_bytes(*inputs) -> float: ...
@@ -52,10 +54,6 @@ class Problem:
         for key, value in (overrides or {}).items():
             setattr(module, key, value)
         return module
-
-    @property
-    def sha(self) -> str:
-        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
 
 
 def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
@@ -115,20 +113,22 @@ def load_problem(problem: "Problem | str | Path") -> Problem:
 
 
 def problem_from_model(model_cls: type, get_inputs, get_init_inputs, name: str | None = None) -> Problem:
-    """Build a Problem in a notebook from an nn.Module class and its input functions."""
+    """Build a Problem in a notebook from an nn.Module class and its input functions.
+
+    Their source is copied (module-level names they use must be defined inside them)."""
     parts = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F", ""]
     for obj, alias in ((model_cls, "Model"), (get_inputs, "get_inputs"), (get_init_inputs, "get_init_inputs")):
-        text = textwrap.dedent(inspect.getsource(obj))
+        try:
+            text = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError):
+            raise LoadError(f"source of {getattr(obj, '__name__', obj)!r} is not available: define it in a "
+                            "file or a notebook cell, or pass a problem file") from None
         tree = ast.parse(text)
         node = tree.body[0]
         node.name = alias  # type: ignore[attr-defined]
         parts.append(ast.unparse(tree))
-    return load_problem_source("\n\n".join(parts), name or model_cls.__name__)
-
-
-def load_problem_source(source: str, name: str) -> Problem:
-    problem = load_problem(source)
-    problem.name = name
+    problem = load_problem("\n\n".join(parts))
+    problem.name = name or model_cls.__name__
     return problem
 
 
