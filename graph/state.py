@@ -38,8 +38,8 @@ class VerdictDigest(TypedDict, total=False):
     figures: dict[str, Any]
 
 
-class AttemptRecord(TypedDict, total=False):
-    """One candidate: where it came from, what the verifier said, how fast it was."""
+class _Lineage(TypedDict, total=False):
+    """Fields shared by a pending candidate and the attempt it becomes."""
 
     id: int
     parent: int | None
@@ -47,6 +47,16 @@ class AttemptRecord(TypedDict, total=False):
     strategy: str
     coder: str
     backend: str
+    tokens: int
+    started_at: float
+    finished_at: float
+    error: str | None
+    meta: dict[str, Any]
+
+
+class AttemptRecord(_Lineage, total=False):
+    """One candidate: where it came from, what the verifier said, how fast it was."""
+
     status: str          # a verdict status, or "coder_error" when no code came back
     summary: str
     verdict: VerdictDigest
@@ -56,28 +66,12 @@ class AttemptRecord(TypedDict, total=False):
     timing_meaningful: bool
     source_path: str | None
     verdict_path: str | None
-    started_at: float
-    finished_at: float
-    tokens: int
-    error: str | None
-    meta: dict[str, Any]
 
 
-class Candidate(TypedDict, total=False):
+class Candidate(_Lineage, total=False):
     """A coder's output waiting for compile/verify (lives in `pending` for one step)."""
 
-    id: int
-    parent: int | None
-    iteration: int
-    strategy: str
-    coder: str
-    backend: str
     source: str | None
-    error: str | None
-    tokens: int
-    started_at: float
-    finished_at: float
-    meta: dict[str, Any]
 
 
 class BestKernel(TypedDict, total=False):

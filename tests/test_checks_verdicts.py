@@ -174,9 +174,7 @@ def test_cupy_candidate_without_cupy_is_compile_error_with_install_hint(softmax,
 
 
 def test_precompiled_load_inline_candidate_is_reused_and_correct(softmax, worker):
-    import os
     import shutil
-    import time
 
     from kernelwright.verifier.backends import precompile
 
@@ -184,9 +182,11 @@ def test_precompiled_load_inline_candidate_is_reused_and_correct(softmax, worker
         pytest.skip("needs a C++ compiler and ninja")
     source = (DATA / "softmax_cpp.py").read_text()
     worker.call("kernelwright.verifier.candidate_side:ping", None, timeout_s=120, stage="load")
-    built = precompile([source], extensions_dir=os.path.join(worker.cache_dir, "torch_extensions"))
+    extensions = Path(worker.cache_dir) / "torch_extensions"
+    built = precompile([source], extensions_dir=str(extensions))
     assert list(built.values()) == [(True, "")], built
-    started = time.perf_counter()
+    libraries = {p: p.stat().st_mtime_ns for p in extensions.rglob("*.so")}
+    assert libraries, "precompile left no shared library"
     verdict = verify(softmax, source, worker, timing=False)
     assert verdict.status == "correct" and verdict.backend == "load_inline", verdict.summary() + verdict.logs
-    assert time.perf_counter() - started < 10  # the build was found in the cache, not redone
+    assert {p: p.stat().st_mtime_ns for p in extensions.rglob("*.so")} == libraries  # reused, not rebuilt
