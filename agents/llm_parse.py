@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 import re
 
+from kernelwright.verifier.problem import defines_model_new
+
 _THINK_OPEN = "<think>"
 _THINK_CLOSE = "</think>"
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
@@ -53,10 +55,10 @@ def extract_code(answer: str) -> tuple[str | None, str]:
 def validate_candidate(source: str) -> str:
     """Empty string when the source parses and defines class ModelNew; else what is wrong."""
     try:
-        tree = ast.parse(source)
+        defines = defines_model_new(source)
     except SyntaxError as exc:
         return f"the code does not parse (line {exc.lineno}: {exc.msg})"
-    if not any(isinstance(node, ast.ClassDef) and node.name == "ModelNew" for node in tree.body):
+    if not defines:
         return "the code block does not define `class ModelNew` at module level"
     return ""
 

@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 from kernelwright.plugins import register, registry
 
-FAILED = ("compile_error", "runtime_error", "timeout", "incorrect", "rejected")
-
 
 @dataclass
 class History:

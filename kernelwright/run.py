@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from kernelwright.graph.context import Context
 from kernelwright.result import Attempt, Result
-from kernelwright.verifier.problem import Problem
+from kernelwright.verifier.problem import Problem, looks_like_path
 from kernelwright.verifier.verdict import Verdict
 
 EventHandler = Callable[[str, Any], None]
@@ -50,7 +50,7 @@ def _input(problem: Any) -> dict[str, Any]:
         return {"problem_source": problem.source, "problem_name": problem.name,
                 **({"problem_path": problem.path} if problem.path else {})}
     text = str(problem)
-    if isinstance(problem, Path) or ("\n" not in text and text.endswith(".py")):
+    if looks_like_path(problem):
         return {"problem_path": str(Path(text))}
     return {"problem_source": text}
 

@@ -38,7 +38,7 @@ def test_bench_json_then_rerun_skips_and_compare(tmp_path):
 def test_bad_budget_and_unknown_bench_exit_2_with_one_line(tmp_path):
     write_problem(tmp_path / "suite", "1_a")
     bad = _bench(tmp_path, "--budget", "soon")
-    assert bad.exit_code == 2 and "budget 'soon' not understood" in bad.output
+    assert bad.exit_code == 2 and "bad budget 'soon'" in bad.output
     _bench(tmp_path, "--bench-id", "one")
     missing = CliRunner().invoke(app, ["bench", "--compare", "one", "nope", "--db", str(tmp_path / "b.sqlite")])
     assert missing.exit_code == 2 and "no bench 'nope'" in missing.output

@@ -5,21 +5,21 @@ Source that does not parse or defines no `ModelNew` gets a compile_error verdict
 """
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 from kernelwright.graph.state import State
+from kernelwright.verifier.problem import defines_model_new
 from kernelwright.verifier.verdict import Verdict
 
 
 def precheck_source(source: str) -> Verdict | None:
     """A compile_error verdict when the source cannot be a candidate, else None."""
     try:
-        tree = ast.parse(source)
+        defines = defines_model_new(source)
     except SyntaxError as exc:
         return Verdict(status="compile_error", stage="load",
                        message=f"syntax error at line {exc.lineno}: {exc.msg}", logs=f"{exc}")
-    if not any(isinstance(n, ast.ClassDef) and n.name == "ModelNew" for n in tree.body):
+    if not defines:
         return Verdict(status="compile_error", stage="load", message="not a candidate: no `class ModelNew` defined")
     return None
 

@@ -22,7 +22,8 @@ from typing import Any, Callable
 from kernelwright.tools import profile_driver
 from kernelwright.tools.ncu_parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
 from kernelwright.tools.profile_diagnose import bound_kind, diagnose
-from kernelwright.verifier.problem import LoadError, Problem, read_candidate
+from kernelwright.verifier.environment import cuda_available as _cuda_available
+from kernelwright.verifier.problem import LoadError, Problem, looks_like_path, read_candidate
 
 Runner = Callable[[list[str], float], subprocess.CompletedProcess]
 CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"
@@ -86,21 +87,12 @@ def _meta_from_stdout(stdout: str) -> list[dict[str, Any]]:
     return []
 
 
-def _cuda_available() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def problem_source(problem: Any) -> str:
     """Source text of a Problem, a problem file path or source text (not executed here)."""
     if isinstance(problem, Problem):
         return problem.source
     text = str(problem)
-    if isinstance(problem, Path) or ("\n" not in text and text.endswith(".py")):
+    if looks_like_path(problem):
         if not Path(text).is_file():
             raise LoadError(f"{text}: problem file not found")
         return Path(text).read_text()

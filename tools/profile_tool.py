@@ -12,16 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.plugins import register
+from kernelwright.verifier.environment import cuda_available as _cuda_available  # tests patch this name
 from kernelwright.verifier.verdict import Verdict
-
-
-def _cuda_available() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except Exception:  # noqa: BLE001
-        return False
 
 
 def problem_of_run(source_path: str) -> str:

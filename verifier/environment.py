@@ -39,6 +39,21 @@ def _driver_version() -> str | None:
         return None
 
 
+def gpu_count() -> int:
+    """CUDA GPUs visible to torch in this process; 0 for a CPU-only or broken torch."""
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - a CPU-only or broken torch means no GPUs
+        return 0
+
+
+def cuda_available() -> bool:
+    """Whether torch can use a CUDA GPU here (False, not an error, without a usable torch)."""
+    return gpu_count() > 0
+
+
 def collect_environment(device: Any = "cpu") -> Environment:
     """Describe this process's view of `device` ("cpu" or "cuda[:N]"); callable through Worker.call."""
     device = str(device or "cpu")

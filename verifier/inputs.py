@@ -19,6 +19,7 @@ from .problem import Problem
 
 POISON_BYTE = 0xFF  # all-ones bytes: a NaN in every floating dtype, -1 in signed ints
 MAX_SMALL_ELEMENTS = 1 << 21  # an extra shape larger than this in small mode is derived instead
+MODEL_SEED = 42  # torch seed for the model's weights and the reference runs (judge and timing stage)
 
 
 @dataclass

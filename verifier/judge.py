@@ -11,19 +11,20 @@ dynamic evidence; every other static finding stops at once, before any candidate
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, get_args
 
 import torch
 
 from . import backends, evidence, inputs as inputs_mod, static_checks
+from .inputs import MODEL_SEED
 from .job import Job
+from .problem import source_sha
 from .rules import ANTICHEAT_RULES, status_for
 from .timing_judge import run_timing
-from .verdict import TrialResult, Verdict, truncate
+from .verdict import Stage, TrialResult, Verdict, truncate
 from .worker import Worker, WorkerError
 
 CS = "kernelwright.verifier.candidate_side:"
-MODEL_SEED = 42
 
 
 class Decided(Exception):
@@ -44,7 +45,7 @@ class Judge:
         self.dirty = False  # the worker ran something that calls for a fresh process
         self.verdict = Verdict(status="correct", stage="done", problem=job.problem.name,
                                backend=backends.detect_backend(job.candidate_source),
-                               candidate_sha=_sha(job.candidate_source))
+                               candidate_sha=source_sha(job.candidate_source))
         self.device_type = "cpu" if job.device == "cpu" else "cuda"
         self.ref_device = job.device if self.device_type == "cuda" and torch.cuda.is_available() else "cpu"
         self.small = job.device == "cpu"
@@ -240,10 +241,4 @@ def _priority(rule: str) -> int:
 
 
 def _stage(stage: str) -> str:
-    return stage if stage in ("load", "static", "compile", "correctness", "anticheat", "timing", "done") else "correctness"
-
-
-def _sha(source: str) -> str:
-    from .problem import source_sha
-
-    return source_sha(source)
+    return stage if stage in get_args(Stage) else "correctness"

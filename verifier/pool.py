@@ -20,28 +20,20 @@ import time
 import traceback
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, get_args
 
+from kernelwright.verifier.environment import gpu_count as _gpu_count  # tests patch this name
 from kernelwright.verifier.job import Job, make_job, resolve_options
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem, source_sha
-from kernelwright.verifier.verdict import Environment, Verdict, truncate
+from kernelwright.verifier.verdict import Environment, Stage, Verdict, truncate
 from kernelwright.verifier.worker import Worker, WorkerError
 
 DEFAULT_JUDGE = "kernelwright.verifier.judge:judge"
 JUDGE_ENV = "KERNELWRIGHT_JUDGE"  # "module:function" to swap the judge (tests, plugins)
 CPU_WORKERS_ENV = "KERNELWRIGHT_CPU_WORKERS"
-_STAGES = {"load", "static", "compile", "correctness", "anticheat", "timing", "done"}
+_STAGES = set(get_args(Stage))
 Judge = Callable[[Job, Worker], Verdict]
-
-
-def _gpu_count() -> int:
-    try:
-        import torch
-
-        return torch.cuda.device_count() if torch.cuda.is_available() else 0
-    except Exception:  # noqa: BLE001 - a CPU-only or broken torch means no GPUs
-        return 0
 
 
 def cpu_workers() -> int:

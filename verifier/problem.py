@@ -137,16 +137,27 @@ def read_candidate(candidate: str | Path) -> tuple[str, str]:
     source, path = _read(candidate, "candidate")
     label = path or "<candidate source>"
     try:
-        tree = ast.parse(source)
+        defines = defines_model_new(source)
     except SyntaxError as exc:
         raise LoadError(f"{label}: syntax error at line {exc.lineno}: {exc.msg}") from None
-    if not any(isinstance(n, ast.ClassDef) and n.name == "ModelNew" for n in tree.body):
+    if not defines:
         raise LoadError(f"{label}: not a candidate: no `class ModelNew` defined")
     return source, label
 
 
+def defines_model_new(source: str) -> bool:
+    """Whether `source` defines `class ModelNew` at module level; SyntaxError if it does not parse."""
+    tree = ast.parse(source)
+    return any(isinstance(n, ast.ClassDef) and n.name == "ModelNew" for n in tree.body)
+
+
+def looks_like_path(item: str | Path) -> bool:
+    """Guess whether a problem or candidate was given as a file path (else it is source text)."""
+    return isinstance(item, Path) or ("\n" not in str(item) and str(item).endswith(".py"))
+
+
 def _read(item: str | Path, what: str) -> tuple[str, str | None]:
-    if isinstance(item, Path) or ("\n" not in str(item) and str(item).endswith(".py")):
+    if looks_like_path(item):
         path = Path(item)
         if not path.is_file():
             raise LoadError(f"{path}: {what} file not found")

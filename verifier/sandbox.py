@@ -102,14 +102,6 @@ def status(_payload: Any = None) -> dict[str, Any]:
     return dict(_state.status)
 
 
-def thread_count(_payload: Any = None) -> int:
-    """Native threads of this process (Python and C++), from /proc/self/task."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
-
-
 @contextlib.contextmanager
 def allow_compilers(programs: str | None = None) -> Iterator[None]:
     """Let compile steps start compiler processes (and threads) until the block ends.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import evidence, timing
 from .correctness import compare, tolerance_for
-from .inputs import make_inputs, timing_seeds
+from .inputs import MODEL_SEED, make_inputs, timing_seeds
 from .verdict import TimingStats
 from .worker import WorkerError
 
@@ -29,7 +29,7 @@ def _common(j: "Judge", base: dict[str, Any]) -> dict[str, Any]:
     opts = j.job.options
     return {"problem_source": j.problem.source, "problem_name": j.problem.name, "overrides": base,
             "seeds": timing_seeds(3), "device": j.job.local_device, "warmup_ms": opts.warmup_ms,
-            "rep_ms": opts.rep_ms, "min_reps": opts.min_reps, "seed": 42}
+            "rep_ms": opts.rep_ms, "min_reps": opts.min_reps, "seed": MODEL_SEED}
 
 
 def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
@@ -90,7 +90,7 @@ def _baselines(j: "Judge", common: dict[str, Any]) -> None:
 def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:
     for index, (seed, outs) in enumerate(zip(seeds, outputs)):
         host = make_inputs(j.problem, base, seed)
-        ref = evidence.reference_outputs(j.problem, base, host, 42, j.ref_device)
+        ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
         for out, expected, dtype in zip(outs, ref.outputs, ref.dtypes):
             if out is None:
                 continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kernelwright.verifier.environment import gpu_count as _cuda_count
+
 
 class DeviceError(ValueError):
     """A device spec that cannot be honoured; the message says what to pass instead."""
@@ -16,15 +18,6 @@ class Device:
     label: str                 # e.g. "cuda:1", "cpu#0"
     run_device: str            # device string passed to run_graph inside the worker
     env: dict = field(default_factory=dict, hash=False, compare=False)
-
-
-def _cuda_count() -> int:
-    try:
-        import torch
-
-        return torch.cuda.device_count() if torch.cuda.is_available() else 0
-    except Exception:  # noqa: BLE001 - no usable torch means no GPUs
-        return 0
 
 
 def cuda_device(index: int) -> Device:

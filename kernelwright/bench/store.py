@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS broken (
 );
 """
 
-FINISHED = ("done",)
 PROBLEM_FIELDS = (
     "status", "solved", "best_status", "speedup_eager", "speedup_compile", "best_median_ms",
     "timing_meaningful", "time_to_first_correct", "time_to_best", "elapsed_s", "n_attempts",
