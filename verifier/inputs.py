@@ -170,9 +170,12 @@ def poison_memory(device: torch.device | str, sizes: list[int], extra_bytes: int
     cuda = str(device).startswith("cuda")
     # On the CPU, malloc serves a size from mmap until a freed chunk of that size raised its
     # threshold; a first pass raises it so that the poisoned second pass lands on the free lists.
+    # Several copies per size, because the Triton interpreter's own allocations during a launch can
+    # take the first freed chunks before the candidate allocates its output.
+    copies = 1 if cuda else 4
     for _ in range(1 if cuda else 2):
         blocks = [torch.full((int(n),), POISON_BYTE, dtype=torch.uint8, device=device)
-                  for n in [*sizes, extra_bytes] if n > 0]
+                  for n in [*sizes, extra_bytes] * copies if n > 0]
         if cuda:
             torch.cuda.synchronize()
         del blocks
