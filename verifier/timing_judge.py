@@ -53,6 +53,9 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
     stats = _stats(report)
     if j.device_type == "cuda":
         stats.wall_ms = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
+        if timing.lingering(report):
+            j.fired.add("timing_mismatch", f"work kept running on other streams after the end event in "
+                                           f"{report['lingering_reps']} of {report['reps']} timed repetitions")
         if timing.wall_mismatch(stats.median_ms, stats.wall_ms):
             j.fired.add("timing_mismatch", f"events say {stats.median_ms:.4f} ms, the wall clock "
                                            f"{stats.wall_ms:.4f} ms per repetition")
