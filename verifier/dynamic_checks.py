@@ -75,13 +75,10 @@ class LaunchTracker:
 
     @contextmanager
     def launching(self, name: str) -> Iterator[None]:
+        """A launch of the candidate's own kernel: counted, and its compiler work allowed."""
         self.record(name)
-        self.depth += 1
-        try:
-            with self.allow():
-                yield
-        finally:
-            self.depth -= 1
+        with self.paused():
+            yield
 
     def install(self) -> None:
         """Install the Triton, CuPy and load_inline hooks (once per process)."""

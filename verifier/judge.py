@@ -69,12 +69,7 @@ class Judge:
         return list(take()) if callable(take) else []
 
     def _worker_failed(self, error: WorkerError, stage: str) -> None:
-        if error.kind == "timeout":
-            status, message = "timeout", f"{stage}: timed out ({error.reason})"
-        elif error.kind == "crash":
-            status, message = "runtime_error", f"{stage}: the worker died ({error.reason})"
-        else:
-            status, message = "runtime_error", f"{stage}: verifier call raised {error.reason}"
+        status, message = error.verdict_parts(stage)
         self.dirty = True
         self.logs.append(error.log_tail)
         evidence.check_process_evidence({}, self.events(), self.fired)

@@ -83,12 +83,7 @@ def _resolve_judge(judge: Judge | str | None) -> Judge:
 def verdict_from_error(job: Job, error: WorkerError) -> Verdict:
     """The verdict for a worker failure that escaped the judge."""
     stage = error.stage if error.stage in _STAGES else "load" if error.stage == "start" else "correctness"
-    if error.kind == "timeout":
-        status, message = "timeout", f"{stage} timed out: {error.reason}"
-    elif error.kind == "crash":
-        status, message = "runtime_error", f"worker died during {stage}: {error.reason}"
-    else:
-        status, message = "runtime_error", f"{stage} raised {error.reason}"
+    status, message = error.verdict_parts(stage)
     return Verdict(status=status, stage=stage, message=message.splitlines()[0][:1000] if message else "",
                    logs=truncate(error.log_tail))
 

@@ -44,6 +44,14 @@ class WorkerError(Exception):
         self.stage = stage
         self.log_tail = log_tail
 
+    def verdict_parts(self, stage: str) -> tuple[str, str]:
+        """(status, one-line message) of the verdict this failure gives at `stage`."""
+        if self.kind == "timeout":
+            return "timeout", f"{stage} timed out: {self.reason}"
+        if self.kind == "crash":
+            return "runtime_error", f"worker died during {stage}: {self.reason}"
+        return "runtime_error", f"{stage} raised {self.reason}"
+
 
 def exit_reason(code: int | None) -> str:
     """Words for a process exit status: "exit code -11 (SIGSEGV)"."""
