@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from . import backends, dynamic_checks, inputs as inputs_mod
+from . import backends, dynamic_checks, inputs as inputs_mod, transport
 from .correctness import flatten
 from .problem import LoadError, exec_source, source_sha
 
@@ -31,7 +31,7 @@ COMPILE_ERRORS = ("CompilationError", "CompileException", "NVRTCError", "PTXASEr
 
 _S = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets={}, baselines={}, peaks=None,
                      threads=set(), backend="unknown", baseline_stats={}, candidate_file="",
-                     access=[], audit=False)
+                     access=[], audit=False, pending=[])
 
 
 AUDITED = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents")
@@ -210,23 +210,35 @@ def _evidence_since_load() -> dict[str, Any]:
     return {"tamper": dynamic_checks.tampered(_S.before), "events": _sandbox_events(), "new_threads": new_threads}
 
 
-def _record(out: Any) -> dict[str, Any]:
+def _record(out: Any, keep: list | None = None) -> dict[str, Any]:
+    """What the parent needs to judge one output. With `keep`, a CUDA output stays here until the
+    parent fetches it (`fetch`); otherwise it travels as a CPU copy."""
     if not isinstance(out, torch.Tensor):
         return {"is_tensor": False, "type": type(out).__qualname__, "dense": False, "tensor": None}
     dense = type(out) is torch.Tensor and out.layout == torch.strided
     plain = out if type(out) is torch.Tensor else torch.Tensor.as_subclass(out, torch.Tensor)
     if plain.layout != torch.strided:
         plain = plain.to_dense()
+    record = {"is_tensor": True, "type": type(out).__qualname__, "device": out.device.type,
+              "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape), "tensor": None}
     if plain.device.type not in ("cpu", "cuda"):
-        return {"is_tensor": True, "type": type(out).__qualname__, "dense": False, "device": plain.device.type,
-                "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape), "tensor": None}
+        return {**record, "dense": False}
+    if keep is not None and plain.device.type == "cuda":
+        keep.append(plain.detach())
+        return {**record, "dense": dense, "pending": len(keep) - 1}
     try:
         host = plain.detach().to("cpu").clone()
     except Exception:  # noqa: BLE001 - meta / lazy tensors have no data to compare
         host = None
-    return {"is_tensor": True, "type": type(out).__qualname__, "dense": dense and host is not None,
-            "device": out.device.type, "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape),
-            "tensor": host}
+    return {**record, "dense": dense and host is not None, "tensor": host}
+
+
+def fetch(payload: dict[str, Any]) -> dict[str, Any]:
+    """Copy kept outputs into buffers the parent shared: {"buffers": [[pending index, record]]}."""
+    for index, record in payload["buffers"]:
+        transport.open_shared(record, _S.device).copy_(_S.pending[index])
+    torch.cuda.synchronize(_S.device)
+    return {"ok": True}
 
 
 def _overlaps(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:
@@ -250,17 +262,22 @@ def _overlaps(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:
 
 
 def run(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run the loaded candidate `repeat` times on fresh device copies of the inputs, with evidence."""
+    """Run the loaded candidate `repeat` times on the inputs, with evidence.
+
+    On a GPU the inputs are the parent's own memory (`transport`), so the parent sees any change
+    the candidate makes to them, and outputs stay here until the parent fetches them. On the CPU
+    the inputs arrive as copies and their state after the call is sent back.
+    """
     model, device, tracker = _S.model, _S.device, _tracker()
-    host_inputs = payload["inputs"]
+    _S.pending = []
+    keep = _S.pending if device.type == "cuda" else None
+    # the repeat run gets the very same tensors: a memo keyed on them is then hit
+    dev_inputs, shared = transport.open_all(payload["inputs"], device)
     results = []
-    dev_inputs: list = []
     for rep in range(int(payload.get("repeat", 1))):
-        if rep == 0:  # the repeat run gets the very same tensors: a memo keyed on them is then hit
-            dev_inputs = [x.to(device).clone() if isinstance(x, torch.Tensor) else x for x in host_inputs]
         if device.type == "cuda":
             torch.cuda.synchronize()
-        inputs_mod.poison_memory(device, list(payload.get("poison_sizes", [])) + inputs_mod.input_nbytes(host_inputs))
+        inputs_mod.poison_memory(device, list(payload.get("poison_sizes", [])) + inputs_mod.input_nbytes(dev_inputs))
         tracker.reset()
         recorder = dynamic_checks.OpRecorder(tracker)
         kernels: list[dict[str, Any]] = []
@@ -283,14 +300,14 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
                             sticky=is_sticky(str(exc)))
         outputs = flatten(out)
         results.append({
-            "outputs": [_record(o) for o in outputs],
+            "outputs": [_record(o, keep) for o in outputs],
             "aliases": _overlaps(outputs, dev_inputs),
             "launches": dict(tracker.launches),
             "compute_ops": recorder.compute_ops(),
             "recorder_popped": popped,
             "kernels": kernels,
             "inputs_after": [x.detach().to("cpu").clone() if isinstance(x, torch.Tensor) else x for x in dev_inputs]
-            if rep == 0 else [],
+            if rep == 0 and not shared else [],
         })
         del out, outputs
     return {"ok": True, "runs": results, **_evidence_since_load()}

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from . import inputs as inputs_mod, timing
-from .candidate_side import _S, _allow, _evidence_since_load, _failure, _tracker, classify, is_sticky
+from .candidate_side import _S, _allow, _evidence_since_load, _failure, _record, _tracker, classify, is_sticky
 from .correctness import flatten
 from .problem import Problem
 
@@ -22,9 +22,7 @@ def _input_sets(payload: dict[str, Any]) -> list[list]:
     key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
     if key not in _S.sets:
         problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
-        device = torch.device(payload["device"])
-        _S.sets = {key: [[x.to(device) if isinstance(x, torch.Tensor) else x
-                          for x in inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed)]
+        _S.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed, device=payload["device"])
                          for seed in payload["seeds"]]}
     return _S.sets[key]
 
@@ -75,8 +73,9 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
             outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
     except Exception as exc:  # noqa: BLE001
         return _failure(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
-    result["outputs"] = [[o.detach().to("cpu").clone() if isinstance(o, torch.Tensor) else None for o in outs]
-                         for outs in outputs]
+    _S.pending = []
+    keep = _S.pending if torch.device(payload["device"]).type == "cuda" else None
+    result["outputs"] = [[_record(o, keep) for o in outs] for outs in outputs]  # the parent fetches CUDA ones
     if which != "candidate":
         _S.baseline_stats[stats_key] = {"ok": True, **result}
         return _S.baseline_stats[stats_key]

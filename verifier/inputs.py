@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -60,11 +60,18 @@ def seed_all(seed: int) -> None:
         pass
 
 
-def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: float | None = None) -> list:
-    """Run the problem's get_inputs() under the given constants and seed; scale floating tensors."""
+def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: float | None = None,
+                device: torch.device | str | None = None) -> list:
+    """Run the problem's get_inputs() under the given constants and seed; scale floating tensors.
+
+    With a `device`, tensors are created there (torch's default-device context, so the seed gives
+    the same values in every process on that device) and any left elsewhere are moved there.
+    """
     module = problem.module(overrides)
-    with seeded(seed):
+    with seeded(seed), (torch.device(device) if device is not None else nullcontext()):
         inputs = list(module.get_inputs())
+    if device is not None:
+        inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     if scale is not None:
         inputs = [x * scale if _is_float_tensor(x) else x for x in inputs]
     return inputs

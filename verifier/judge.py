@@ -11,12 +11,14 @@ dynamic evidence; every other static finding stops at once, before any candidate
 from __future__ import annotations
 
 import time
-from typing import Any, get_args
+from contextlib import contextmanager
+from typing import Any, Iterator, get_args
 
 import torch
 
-from . import backends, evidence, inputs as inputs_mod, static_checks
+from . import backends, evidence, inputs as inputs_mod, static_checks, transport
 from .inputs import MODEL_SEED
+from .gate import DeviceGate
 from .job import Job
 from .problem import source_sha
 from .rules import ANTICHEAT_RULES, status_for
@@ -48,6 +50,7 @@ class Judge:
                                candidate_sha=source_sha(job.candidate_source))
         self.device_type = "cpu" if job.device == "cpu" else "cuda"
         self.ref_device = job.device if self.device_type == "cuda" and torch.cuda.is_available() else "cpu"
+        self.input_device = self.ref_device if self.device_type == "cuda" else None  # CPU: as get_inputs makes them
         self.small = job.device == "cpu"
         self.logs: list[str] = []
         self.launched_before = False
@@ -142,17 +145,24 @@ class Judge:
         seen: dict[str, int] = {}  # output fingerprint -> trial index
         sizes: dict[str, list[int]] = {}
         for spec in plan:
+            if self.device_type == "cuda":
+                torch.cuda.ipc_collect()  # reclaim input / output blocks the worker has let go of
             if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
                 self.load(spec.overrides)
-            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale)
+            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device)
             originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
             repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
-            payload = {"inputs": host, "repeat": repeat, "poison_sizes": sizes.get(spec.shape_key, []),
+            payload = {"inputs": transport.share_all(host), "repeat": repeat,
+                       "poison_sizes": sizes.get(spec.shape_key, []),
                        "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
             report = self.call("run", payload, timeout_s=opts.run_timeout_s, stage="correctness")
             evidence.check_process_evidence(report, self.events(), self.fired)
             runs = report["runs"]
-            ref = evidence.reference_outputs(self.problem, spec.overrides, host, MODEL_SEED, self.ref_device)
+            # on a GPU the candidate ran on `host` itself: what it changed is visible here
+            changed = evidence.inputs_changed(originals, host if self.device_type == "cuda" else runs[0]["inputs_after"])
+            del host
+            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+            self.fetch([run["outputs"] for run in runs], ref)
             trial_fired = evidence.Fired()
             for run in runs:
                 if not run["launches"] and self.launched_before:
@@ -162,7 +172,6 @@ class Judge:
                 evidence.check_run_evidence(run, self.device_type, self.fired)
             comparison = evidence.check_outputs(runs[0]["outputs"], ref, self.problem.metadata,
                                                 self.device_type, trial_fired)
-            changed = evidence.inputs_changed(originals, runs[0]["inputs_after"])
             if changed:
                 trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
             if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
@@ -173,8 +182,27 @@ class Judge:
                 self.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
                                           f"for different inputs")
             seen.setdefault(print_, spec.trial)
-            self._record_trial(spec, comparison, trial_fired, host)
+            self._record_trial(spec, comparison, trial_fired, originals)
             self.decide_if_fired("anticheat" if any(r in ANTICHEAT_RULES for r in self.fired.rules) else "correctness")
+
+    def fetch(self, runs: list[list[dict[str, Any]]], ref: evidence.Reference) -> None:
+        """Bring the GPU outputs the worker kept into buffers this process owns and shared with it.
+
+        Only outputs whose shape matches the reference's are fetched (a wrong shape needs no
+        values), so a hostile report cannot make the judge allocate more than the reference's size.
+        """
+        wanted = []
+        for records in runs:
+            for rec, expected in zip(records, ref.outputs):
+                dtype = getattr(torch, str(rec.get("dtype")), None)
+                shape = tuple(expected.shape) if isinstance(expected, torch.Tensor) else ()
+                if "pending" in rec and isinstance(dtype, torch.dtype) and tuple(rec.get("shape") or ()) == shape:
+                    wanted.append((rec, torch.empty(shape, dtype=dtype, device=self.ref_device)))
+        if wanted:
+            self.call("fetch", {"buffers": [[rec["pending"], transport.share(buf)] for rec, buf in wanted]},
+                      timeout_s=self.job.options.run_timeout_s, stage="correctness")
+            for rec, buf in wanted:
+                rec["tensor"] = buf
 
     def _record_trial(self, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,
                       host: list) -> None:
@@ -204,30 +232,55 @@ def judge(job: Job, worker: Worker) -> Verdict:
     """Decide one candidate. Worker failures become timeout / runtime_error verdicts."""
     started = time.perf_counter()
     j = Judge(job, worker)
+    clock = _StageClock(j.verdict.durations)
     try:
-        j.static()
-        j.call("ping", None, timeout_s=300, stage="load")
+        with clock("static"):
+            j.static()
+        with clock("start"):
+            j.call("ping", None, timeout_s=300, stage="load")
         for event in j.events():  # start-up of the worker (imports), before any candidate code
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
+        gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
         if job.options.timing and j.device_type == "cuda":
-            run_timing(j, base, baselines_only=True)
-        j.load(base)
-        j.trials()
+            with clock("baselines"), gate.exclusive():
+                run_timing(j, base, baselines_only=True)
+        with clock("load"), gate.shared():
+            j.load(base)
+        with clock("correctness"), gate.shared():  # includes the compile on the first launch
+            j.trials()
         if job.options.timing:
-            run_timing(j, base, baselines_only=False)
+            with clock("timing"), gate.exclusive():
+                run_timing(j, base, baselines_only=False)
             j.decide_if_fired("timing")
-        j.profile()
+        with clock("profile"), gate.shared():
+            j.profile()
         verdict = j._finish("correct", "done", "all checks passed")
     except Decided as decided:
         verdict = decided.verdict
     if j.dirty:
-        try:
-            worker.restart()
-        except Exception:  # noqa: BLE001 - the next call starts a fresh worker anyway
-            pass
+        with clock("restart"):
+            try:
+                worker.restart()
+            except Exception:  # noqa: BLE001 - the next call starts a fresh worker anyway
+                pass
     verdict.elapsed_s = round(time.perf_counter() - started, 3)
     return verdict
+
+
+class _StageClock:
+    """`with clock("stage"):` adds the block's wall time to durations["stage"] (also when it raises)."""
+
+    def __init__(self, durations: dict[str, float]):
+        self.durations = durations
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.durations[stage] = round(self.durations.get(stage, 0.0) + time.perf_counter() - began, 4)
 
 
 def _priority(rule: str) -> int:

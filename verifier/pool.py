@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, get_args
 
 from kernelwright.verifier.environment import gpu_count as _gpu_count  # tests patch this name
+from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.job import Job, make_job, resolve_options
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem, source_sha
@@ -32,6 +33,7 @@ from kernelwright.verifier.worker import Worker, WorkerError
 DEFAULT_JUDGE = "kernelwright.verifier.judge:judge"
 JUDGE_ENV = "KERNELWRIGHT_JUDGE"  # "module:function" to swap the judge (tests, plugins)
 CPU_WORKERS_ENV = "KERNELWRIGHT_CPU_WORKERS"
+GPU_WORKERS_ENV = "KERNELWRIGHT_WORKERS_PER_GPU"
 _STAGES = set(get_args(Stage))
 Judge = Callable[[Job, Worker], Verdict]
 
@@ -41,6 +43,15 @@ def cpu_workers() -> int:
     value = os.environ.get(CPU_WORKERS_ENV, "1")
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{CPU_WORKERS_ENV}={value!r} is not a positive integer")
+    return int(value)
+
+
+def workers_per_gpu() -> int:
+    """Workers sharing each GPU: $KERNELWRIGHT_WORKERS_PER_GPU, default 2 (one compiles and checks
+    while the other times; timing has the GPU alone, see `gate`)."""
+    value = os.environ.get(GPU_WORKERS_ENV, "2")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{GPU_WORKERS_ENV}={value!r} is not a positive integer")
     return int(value)
 
 
@@ -89,13 +100,20 @@ def verdict_from_error(job: Job, error: WorkerError) -> Verdict:
 
 
 class VerifierPool:
-    """One `Worker` per device; jobs queue up and each device runs them one at a time."""
+    """Workers per device (`per_gpu` on each GPU, sharing its `DeviceGate`; one per CPU entry);
+    jobs queue up and each worker runs them one at a time."""
 
     def __init__(self, devices: list[str] | None = None, *, judge: Judge | str | None = None,
-                 worker_options: dict[str, Any] | None = None) -> None:
+                 worker_options: dict[str, Any] | None = None, per_gpu: int | None = None) -> None:
         self.devices = list(devices or devices_from_spec("auto"))
-        self.workers = [Worker(d, name=f"{d.replace(':', '')}-{i}", **(worker_options or {}))
-                        for i, d in enumerate(self.devices)]
+        per_gpu = per_gpu or workers_per_gpu()
+        gates: dict[str, DeviceGate] = {}
+        self.workers = []
+        for i, device in enumerate(self.devices):
+            for slot in range(per_gpu if device != "cpu" else 1):
+                worker = Worker(device, name=f"{device.replace(':', '')}-{i}-{slot}", **(worker_options or {}))
+                worker.gate = gates.setdefault(device, DeviceGate())
+                self.workers.append(worker)
         self._judge_spec = judge
         self._judge: Judge | None = None
         self._environments: dict[str, Environment] = {}

@@ -91,11 +91,17 @@ def _baselines(j: "Judge", common: dict[str, Any]) -> None:
 
 
 def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:
-    for index, (seed, outs) in enumerate(zip(seeds, outputs)):
-        host = make_inputs(j.problem, base, seed)
+    for index, (seed, records) in enumerate(zip(seeds, outputs)):
+        host = make_inputs(j.problem, base, seed, device=j.input_device)
         ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
-        for out, expected, dtype in zip(outs, ref.outputs, ref.dtypes):
+        j.fetch([records], ref)
+        for rec, expected, dtype in zip(records, ref.outputs, ref.dtypes):
+            out = rec.get("tensor")
             if out is None:
+                if rec.get("is_tensor"):  # not fetched: its shape differs from the reference's
+                    j.fired.add("caching", f"timing input set {index}: output shape {rec.get('shape')} differs "
+                                           f"from the reference's")
+                    return
                 continue
             result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
             if not result.passed:
@@ -118,7 +124,7 @@ def _floor_ms(j: "Judge", base: dict[str, Any], common: dict[str, Any]) -> float
     module = j.problem.module(base)
     if not (callable(getattr(module, "count_flops", None)) or callable(getattr(module, "count_bytes", None))):
         return None
-    host = make_inputs(j.problem, base, common["seeds"][0])
+    host = make_inputs(j.problem, base, common["seeds"][0], device=j.input_device)
     flops = float(module.count_flops(*host)) if callable(getattr(module, "count_flops", None)) else None
     nbytes = float(module.count_bytes(*host)) if callable(getattr(module, "count_bytes", None)) else None
     peaks = j.call(CS + "peaks", {"device": common["device"]}, timeout_s=300, stage="timing")

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from kernelwright.verifier import sandbox, wire
+from kernelwright.verifier.gate import DeviceGate
 
 LOG_KEEP = 16384
 SYNC_WAIT_S = 1.0
@@ -158,6 +159,7 @@ class Worker:
         self._synced = 0
         self._silent_reported = False
         self._lock = threading.RLock()
+        self.gate = DeviceGate()  # the pool hands the workers of one GPU the same gate
         self._finalizer = weakref.finalize(self, _cleanup, self.base_dir)
 
     # -- life cycle ---------------------------------------------------------------------------

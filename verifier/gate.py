@@ -1,0 +1,52 @@
+"""One GPU, several workers: correctness work shares the device, timing takes it alone.
+
+    gate = DeviceGate()
+    with gate.shared():      # load, compile, correctness trials, parent-side references
+        ...
+    with gate.exclusive():   # baselines and the candidate's timing: nothing else on the GPU
+        ...
+
+A waiting `exclusive` holds new `shared` entries back, so timing is not starved. The pool gives
+the workers of one GPU the same gate, so one worker compiles and checks while another times.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class DeviceGate:
+    """A readers-writer lock over one GPU (threads of the judging process)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._exclusive = False
+        self._waiting = 0  # exclusive requests waiting
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._exclusive and not self._sharing)
+            self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
