@@ -98,7 +98,7 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
 
     # quick autotune over the family's configs, each checked at the small ragged shape first
     configs = family.configs(request, head_dim=dim)[: args.configs]
-    tuned, deadline = [], time.time() + args.tune_seconds
+    tuned, deadline, first_full = [], time.time() + args.tune_seconds, None
     for i, config in enumerate(configs):
         if time.time() > deadline and tuned:
             break
@@ -109,6 +109,15 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
                 row["errors"][f"config{i}"] = f"incorrect at check shape: {verdict}"
                 continue
             model = cand.ModelNew(*init)
+            # the full shape can compile differently (MASK_ALL=False for warp-specialised kernels):
+            # every config must agree there with the first correct one
+            full_out = model(q, k, v)
+            if first_full is None:
+                first_full, first_index = full_out, i
+            elif not (agree := check(full_out, first_full))["ok"]:
+                row["errors"][f"config{i}"] = f"disagrees with config {first_index} at the full shape: {agree}"
+                continue
+            del full_out
             ms = bench(lambda: model(q, k, v), rep=args.tune_rep)
             tuned.append((ms, i, config, model))
         except Exception as exc:  # noqa: BLE001 - record and go on with the next config
@@ -118,6 +127,7 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
         return row
     _, _, best_config, model = min(tuned, key=lambda t: t[0])
     row["best_config"] = best_config
+    row["best_tag"] = config_tag(best_config)
     ours = model(q, k, v)
     row["check_small"] = check(model.__class__(*sinit)(sq, sk, sv), small_ref)
     row["kernelwright_ms"] = bench(lambda: model(q, k, v))
@@ -169,6 +179,10 @@ def _warm_task(task: tuple) -> str:
             (q, k, v), init = make_inputs(module)
             cand = import_candidate(family.render(request, config), f"kw_warm_{variant}_{seq}_{dim}_{index}")
             cand.ModelNew(*init)(q, k, v)
+            # the timed shape may specialise differently (MASK_ALL of warp-specialised configs)
+            full = problem.module(overrides_for(variant, batch, heads, seq, dim))
+            (q, k, v), init = make_inputs(full)
+            cand.ModelNew(*init)(q, k, v)
         torch.cuda.synchronize()
         return "ok"
     except Exception as exc:  # noqa: BLE001 - the parent compiles (and reports) it again
@@ -203,6 +217,22 @@ def fmt(row: dict[str, Any], key: str, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def config_tag(config: dict[str, Any]) -> str:
+    """Short label of a config: kind (ws = warp-specialised + TMA, tma, ptr = pointer loads) and tiles."""
+    kind = "ws" if config.get("WS") else "tma" if config.get("TMA") else "ptr"
+    if "PATCH_H" in config:
+        return f"{kind}{config['PATCH_H']}x{config['PATCH_W']}/{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}"
+    extra = "".join(flag for flag, key in (("L", "LAZY"), ("P", "PIPE_QK")) if config.get(key))
+    return f"{kind}{config['BLOCK_M']}x{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}{extra}"
+
+
+def config_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per row: every tuned config's ms (tuning pass), so new kernels compare with the old best."""
+    return [f"{r['variant']} S={r['S']} D={r['D']}: " + "  ".join(f"{config_tag(t['config'])}={t['ms']:.3f}"
+                                                             for t in r.get("configs_tried", []))
+            for r in rows]
+
+
 def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
     lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, {env['date_utc']} UTC)",
              "", f"Command: `{env['command']}`. Median ms (do_bench); TFLOP/s over unmasked pairs only.", "",
@@ -216,7 +246,9 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
                      f"{fmt(r, 'x_sdpa', 2)} | {fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
     notes = [f"- {r['variant']} S={r['S']} D={r['D']}: {k}: {v}" for r in rows for k, v in r.items()
              if k.endswith("_skipped") or (k == "errors" and v)]
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    tried = ["", "Tuning pass, ms per config (ws = warp-specialised + TMA, tma = TMA loads, ptr = pointer loads):", ""]
+    tried += [f"- {line}" for line in config_lines(rows)]
+    return "\n".join(lines + tried + ([""] + notes if notes else [])) + "\n"
 
 
 def main() -> None:
@@ -267,10 +299,13 @@ def main() -> None:
             (out_dir / "attention_bench.md").write_text(markdown(rows, env))
             torch.cuda.empty_cache()
     print()
-    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} {'sdpa ms':>8s} {'xSDPA':>6s}")
+    print("\n".join(config_lines(rows)))
+    print()
+    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} {'sdpa ms':>8s} {'xSDPA':>6s} best")
     for r in rows:
         print(f"{r['variant']:16s} {r['S']:6d} {r['D']:4d} {fmt(r, 'kernelwright_ms'):>8s} {fmt(r, 'kernelwright_tflops', 0):>5s} "
-              f"{fmt(r, 'flex_ms'):>8s} {fmt(r, 'x_flex', 2):>6s} {fmt(r, 'sdpa_ms'):>8s} {fmt(r, 'x_sdpa', 2):>6s}")
+              f"{fmt(r, 'flex_ms'):>8s} {fmt(r, 'x_flex', 2):>6s} {fmt(r, 'sdpa_ms'):>8s} {fmt(r, 'x_sdpa', 2):>6s} "
+              f"{r.get('best_tag', '-')}")
 
 
 if __name__ == "__main__":

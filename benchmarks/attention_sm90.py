@@ -67,8 +67,10 @@ def real_triton() -> Iterator[None]:
 
 
 def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype: str = "bf16",
-                 name: str = "kw_attn") -> Any:
-    """triton.compile the rendered `_kw_attn_fwd` for GPUTarget('cuda', 90, 64); returns the kernel."""
+                 name: str = "kw_attn", mask_all: bool = True) -> Any:
+    """triton.compile the rendered `_kw_attn_fwd` for GPUTarget('cuda', 90, 64); returns the kernel.
+
+    `mask_all` is the 1-D kernel's MASK_ALL (False = an unmasked problem at a length that BLOCK_N divides)."""
     try:
         from triton.backends.compiler import GPUTarget
         from triton.compiler import ASTSource
@@ -77,13 +79,16 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
         sys.exit(API_MISSING)
 
     fn = import_source(source, name)._kw_attn_fwd
-    constants: dict[str, Any] = {"HEAD_DIM": head_dim, "FAST_TANH": True, "UPCAST_DOT": False, **GPU_PARAMS}
+    constants: dict[str, Any] = {"HEAD_DIM": head_dim, "FAST_TANH": True, "UPCAST_DOT": False, "LAZY": False,
+                                 "PIPE_QK": False, "TMA": False, "WS": False, "MASK_ALL": mask_all, **GPU_PARAMS}
     constants.update({k: v for k, v in config.items() if k.isupper()})
     if "PATCH_H" in config:
         constants["BLOCK_M"] = config["PATCH_H"] * config["PATCH_W"]
     signature, constexprs, attrs = {}, {}, {}
     for i, arg in enumerate(fn.arg_names):
-        if arg in constants:
+        if arg in constants or arg.isupper() and arg not in ("Q", "K", "V", "Z", "NUM_HEADS", "N_CTX"):
+            if arg not in constants:
+                raise KeyError(f"constexpr {arg} of the rendered kernel has no value here; add it to compile_sm90")
             signature[arg], constexprs[arg] = "constexpr", constants[arg]
         elif arg in ("Q", "K", "V", "Out"):
             signature[arg] = f"*{dtype}"
@@ -102,7 +107,12 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
 
 def resources(kernel: Any) -> dict[str, Any]:
     """Registers, stack bytes and shared memory read off the cubin with cuobjdump; wgmma from the PTX."""
-    out: dict[str, Any] = {"shared": kernel.metadata.shared, "wgmma": "wgmma" in kernel.asm["ptx"]}
+    ptx = kernel.asm["ptx"]
+    # tma: K/V tiles arrive by cp.async.bulk.tensor; warps: the launch's warps after Triton's passes
+    # (warp specialisation adds producer / consumer warps); setmaxnreg: FA3-style register split
+    out: dict[str, Any] = {"shared": kernel.metadata.shared, "wgmma": "wgmma" in ptx,
+                           "tma": "cp.async.bulk.tensor" in ptx, "warps": getattr(kernel.metadata, "num_warps", None),
+                           "setmaxnreg": "setmaxnreg" in ptx}
     tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(kernel.asm["cubin"])
@@ -120,18 +130,22 @@ def main() -> None:
     parser.add_argument("--all-configs", action="store_true")
     parser.add_argument("--head-dim", type=int, default=128)
     parser.add_argument("--config-index", type=int, default=None, help="compile only this entry of configs()")
+    parser.add_argument("--config", default=None, help="compile this JSON config instead of configs() entries")
     parser.add_argument("--json", action="store_true", help="one JSON line per kernel")
     args = parser.parse_args()
     family = AttentionFamily()
     for variant in args.variants:
         request = request_for(variant)
-        configs = family.configs(request)
-        if args.config_index is not None:
+        configs = family.configs(request, head_dim=args.head_dim)
+        if args.config is not None:
+            configs = [json.loads(args.config)]
+        elif args.config_index is not None:
             configs = [configs[args.config_index]]
         elif not args.all_configs:
             configs = configs[:1]
         for i, config in enumerate(configs):
-            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}_{i}")
+            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}_{i}",
+                                  mask_all=family.spec(request).mask is not None)
             res = resources(kernel)
             print(json.dumps({"variant": variant, "config": config, **res}) if args.json else f"{variant} {config} {res}",
                   flush=True)

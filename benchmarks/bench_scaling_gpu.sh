@@ -5,6 +5,11 @@
 #
 #   MODE=local OUT=$OUT BUDGET=20s bash benchmarks/bench_scaling_gpu.sh
 #   MODE=ray   OUT=$OUT BUDGET=20s bash benchmarks/bench_scaling_gpu.sh
+#
+# CPU_FAKE=1 runs the same sweep on a CPU host with the stand-in run function
+# (kernelwright.bench.fakes:synthetic_run): N worker processes (`--devices cpu*N`) or Ray with N
+# declared fake GPUs (`--ray local --ray-gpus N`); GPUS sets how many "devices" exist (default 2).
+# Knobs: SUITE (problems), BUDGET (20s), ITERATIONS (unset: budget only), MAX_WALL (unset), COUNTS ("1 2 4 8").
 set -uo pipefail
 PY=${PYTHON:-python3}
 OUT=${OUT:-bench_out}
@@ -12,39 +17,37 @@ SUITE=${SUITE:-problems}
 BUDGET=${BUDGET:-20s}
 MODE=${MODE:-local}
 COUNTS=${COUNTS:-"1 2 4 8"}
+CPU_FAKE=${CPU_FAKE:-0}
 mkdir -p "$OUT/scaling"
 if [ -d .whl ] && ! "$PY" -c "import kernelwright.bench" 2>/dev/null; then
     source scripts/device_setup.sh || exit 1
 fi
-TOTAL=$(nvidia-smi -L | wc -l)
+EXTRA=()
+[ -n "${ITERATIONS:-}" ] && EXTRA+=(--iterations "$ITERATIONS")
+[ -n "${MAX_WALL:-}" ] && EXTRA+=(--max-wall "$MAX_WALL")
+if [ "$CPU_FAKE" = 1 ]; then
+    TOTAL=${GPUS:-2}
+    EXTRA+=(--run-fn kernelwright.bench.fakes:synthetic_run)
+else
+    TOTAL=$(nvidia-smi -L 2>/dev/null | wc -l)
+fi
+[ "$TOTAL" -gt 0 ] || { echo "no GPU visible (nvidia-smi -L listed none); use CPU_FAKE=1 on a CPU host"; exit 2; }
 for n in $COUNTS; do
     [ "$n" -gt "$TOTAL" ] && continue
     ids=$(seq -s, 0 $((n - 1)))
     tag="$MODE-$n"
-    echo "== $tag: GPUs $ids"
-    if [ "$MODE" = ray ]; then
-        CUDA_VISIBLE_DEVICES=$ids kernelwright bench "$SUITE" --coder template --budget "$BUDGET" \
-            --ray local --bench-id "scale-$tag" --db "$OUT/scaling/bench.sqlite" --artifacts "$OUT/scaling/art" \
-            --json > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
+    args=(--coder template --budget "$BUDGET" --bench-id "scale-$tag" --db "$OUT/scaling/bench.sqlite"
+          --artifacts "$OUT/scaling/art" "${EXTRA[@]}" --json)
+    echo "== $tag: devices $ids"
+    if [ "$MODE" = ray ] && [ "$CPU_FAKE" = 1 ]; then
+        kernelwright bench "$SUITE" "${args[@]}" --ray local --ray-gpus "$n" > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
+    elif [ "$MODE" = ray ]; then
+        CUDA_VISIBLE_DEVICES=$ids kernelwright bench "$SUITE" "${args[@]}" --ray local > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
+    elif [ "$CPU_FAKE" = 1 ]; then
+        kernelwright bench "$SUITE" "${args[@]}" --devices "cpu*$n" > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
     else
-        kernelwright bench "$SUITE" --coder template --budget "$BUDGET" --devices "cuda:$ids" \
-            --bench-id "scale-$tag" --db "$OUT/scaling/bench.sqlite" --artifacts "$OUT/scaling/art" \
-            --json > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
+        kernelwright bench "$SUITE" "${args[@]}" --devices "cuda:$ids" > "$OUT/scaling/$tag.json" 2> "$OUT/scaling/$tag.log"
     fi
     echo "exit $?"
 done
-"$PY" - "$OUT/scaling" "$MODE" <<'PY'
-import json, sys
-from pathlib import Path
-root, mode = Path(sys.argv[1]), sys.argv[2]
-runs = sorted((int(p.stem.split("-")[1]), json.loads(p.read_text())) for p in root.glob(f"{mode}-*.json") if p.stat().st_size)
-base = None
-print(f"| mode | GPUs | wall s | candidates/min | x of 1 GPU | per-GPU efficiency | GPU busy share |")
-print("|---|---|---|---|---|---|---|")
-for n, data in runs:
-    rate = data["stats"].get("candidates_per_minute") or 0.0
-    base = base or (rate if n == 1 else None)
-    speed = rate / base if base else None
-    busy = (data["stats"].get("gpu") or {}).get("mean_busy_share")
-    print(f"| {mode} | {n} | {data['wall_s']:.1f} | {rate:.1f} | {speed and f'{speed:.2f}'} | {speed and f'{speed / n:.2f}'} | {busy and f'{100 * busy:.0f}%'} |")
-PY
+"$PY" "$(dirname "$0")/bench_scaling_table.py" "$OUT/scaling" "$MODE" | tee "$OUT/scaling/$MODE.md"

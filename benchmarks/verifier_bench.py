@@ -40,18 +40,16 @@ HANG = '''
 import torch, torch.nn as nn, triton, triton.language as tl
 
 @triton.jit
-def spin(x_ptr, out_ptr, n):
-    i = tl.load(x_ptr)  # data-dependent loop bound the compiler cannot drop
-    acc = 0.0
-    while i > -1.0:
-        acc += 1.0
-        i = i + 0.0
-    tl.store(out_ptr, acc)
+def spin(flag_ptr):
+    flag = tl.load(flag_ptr, volatile=True)
+    while flag == 0.0:  # the flag stays zero: a kernel that never ends
+        flag = tl.load(flag_ptr, volatile=True)
+    tl.store(flag_ptr, flag)
 
 class ModelNew(nn.Module):
     def forward(self, x):
-        out = torch.empty_like(x)
-        spin[(1,)](x, out, x.numel())
+        out = torch.zeros_like(x)
+        spin[(1,)](out)
         return out
 '''
 
@@ -59,14 +57,14 @@ ILLEGAL = '''
 import torch, torch.nn as nn, triton, triton.language as tl
 
 @triton.jit
-def bad_store(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.arange(0, BLOCK) + (1 << 40)   # far outside any allocation
-    tl.store(out_ptr + offs, tl.load(x_ptr + tl.arange(0, BLOCK)))
+def bad_store(x_ptr, out_ptr, far, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + far + offs, tl.load(x_ptr + offs))  # far outside any allocation
 
 class ModelNew(nn.Module):
     def forward(self, x):
         out = torch.empty_like(x)
-        bad_store[(1,)](x, out, x.numel(), BLOCK=128)
+        bad_store[(1,)](x, out, 1 << 40, BLOCK=128)
         return out
 '''
 
@@ -102,6 +100,7 @@ def throughput(problem, variants, options, per_gpu: int) -> dict:
     finally:
         pool.close()
     stages = sorted({k for v in verdicts for k in v.durations})
+    print("per verdict (elapsed s, stages):", [(v.elapsed_s, v.durations) for v in verdicts], flush=True)
     return {"workers_per_gpu": per_gpu, "candidates": len(variants), "seconds": elapsed,
             "per_gpu_minute": 60.0 * len(variants) / elapsed, "statuses": [v.status for v in verdicts],
             "medians_ms": [v.timing.median_ms if v.timing else None for v in verdicts],
@@ -180,8 +179,9 @@ def main() -> None:
     parser.add_argument("--problem", default=str(ROOT / "problems/softmax.py"))
     parser.add_argument("--variants", type=int, default=24)
     parser.add_argument("--workers-per-gpu", type=int, default=2)
-    parser.add_argument("--single-worker-variants", type=int, default=0,
-                        help="also measure throughput with one worker on this many candidates")
+    parser.add_argument("--also-workers", type=int, nargs="*", default=[],
+                        help="also measure throughput with these numbers of workers per GPU")
+    parser.add_argument("--also-variants", type=int, default=12, help="candidates for each --also-workers run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default="bench_out/verifier")
     args = parser.parse_args()
@@ -192,10 +192,11 @@ def main() -> None:
     variants = softmax_variants(problem, args.variants)
     results = {"throughput": throughput(problem, variants, options, args.workers_per_gpu)}
     print("throughput", json.dumps(results["throughput"])[:600], flush=True)
-    if args.single_worker_variants:
-        one = throughput(problem, softmax_variants(problem, args.single_worker_variants), options, 1)
-        results["throughput_one_worker"] = one
-        print("throughput, one worker", json.dumps(one)[:600], flush=True)
+    results["throughput_other"] = []
+    for per_gpu in args.also_workers:
+        other = throughput(problem, softmax_variants(problem, args.also_variants), options, per_gpu)
+        results["throughput_other"].append(other)
+        print(f"throughput, {per_gpu} worker(s)", json.dumps(other)[:600], flush=True)
     honest = variants[0][1]
     rep = repeatability(problem, honest, options, args.repeats)
     verdict = rep.pop("verdict", None)
@@ -210,7 +211,7 @@ def main() -> None:
     (out / "verifier_bench.json").write_text(json.dumps(results, indent=2, default=str))
     t, r = results["throughput"], results["repeatability"]
     print("\n| measure | value | target |\n|---|---|---|")
-    for row in (t, results.get("throughput_one_worker")):
+    for row in (t, *results["throughput_other"]):
         if row:
             print(f"| candidates verified per GPU-minute, {row['workers_per_gpu']} worker(s) | {row['per_gpu_minute']:.1f} "
                   f"({row['candidates']} in {row['seconds']:.1f} s, statuses {sorted(set(row['statuses']))}; "

@@ -32,6 +32,7 @@ def command(
     report: Optional[Path] = typer.Option(None, help="Write a markdown + HTML report into this folder."),
     compare: Optional[tuple[str, str]] = typer.Option(None, help="Compare two bench ids of --db: A B."),
     retry_errors: bool = typer.Option(False, help="Re-run problems whose run failed with an error."),
+    max_wall: Optional[str] = typer.Option(None, help="Start no new problem after this long (e.g. 2m); the rest stay pending for a re-run."),
     run_fn: str = typer.Option("kernelwright.run:run_graph", hidden=True, help="module:function run per problem."),
     workers: str = typer.Option("process", hidden=True, help="Local worker kind: process or thread."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
@@ -51,11 +52,15 @@ def command(
         budget_s = parse_budget(budget)
     except ValueError as exc:
         _fail(str(exc))
+    try:
+        max_wall_s = parse_budget(max_wall) if max_wall else None
+    except ValueError:
+        _fail(f"--max-wall {max_wall!r}: use seconds or a duration like 90s or 2m")
     config = BenchConfig(
         suite_dir=str(suite_dir), budget_s=budget_s, iterations=iterations, coder=coder, devices=devices,
         ray=ray, ray_init={"num_gpus": ray_gpus} if ray_gpus is not None and ray == "local" else {},
         db=str(db), bench_id=bench_id, artifacts_dir=str(artifacts), run_fn=run_fn, worker_mode=workers,
-        retry_errors=retry_errors, runs_per_device=runs_per_device,
+        retry_errors=retry_errors, runs_per_device=runs_per_device, max_wall_s=max_wall_s,
     )
     from kernelwright.bench.progress import BenchProgress
 
@@ -82,8 +87,9 @@ def command(
 
     console.print(to_rich(summary_table(outcome.metrics, {**outcome.stats, "wall_s": outcome.wall_s})))
     console.print(to_rich(fast_p_table(outcome.metrics)))
+    late = f", {len(outcome.not_started)} not started (--max-wall; re-run to resume)" if outcome.not_started else ""
     console.print(f"bench {outcome.bench_id}: ran {len(outcome.ran)}, skipped {len(outcome.skipped)} finished, "
-                  f"{len(outcome.broken)} broken file(s); results in {config.db}")
+                  f"{len(outcome.broken)} broken file(s){late}; results in {config.db}")
     if paths:
         console.print(f"report: {paths['markdown']} and {paths['html']}")
 

@@ -28,3 +28,17 @@ def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
     assert 0 < res["shared"] <= 227 * 1024
     if res["reg"] is not None:  # cuobjdump read the cubin
         assert res["reg"] <= 255 and res["stack"] <= 64, res
+
+
+@pytest.mark.parametrize("variant", ["plain", "causal"])
+def test_ws_config_is_warp_specialised_with_tma_on_sm90(variant):
+    """Triton's Hopper pass must really split the WS kernel (producer + 2 consumer warpgroups)."""
+    config = '{"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 4, "num_stages": 2, "LAZY": false, "PIPE_QK": false, "TMA": true, "WS": true}'
+    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), variant, "--config", config, "--json"], capture_output=True,
+                          text=True, env=env, timeout=240)
+    if proc.returncode == 3:
+        pytest.skip("this triton's ASTSource/GPUTarget API differs")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["tma"] and res["wgmma"] and res["setmaxnreg"] and res["warps"] == 12 and res["stack"] == 0, res

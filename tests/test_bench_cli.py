@@ -42,3 +42,11 @@ def test_bad_budget_and_unknown_bench_exit_2_with_one_line(tmp_path):
     _bench(tmp_path, "--bench-id", "one")
     missing = CliRunner().invoke(app, ["bench", "--compare", "one", "nope", "--db", str(tmp_path / "b.sqlite")])
     assert missing.exit_code == 2 and "no bench 'nope'" in missing.output
+
+
+def test_bad_max_wall_is_one_line_naming_the_option(tmp_path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    result = CliRunner().invoke(app, ["bench", str(suite), "--max-wall", "soon", "--db", str(tmp_path / "b.sqlite")])
+    assert result.exit_code == 2
+    assert "--max-wall 'soon': use seconds or a duration like 90s or 2m" in result.output

@@ -26,5 +26,9 @@ def test_bench_runs_run_graph_with_the_template_coder(tmp_path):
     assert len(attempts) >= 1 and all(a["finished_at"] >= a["started_at"] >= 0 for a in attempts)
     assert row["solved"] == 1, f"template coder did not solve softmax: {[a['status'] for a in attempts]}"
     assert Path(row["best_kernel_path"]).read_text().count("class ModelNew") == 1
+    stats = outcome.stats  # the real verifier pool was timed through the run's verifier hook
+    assert stats["verifier_judge_s"] > 0 and 0 < stats["verifier_busy_share"] <= 1
+    # one CPU verifier worker judges one candidate at a time, inside the timed spans
+    assert stats["verifier_busy"]["busy_s"]["cpu#0"] >= 0.99 * stats["verifier_judge_s"]
     paths = write_report(config.db, outcome.bench_id, tmp_path / "report")
     assert Path(paths["plot"]).stat().st_size > 0

@@ -14,6 +14,21 @@ def test_device_specs():
     assert [d.label for d in gpus] == ["cuda:0", "cuda:2"]
     assert gpus[1].run_device == "cuda:0" and gpus[1].env == {"CUDA_VISIBLE_DEVICES": "2"}
     assert len(resolve_devices("auto", cuda_count=8)) == 8
+    narrowed = resolve_devices("cuda:1", cuda_count=2)  # with CUDA_VISIBLE_DEVICES unset, index = GPU number
+    assert narrowed[0].env == {"CUDA_VISIBLE_DEVICES": "1"}
+
+
+def test_gpu_numbers_follow_an_already_narrowed_cuda_visible_devices(monkeypatch):
+    from kernelwright.bench.scheduler import make_pool
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
+    slots = resolve_devices("cuda:0,1", cuda_count=2)
+    assert [(d.label, d.env["CUDA_VISIBLE_DEVICES"]) for d in slots] == [("cuda:0", "3"), ("cuda:1", "1")]
+    monkeypatch.setattr("kernelwright.bench.devices._cuda_count", lambda: 2)
+    _, labels, sampled = make_pool("cuda:1")
+    assert labels == ["cuda:1"] and sampled == ["1"]  # the sampler watches the physical GPU
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-aaaa,GPU-bbbb")
+    assert make_pool("cuda:1")[2] is None  # UUIDs: sample every GPU rather than guess
     with pytest.raises(DeviceError, match="GPU 3 not present"):
         resolve_devices("cuda:3", cuda_count=2)
     with pytest.raises(DeviceError, match="cannot read"):
@@ -54,13 +69,13 @@ def test_crashed_and_hung_runs_are_recorded_and_the_bench_goes_on(tmp_path):
     assert outcome.metrics.errors == 2 and outcome.metrics.correct == 1
 
 
-def test_gpu_busy_sampler_parses_nvidia_smi_lines_of_the_bench_gpus_only():
-    from kernelwright.bench.gpubusy import GpuBusySampler
+def test_gpu_busy_sampler_keeps_the_bench_gpus_only():
+    from kernelwright.bench.gpubusy import GpuBusySampler, parse_smi
 
-    sampler = GpuBusySampler(indices=["0", "2"])
-    sampler.available = True
-    for line in ["0, 100", "1, 100", "2, 50", "0, 80", "2, 0", "garbage", "0, [N/A]"]:
-        sampler.add_line(line)
+    assert parse_smi("0, 100\n1, 100\ngarbage\n0, [N/A]\n2, 50\n") == {"0": 100.0, "1": 100.0, "2": 50.0}
+    sampler = GpuBusySampler(indices=["0", "2"], reader=lambda: {})
+    for reading in ({"0": 100.0, "1": 100.0, "2": 50.0}, {"0": 80.0, "2": 0.0}):
+        sampler.add(reading)
     summary = sampler.summary()
     assert summary["per_gpu"] == {"0": {"busy_share": 0.9, "samples": 2}, "2": {"busy_share": 0.25, "samples": 2}}
     assert summary["mean_busy_share"] == pytest.approx(0.575)
@@ -80,3 +95,18 @@ def test_runs_sharing_a_device_overlap_and_a_crash_is_pinned_on_its_culprit(tmp_
     assert a["worker"] == b["worker"] == "cpu#0"
     assert a["started_at"] < b["finished_at"] and b["started_at"] < a["finished_at"]
     assert outcome.stats["worker_busy_share"] <= 1.0
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_max_wall_starts_no_new_problem_late_and_a_rerun_resumes_the_rest(tmp_path, mode):
+    suite = tmp_path / "suite"
+    for i in range(3):
+        write_problem(suite, f"{i}_p", attempts=1, delay_s=0.8)
+    config = bench_config(tmp_path, suite, bench_id="wall", worker_mode=mode, max_wall_s=0.3)
+    first = run_bench(config)
+    assert first.ran == ["0_p"] and first.not_started == ["1_p", "2_p"]
+    statuses = {r["problem"]: r["status"] for r in BenchStore(config.db).problems("wall")}
+    assert statuses == {"0_p": "done", "1_p": "pending", "2_p": "pending"}
+    assert first.metrics.problems == 3 and first.metrics.correct == 1  # not started counts as not solved
+    second = run_bench(config.model_copy(update={"max_wall_s": None}))
+    assert second.skipped == ["0_p"] and sorted(second.ran) == ["1_p", "2_p"] and second.metrics.correct == 3

@@ -49,6 +49,9 @@ EXTRA_METRICS = (
 )
 SECTIONS = ("SpeedOfLight", "Occupancy", "MemoryWorkloadAnalysis", "LaunchStats")
 _TIME_TO_US = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1.0, "us": 1.0, "msecond": 1e3, "ms": 1e3, "second": 1e6, "s": 1e6}
+# ncu's byte units use decimal prefixes; imports use --print-units base, these cover older captures
+_BYTES = {"byte": 1.0, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "Tbyte": 1e12, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+_BYTE_FIGURES = {"smem_static", "smem_dynamic", "local_bytes_ld", "local_bytes_st"}
 # kernels that belong to PyTorch itself (allocation fills, copies), not to the candidate
 TORCH_KERNEL_MARKERS = ("at::native::", "at_cuda_detail", "void at::", "cub::")
 
@@ -89,11 +92,14 @@ def parse_raw_csv(text: str) -> list[dict[str, Any]]:
             for metric in candidates:
                 if metric in index:
                     value = number(row[index[metric]])
+                    unit = units[index[metric]].strip() if index[metric] < len(units) else ""
+                    name = figure
                     if value is not None and figure == "duration":
-                        unit = units[index[metric]] if index[metric] < len(units) else "nsecond"
-                        figure, value = "duration_us", value * _TIME_TO_US.get(unit, 1e-3)
+                        name, value = "duration_us", value * _TIME_TO_US.get(unit or "nsecond", 1e-3)
+                    elif value is not None and figure in _BYTE_FIGURES:
+                        value *= _BYTES.get(unit, 1.0)
                     if value is not None:
-                        record[figure] = value
+                        record[name] = value
                         break
         kernels.append(record)
     return kernels

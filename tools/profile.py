@@ -30,7 +30,13 @@ CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata
 
 
 def _run(cmd: list[str], timeout_s: float) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    """subprocess.run that never raises: a timeout or an unstartable program becomes a failed result."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, 124, "", f"{Path(cmd[0]).name} timed out after {timeout_s:.0f} s")
+    except OSError as exc:
+        return subprocess.CompletedProcess(cmd, 127, "", f"cannot run {cmd[0]}: {exc.strerror or exc}")
 
 
 def find_ncu() -> str | None:
@@ -52,6 +58,12 @@ def ncu_command(ncu: str, report: str, driver_args: list[str], extra_metrics: bo
     if extra_metrics:
         cmd += ["--metrics", ",".join(EXTRA_METRICS)]
     return cmd + driver_args
+
+
+def import_command(ncu: str, report_file: str) -> list[str]:
+    """Raw page as CSV in base units (nanoseconds, bytes): without `--print-units base` ncu scales
+    each value on its own (usecond, Kbyte) and the units row need not fit every row."""
+    return [ncu, "--import", report_file, "--page", "raw", "--csv", "--print-units", "base"]
 
 
 def profile_from_csv(text: str, calls: int = 1, metadata: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -112,7 +124,9 @@ def profile_candidate(problem: Any, candidate: str | Path, *, device: str = "aut
         paths = {"problem": Path(tmp) / "problem.py", "candidate": Path(tmp) / "candidate.py"}
         paths["problem"].write_text(prob_source)
         paths["candidate"].write_text(source)
-        driver = [sys.executable, profile_driver.__file__, str(paths["problem"]), str(paths["candidate"]),
+        # -P: the driver's own folder (kernelwright/tools, holding profile.py) must not shadow the
+        # standard library's `profile`, which cProfile (and through it torch._dynamo) imports
+        driver = [sys.executable, "-P", profile_driver.__file__, str(paths["problem"]), str(paths["candidate"]),
                   "--calls", str(calls), "--device", "cuda" if device == "auto" else device]
         t0 = time.time()
         plain = runner(driver, timeout_s)
@@ -144,18 +158,27 @@ def _profile_with_ncu(ncu: str, tmp: Path, driver: list[str], calls: int, metada
     report = str(tmp / "profile")
     t0 = time.time()
     run = runner(ncu_command(ncu, report, driver), timeout_s)
+    extra = True
     if run.returncode != 0 and "metric" in (run.stdout + run.stderr).lower():
-        run = runner(ncu_command(ncu, report, driver, extra_metrics=False), timeout_s)  # metric unknown here
+        extra = False  # an extra metric is unknown to this ncu/GPU: profile with the sections alone
+        t0 = time.time()  # the overhead counts the profiling run that produced the figures
+        run = runner(ncu_command(ncu, report, driver, extra_metrics=False), timeout_s)
     ncu_s = time.time() - t0
+    if run.returncode == 0 and not Path(report + ".ncu-rep").exists():
+        return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"
     if run.returncode != 0 or not Path(report + ".ncu-rep").exists():
-        lines = [ln for ln in (run.stdout + run.stderr).splitlines() if "==ERROR==" in ln or "ERR_" in ln]
-        return None, f"ncu failed: {(lines or (run.stderr or run.stdout).strip().splitlines()[-1:] or ['no output'])[0][:300]}"
-    raw = runner([ncu, "--import", report + ".ncu-rep", "--page", "raw", "--csv"], timeout_s)
+        text = [ln for ln in (run.stderr + "\n" + run.stdout).splitlines() if ln.strip() and not ln.startswith("KW_META ")]
+        lines = [ln for ln in text if "==ERROR==" in ln or "ERR_" in ln] or text[-1:] or ["no output"]
+        return None, f"ncu failed (exit {run.returncode}): {lines[0].strip()[:300]}"
+    t1 = time.time()
+    raw = runner(import_command(ncu, report + ".ncu-rep"), timeout_s)
+    import_s = time.time() - t1
     try:
-        result = profile_from_csv(raw.stdout, calls=calls, metadata=metadata)
+        result = profile_from_csv(raw.stdout or raw.stderr or "", calls=calls, metadata=metadata)
     except NcuParseError as exc:
         return None, f"ncu report unreadable: {exc}"
     if not result["figures"]:
         return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"
-    result.update({"ncu_s": ncu_s, "kernels": metadata})
+    result.update({"ncu_s": ncu_s + import_s, "ncu_profile_s": ncu_s, "ncu_import_s": import_s,
+                   "extra_metrics": extra, "kernels": metadata})
     return result, None

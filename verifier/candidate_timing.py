@@ -88,12 +88,14 @@ def loop(payload: dict[str, Any]) -> dict[str, Any]:
     sets = _input_sets(payload)
     fn = _callable_for(payload) if payload["which"] != "null" else (lambda xs: None)
     with torch.no_grad():
-        timing.time_loop_fixed(fn, sets, payload["reps"])
-    return {"ok": True}
+        report = timing.time_loop_fixed(fn, sets, payload["reps"])
+    return {"ok": True, **report}
 
 
 def drop_reference(_payload: Any = None) -> None:
-    """Free baseline models and their outputs before the candidate is loaded."""
+    """Free baseline models and their outputs before the candidate is loaded (when any was built)."""
+    if not _S.baselines:
+        return
     _S.baselines = {}
     gc.collect()
     if torch.cuda.is_available():

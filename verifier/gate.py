@@ -12,6 +12,7 @@ the workers of one GPU the same gate, so one worker compiles and checks while an
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -26,10 +27,13 @@ class DeviceGate:
         self._waiting = 0  # exclusive requests waiting
 
     @contextmanager
-    def shared(self) -> Iterator[None]:
+    def shared(self, waits: dict[str, float] | None = None) -> Iterator[None]:
+        """Hold the GPU beside other shared holders; `waits["gate_wait"]` adds the seconds waited."""
+        began = time.perf_counter()
         with self._cond:
             self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
             self._sharing += 1
+        _add_wait(waits, began)
         try:
             yield
         finally:
@@ -38,15 +42,23 @@ class DeviceGate:
                 self._cond.notify_all()
 
     @contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self, waits: dict[str, float] | None = None) -> Iterator[None]:
+        """Hold the GPU alone; `waits["gate_wait"]` adds the seconds waited."""
+        began = time.perf_counter()
         with self._cond:
             self._waiting += 1
             self._cond.wait_for(lambda: not self._exclusive and not self._sharing)
             self._waiting -= 1
             self._exclusive = True
+        _add_wait(waits, began)
         try:
             yield
         finally:
             with self._cond:
                 self._exclusive = False
                 self._cond.notify_all()
+
+
+def _add_wait(waits: dict[str, float] | None, began: float) -> None:
+    if waits is not None:
+        waits["gate_wait"] = round(waits.get("gate_wait", 0.0) + time.perf_counter() - began, 4)

@@ -242,18 +242,19 @@ def judge(job: Job, worker: Worker) -> Verdict:
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
         gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
+        waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
         if job.options.timing and j.device_type == "cuda":
-            with clock("baselines"), gate.exclusive():
+            with gate.exclusive(waits), clock("baselines"):
                 run_timing(j, base, baselines_only=True)
-        with clock("load"), gate.shared():
+        with gate.shared(waits), clock("load"):
             j.load(base)
-        with clock("correctness"), gate.shared():  # includes the compile on the first launch
+        with gate.shared(waits), clock("correctness"):  # includes the compile on the first launch
             j.trials()
         if job.options.timing:
-            with clock("timing"), gate.exclusive():
+            with gate.exclusive(waits), clock("timing"):
                 run_timing(j, base, baselines_only=False)
             j.decide_if_fired("timing")
-        with clock("profile"), gate.shared():
+        with gate.shared(waits), clock("profile"):
             j.profile()
         verdict = j._finish("correct", "done", "all checks passed")
     except Decided as decided:

@@ -2,11 +2,12 @@
 
 On CUDA each repetition: flush L2 by writing a buffer larger than the device's L2, reset the
 persisting-L2 carve-out (cudaCtxResetPersistingL2Cache through the CUDA runtime, when reachable),
-device-wide synchronise, record a start event, run on the next of >= 3 rotated input sets, record
-the end event and wait for it, then time a device-wide synchronise: work the call left running on
-other streams makes that wait long (`timing_mismatch` when it happens in over a tenth of the
-repetitions). Warm-up first; repetitions until `rep_ms` of kernel time and
-at least `min_reps`. On the CPU (Triton interpreter) only wall-clock is measured and the result is
+a short GPU spin (so the call's launches are queued before the start event), record a start event,
+run on the next of >= 3 rotated input sets, record the end event; the repetitions are queued back
+to back and synchronised once. Warm-up first; repetitions until `rep_ms` of kernel time and at
+least `min_reps`. A second, synchronous loop (`time_loop_fixed`) serves the integrity checks: after
+each end event it times a device-wide synchronise, and work the call left running on other streams
+makes that wait long (`timing_mismatch` when it happens in over a tenth of the repetitions). On the CPU (Triton interpreter) only wall-clock is measured and the result is
 marked not meaningful. The parent times each worker call itself: its wall-clock per repetition must
 not exceed the event time by more than launch overhead (`timing_mismatch`), and the median must
 not beat the problem's speed-of-light floor (`impossible_speed`).
@@ -71,10 +72,15 @@ def _persisting_l2_reset() -> Callable[[], None] | None:
 
 def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: float, rep_ms: float,
               min_reps: int, max_reps: int = 1000) -> dict[str, Any]:
-    """Event timing of call(inputs) over rotated input sets, with L2 flush between repetitions."""
+    """Event timing of call(inputs) over rotated input sets, with L2 flush between repetitions.
+
+    The repetitions are queued back to back and synchronised once at the end. Before each start
+    event the GPU spins for about the host's launch time of one call, so the call's kernels are
+    already queued when the start event is reached: the events bracket GPU work only, not
+    Python launch overhead (which made the median depend on host jitter).
+    """
     device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
     flush = L2Flusher(device)
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     call(input_sets[0])
     torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -85,18 +91,35 @@ def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: 
             break
     estimate_ms = max((time.perf_counter() - t0) * 1e3 / (i + 1), 1e-3)
     reps = int(min(max_reps, max(min_reps, rep_ms / estimate_ms)))
-    samples, lingering = [], 0
-    for i in range(reps):
-        flush()  # enqueued, not waited for: the launch below overlaps the flush
+    spin = _spin_cycles(call, input_sets)
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
+    for i, (start, end) in enumerate(events):
+        flush()
+        torch.cuda._sleep(spin)
         start.record()
         call(input_sets[i % len(input_sets)])
         end.record()
-        end.synchronize()
-        ms = start.elapsed_time(end)
-        lingering += still_busy_ms() > max(LINGER_MS, 0.5 * ms)
-        samples.append(ms)
-    return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset,
-            "lingering_reps": lingering}
+    torch.cuda.synchronize()
+    samples = [start.elapsed_time(end) for start, end in events]
+    return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset}
+
+
+def _spin_cycles(call: Callable[[Any], Any], input_sets: list[list], cap_ms: float = 2.0) -> int:
+    """GPU clock cycles covering 1.5x the host's time to launch one call (at most `cap_ms`)."""
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    torch.cuda._sleep(1_000_000)
+    end.record()
+    end.synchronize()
+    cycles_per_ms = 1_000_000 / max(start.elapsed_time(end), 1e-3)
+    launches = []
+    for i in range(5):
+        t0 = time.perf_counter()
+        call(input_sets[i % len(input_sets)])
+        launches.append((time.perf_counter() - t0) * 1e3)
+        torch.cuda.synchronize()
+    return int(cycles_per_ms * min(cap_ms, 1.5 * statistics.median(launches)))
 
 
 def still_busy_ms() -> float:
@@ -112,23 +135,33 @@ def lingering(report: dict[str, Any]) -> bool:
     return report.get("lingering_reps", 0) > 0.1 * max(1, report.get("reps", 0))
 
 
-def time_loop_fixed(call: Callable[[Any], Any], input_sets: list[list], reps: int) -> None:
-    """Exactly `reps` iterations of the timing loop (flush, events, sync); the parent times this."""
+def time_loop_fixed(call: Callable[[Any], Any], input_sets: list[list], reps: int) -> dict[str, Any]:
+    """Exactly `reps` synchronous iterations (flush, events, wait): the parent times this call with
+    the wall clock. Each iteration also times a device-wide synchronise after the end event:
+    `lingering_reps` counts those where work the events missed was still running elsewhere."""
     device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
     if device.type != "cuda":
         for i in range(reps):
             call(input_sets[i % len(input_sets)])
-        return
+        return {"reps": reps, "lingering_reps": 0}
+    return sync_loop_cuda(call, input_sets, reps, device)
+
+
+def sync_loop_cuda(call: Callable[[Any], Any], input_sets: list[list], reps: int,
+                   device: torch.device | None = None) -> dict[str, Any]:
+    """The CUDA body of `time_loop_fixed`."""
     flush = L2Flusher(device)
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     torch.cuda.synchronize()
+    lingering = 0
     for i in range(reps):
         flush()
         start.record()
         call(input_sets[i % len(input_sets)])
         end.record()
-        torch.cuda.synchronize()
-        start.elapsed_time(end)
+        end.synchronize()
+        lingering += still_busy_ms() > max(LINGER_MS, 0.5 * start.elapsed_time(end))
+    return {"reps": reps, "lingering_reps": lingering}
 
 
 def time_wall(call: Callable[[Any], Any], input_sets: list[list], *, reps: int = 3) -> dict[str, Any]:

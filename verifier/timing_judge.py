@@ -3,9 +3,9 @@
 Baselines (eager, torch.compile) are timed in the worker before the candidate is loaded and
 cached there per problem and shape. The candidate is timed on >= 3 rotated input sets; its
 outputs on those sets are checked against the reference (a result reused across calls fails:
-`caching`). On CUDA the parent times two fixed-length worker loops -- without and with the
-candidate -- so that the wall clock per repetition cross-checks the event median
-(`timing_mismatch`), and the median must not beat the speed-of-light floor (`impossible_speed`).
+`caching`). On CUDA the parent times two fixed-length synchronous worker loops -- without and
+with the candidate -- so that the wall clock per repetition cross-checks the event median and work
+left running on other streams after the end event shows (`timing_mismatch`), and the median must not beat the speed-of-light floor (`impossible_speed`).
 """
 from __future__ import annotations
 
@@ -52,10 +52,10 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
     _check_timed_outputs(j, base, common["seeds"], report.get("outputs") or [])
     stats = _stats(report)
     if j.device_type == "cuda":
-        stats.wall_ms = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
-        if timing.lingering(report):
+        stats.wall_ms, loop = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
+        if timing.lingering(loop):
             j.fired.add("timing_mismatch", f"work kept running on other streams after the end event in "
-                                           f"{report['lingering_reps']} of {report['reps']} timed repetitions")
+                                           f"{loop['lingering_reps']} of {loop['reps']} synchronous repetitions")
         if timing.wall_mismatch(stats.median_ms, stats.wall_ms):
             j.fired.add("timing_mismatch", f"events say {stats.median_ms:.4f} ms, the wall clock "
                                            f"{stats.wall_ms:.4f} ms per repetition")
@@ -110,14 +110,15 @@ def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], out
                 return
 
 
-def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int) -> float:
-    walls = {}
+def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int) -> tuple[float, dict[str, Any]]:
+    """Wall-clock ms per repetition (candidate loop minus null loop), and the candidate loop's report."""
+    walls, report = {}, {}
     for which in ("null", "candidate"):
         t0 = time.perf_counter()
-        j.call(CS + "loop", {**common, "which": which, "reps": reps}, timeout_s=j.job.options.timing_timeout_s,
-               stage="timing")
+        report = j.call(CS + "loop", {**common, "which": which, "reps": reps}, timeout_s=j.job.options.timing_timeout_s,
+                        stage="timing")
         walls[which] = time.perf_counter() - t0
-    return max(0.0, (walls["candidate"] - walls["null"]) * 1e3 / reps)
+    return max(0.0, (walls["candidate"] - walls["null"]) * 1e3 / reps), report
 
 
 def _floor_ms(j: "Judge", base: dict[str, Any], common: dict[str, Any]) -> float | None:

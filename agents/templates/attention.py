@@ -27,28 +27,51 @@ from kernelwright.agents.templates.attention_spec import AttentionSpec, is_atten
 from kernelwright.agents.templates.attention_translate import TranslateError
 from kernelwright.plugins import register
 
-# (BLOCK_M, BLOCK_N, num_warps, num_stages, LAZY, PIPE_QK), Hopper-minded first guesses first.
+# (BLOCK_M, BLOCK_N, num_warps, num_stages, LAZY, PIPE_QK, TMA, WS), Hopper-minded first guesses first.
 # LAZY: skip the accumulator rescale unless the running max grew by > 8 (log2 units).
 # PIPE_QK: issue the next tile's q.k^T before this tile's softmax (unmasked tiles).
+# TMA: q/K/V tiles by TMA from device-side tensor descriptors (sm_90+; Triton >= 3.6 has them).
+# WS: warp-specialise the key loop (TMA required): Triton's Hopper pass splits BLOCK_M = 128 over two
+#   consumer warpgroups plus a producer (12 warps for num_warps=4) — the FA3 schedule. It handles one
+#   loop per kernel, so WS kernels walk all key tiles in one loop and mask each (see MASK_ALL).
 _F, _T = False, True
 # Ordered by H100 measurements (benchmarks/results/attention_h100.*): LAZY and PIPE_QK lost 5-20 %
-# there (the runtime branch / early dot break Triton's wgmma pipelining), so they come last.
+# there (the runtime branch / early dot break Triton's wgmma pipelining), so they come last. The
+# TMA / WS entries are not yet measured on the GPU: they sit right after the measured best so that a
+# short autotune reaches them (configs()[0] stays the measured best).
 _CONFIGS_1D = {
-    128: [(128, 64, 8, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 4, _F, _F),
-          (64, 64, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F), (128, 128, 8, 2, _F, _F), (128, 64, 8, 2, _F, _F),
-          (64, 128, 4, 2, _F, _F), (128, 64, 8, 3, _F, _T), (128, 64, 8, 3, _T, _F), (128, 128, 8, 3, _T, _F)],
-    64: [(128, 64, 4, 3, _F, _F), (64, 64, 4, 3, _F, _F), (128, 128, 8, 3, _F, _F), (128, 64, 8, 3, _F, _F),
-         (128, 128, 4, 2, _F, _F), (64, 128, 4, 3, _F, _F), (128, 64, 4, 4, _F, _F), (64, 32, 4, 4, _F, _F),
-         (128, 64, 4, 3, _F, _T), (128, 64, 4, 3, _T, _F)],
+    128: [(128, 64, 8, 3, _F, _F, _F, _F), (128, 128, 4, 2, _F, _F, _T, _T), (128, 64, 4, 2, _F, _F, _T, _T),
+          (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _T, _F), (64, 64, 4, 3, _F, _F, _T, _F),
+          (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _T, _T), (128, 64, 8, 4, _F, _F, _F, _F),
+          (64, 64, 4, 2, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F), (128, 128, 8, 2, _F, _F, _F, _F),
+          (128, 64, 8, 2, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 64, 8, 3, _F, _T, _F, _F),
+          (128, 64, 8, 3, _T, _F, _F, _F), (128, 128, 8, 3, _T, _F, _F, _F)],
+    64: [(128, 64, 4, 3, _F, _F, _F, _F), (128, 128, 4, 2, _F, _F, _T, _T), (128, 128, 4, 3, _F, _F, _T, _T),
+         (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _T, _F), (128, 64, 4, 2, _F, _F, _T, _T),
+         (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F), (128, 128, 4, 2, _F, _F, _F, _F),
+         (64, 128, 4, 3, _F, _F, _F, _F), (128, 64, 4, 4, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F),
+         (128, 64, 4, 3, _F, _T, _F, _F), (128, 64, 4, 3, _T, _F, _F, _F)],
 }
 # Short key ranges (sliding window, documents): small query blocks waste fewer masked pairs.
-_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F), (64, 64, 4, 2, _F, _F), (64, 32, 4, 4, _F, _F),
-                      (128, 64, 8, 3, _F, _F), (128, 32, 4, 4, _F, _F), (64, 128, 4, 2, _F, _F),
-                      (128, 128, 8, 3, _F, _F), (64, 64, 4, 3, _T, _F)]
+_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T, _F), (128, 64, 4, 2, _F, _F, _T, _T),
+                      (64, 64, 4, 2, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F),
+                      (128, 32, 4, 4, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 128, 8, 3, _F, _F, _F, _F),
+                      (64, 64, 4, 3, _T, _F, _F, _F)]
 # (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages, LAZY) for the 2-D neighbourhood tiling.
 _CONFIGS_2D = [(8, 8, 32, 4, 3, _F), (8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (8, 8, 64, 4, 2, _F),
                (4, 16, 64, 4, 3, _F), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 128, 4, 3, _F),
                (8, 8, 64, 4, 3, _T), (8, 16, 64, 8, 3, _T)]
+
+
+def _supported(tma: bool, ws: bool) -> bool:
+    """Whether the installed Triton has device-side tensor descriptors (TMA) and loop warp specialisation."""
+    import inspect
+
+    import triton.language as tl
+
+    if tma and not hasattr(tl, "make_tensor_descriptor"):
+        return False
+    return not ws or "warp_specialize" in inspect.signature(tl.range.__init__).parameters
 
 
 @register("template", "attention")
@@ -83,8 +106,8 @@ class AttentionFamily:
             table = _CONFIGS_1D_SPARSE
         else:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
-        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy, "PIPE_QK": pipe}
-                for m, n, w, s, lazy, pipe in table]
+        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy, "PIPE_QK": pipe,
+                 "TMA": tma, "WS": ws} for m, n, w, s, lazy, pipe, tma, ws in table if _supported(tma, ws)]
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
         """Complete candidate source (KernelBench ModelNew) for one configuration."""

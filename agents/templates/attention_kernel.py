@@ -5,6 +5,9 @@ Two tilings share one inner update (online softmax in exp2 form):
   and walks key tiles of BLOCK_N in three ranges: [lo, full_lo) masked, [full_lo, full_hi)
   unmasked, [full_hi, hi) masked. lo/hi skip tiles that the causal / window / document structure
   masks entirely; the unmasked middle runs without evaluating mask_mod or the tail guard.
+  With TMA the tiles come from device-side tensor descriptors; with WS (Triton's automatic warp
+  specialisation, which on sm_90 handles one loop per kernel) the three ranges become one loop
+  that masks every tile unless MASK_ALL is False (no mask_mod and BLOCK_N divides N_CTX).
 - 2-D neighbourhood tiling (`KERNEL_2D`): a program owns a PATCH_H x PATCH_W patch of the image
   grid; the keys its queries can see form one rectangle, which is flattened and walked in tiles
   of BLOCK_N tokens (gathered rows), so almost no key outside the rectangle is touched.
@@ -110,12 +113,34 @@ def _kw_key_range_pipelined(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_
 
 
 @triton.jit
+def _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, lo, hi,
+                      b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS, N_CTX,
+                      {param_args}MASKED: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr,
+                      FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr, LAZY: tl.constexpr, WS: tl.constexpr):
+    # K and V tiles come by TMA from per-(batch, head) descriptors (no address arithmetic in
+    # registers; rows past N_CTX arrive as zeros). WS asks Triton to warp-specialise the loop: on
+    # sm_90 a producer warpgroup issues the TMA loads and two consumer warpgroups split BLOCK_M
+    for start_n in tl.range(lo, hi, BLOCK_N, warp_specialize=WS):
+        offs_kv = start_n + offs_n
+        kv_idx = offs_kv[None, :]
+        kv_idx_f = kv_idx.to(tl.float32)
+        kv_ok = kv_idx < N_CTX
+        k = desc_k.load([start_n, 0]).T
+{qk_dot}
+{tile_update}
+        v = desc_v.load([start_n, 0])
+{pv_dot}
+    return acc, l_i, m_i
+
+
+@triton.jit
 def _kw_attn_fwd(Q, K, V, Out, sm_scale,
                  stride_qz, stride_qh, stride_qm, stride_kz, stride_kh, stride_kn,
                  stride_vz, stride_vh, stride_vn, stride_oz, stride_oh, stride_om,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr,
-                 LAZY: tl.constexpr, PIPE_QK: tl.constexpr):
+                 LAZY: tl.constexpr, PIPE_QK: tl.constexpr, TMA: tl.constexpr, WS: tl.constexpr,
+                 MASK_ALL: tl.constexpr):
     num_m = (N_CTX + BLOCK_M - 1) // BLOCK_M
     start_m = {start_m}
     off_hz = tl.program_id(1)
@@ -130,7 +155,12 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
     offs_d = tl.arange(0, HEAD_DIM)
     q_idx = offs_m[:, None]
     q_idx_f = q_idx.to(tl.float32)
-    q = tl.load(q_base + offs_m[:, None] * stride_qm + offs_d[None, :], mask=q_idx < N_CTX, other=0.0)
+    if TMA:
+        desc_q = tl.make_tensor_descriptor(q_base, shape=[N_CTX, HEAD_DIM], strides=[stride_qm, 1],
+                                           block_shape=[BLOCK_M, HEAD_DIM])
+        q = desc_q.load([start_m * BLOCK_M, 0])
+    else:
+        q = tl.load(q_base + offs_m[:, None] * stride_qm + offs_d[None, :], mask=q_idx < N_CTX, other=0.0)
     # finite start for the running max: a fully masked tile then gives p = 0, alpha = 1, never NaN
     m_i = tl.full([BLOCK_M], -1.0e30, dtype=tl.float32)
     l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
@@ -146,22 +176,53 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
 {bounds}
     full_lo = tl.minimum(tl.maximum(full_lo, lo), hi)
     full_hi = tl.minimum(tl.maximum(full_hi, full_lo), hi)
-    acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, full_lo,
-                                  b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS,
-                                  N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT, LAZY)
-    if PIPE_QK:
-        acc, l_i, m_i = _kw_key_range_pipelined(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo,
-                                                full_hi, b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale,
-                                                qk_scale, Z, NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM,
-                                                FAST_TANH, UPCAST_DOT, LAZY)
+    if TMA:
+        # every q/K/V tile by TMA from descriptors over this (batch, head)'s (N_CTX, HEAD_DIM) slice
+        # (rows past N_CTX read as zeros, like the masked pointer loads): Triton's Hopper warp
+        # specialisation fails on kernels that mix pointer loads with the specialised loop
+        desc_k = tl.make_tensor_descriptor(k_base, shape=[N_CTX, HEAD_DIM], strides=[stride_kn, 1],
+                                           block_shape=[BLOCK_N, HEAD_DIM])
+        desc_v = tl.make_tensor_descriptor(v_base, shape=[N_CTX, HEAD_DIM], strides=[stride_vn, 1],
+                                           block_shape=[BLOCK_N, HEAD_DIM])
+        if WS:
+            # Triton 3.6's Hopper warp specialisation takes one loop per kernel: walk [lo, hi) once and
+            # mask every tile (mask_mod, ragged tail) unless MASK_ALL says no tile needs it
+            acc, l_i, m_i = _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, lo, hi,
+                                              b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                              NUM_HEADS, N_CTX, {param_pass}MASK_ALL, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                              UPCAST_DOT, LAZY, True)
+        else:
+            acc, l_i, m_i = _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, lo, full_lo,
+                                              b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                              NUM_HEADS, N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                              UPCAST_DOT, LAZY, False)
+            acc, l_i, m_i = _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, full_lo, full_hi,
+                                              b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                              NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                              UPCAST_DOT, LAZY, False)
+            acc, l_i, m_i = _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, full_hi, hi,
+                                              b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                              NUM_HEADS, N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                              UPCAST_DOT, LAZY, False)
     else:
-        acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo, full_hi,
+        acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, lo, full_lo,
                                       b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
-                                      NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                      NUM_HEADS, N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH,
                                       UPCAST_DOT, LAZY)
-    acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_hi, hi,
-                                  b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z, NUM_HEADS,
-                                  N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT, LAZY)
+        if PIPE_QK:
+            acc, l_i, m_i = _kw_key_range_pipelined(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn,
+                                                    full_lo, full_hi, b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d,
+                                                    sm_scale, qk_scale, Z, NUM_HEADS, N_CTX, {param_pass}False,
+                                                    BLOCK_N, HEAD_DIM, FAST_TANH, UPCAST_DOT, LAZY)
+        else:
+            acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_lo,
+                                          full_hi, b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale,
+                                          qk_scale, Z, NUM_HEADS, N_CTX, {param_pass}False, BLOCK_N, HEAD_DIM,
+                                          FAST_TANH, UPCAST_DOT, LAZY)
+        acc, l_i, m_i = _kw_key_range(acc, l_i, m_i, q, k_base, v_base, stride_kn, stride_vn, full_hi, hi,
+                                      b_idx, h_idx, q_idx, q_idx_f, offs_n, offs_d, sm_scale, qk_scale, Z,
+                                      NUM_HEADS, N_CTX, {param_pass}True, BLOCK_N, HEAD_DIM, FAST_TANH,
+                                      UPCAST_DOT, LAZY)
     acc = acc / l_i[:, None]
     tl.store(o_base + offs_m[:, None] * stride_om + offs_d[None, :], acc.to(Out.dtype.element_ty),
              mask=q_idx < N_CTX)

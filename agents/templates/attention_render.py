@@ -46,19 +46,22 @@ class ModelNew(nn.Module):
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, seq, head_dim = q.shape
         out = torch.empty_like(q)
-{grid}
+{grid}{setup}
         _kw_attn_fwd[grid](
             q, k, v, out, 1.0 / math.sqrt(head_dim),
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1), out.stride(2),
             batch, heads, seq, **self.params, HEAD_DIM=head_dim, {launch}
-            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},
+            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},{tma}
             num_warps={num_warps}, num_stages={num_stages},
         )
         return out
 '''
 
 GRID_1D = "        grid = (triton.cdiv(seq, {block_m}), batch * heads)"
+# device-side TMA descriptors (tl.make_tensor_descriptor) live in a global scratch buffer per launch
+TMA_SETUP = """
+        triton.set_allocator(lambda size, alignment, stream: torch.empty(size, dtype=torch.int8, device=q.device))"""
 GRID_2D = '''        grid_h, grid_w = {grid_h}, {grid_w}
         if grid_h * grid_w != seq:
             raise ValueError(f"sequence length {{seq}} is not the {{grid_h}}x{{grid_w}} grid of this problem")
@@ -109,6 +112,7 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     """The full candidate file for one launch configuration."""
     param_args, param_pass = _param_text(spec)
     two_d = spec.grid is not None
+    tma, setup = "", ""
     tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d),
                                 scale=scale_text(spec))
     dots = {"qk_dot": K.QK_DOT.format(out="qk", k="k"), "pv_dot": K.PV_DOT,
@@ -137,11 +141,18 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
         bm, bn = int(config["BLOCK_M"]), int(config["BLOCK_N"])
         grid = GRID_1D.format(block_m=bm)
         launch = f"BLOCK_M={bm}, BLOCK_N={bn},"
+        use_tma, ws = bool(config.get("TMA", False)), bool(config.get("WS", False))
+        if ws and not use_tma:
+            raise ValueError(f"config {config} sets WS without TMA; warp specialisation needs the TMA loop")
+        # the single warp-specialised loop masks every tile when mask_mod exists or the length is ragged
+        mask_all = "True" if spec.mask is not None else f"seq % {bn} != 0"
+        tma = f" TMA={use_tma}, WS={ws}, MASK_ALL={mask_all},"
+        setup = TMA_SETUP if use_tma else ""
         kinds = [k for k, on in (("causal", spec.causal), ("window", spec.window), ("documents", spec.documents)) if on]
         tiling = f"{bm}x{bn} tiles along the sequence, skipping fully masked tiles ({', '.join(kinds) or 'none'})"
     uses_tanh = any(t is not None and t.uses_tanh for t in (spec.score, spec.mask))
     header = HEADER.format(name=name, tiling=tiling, config=config, init_args=repr(spec.init_args))
-    wrapper = WRAPPER.format(grid=grid, launch=launch, lazy=bool(config.get("LAZY", False)),
+    wrapper = WRAPPER.format(grid=grid, setup=setup, tma=tma, launch=launch, lazy=bool(config.get("LAZY", False)),
                              pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
                              num_stages=int(config["num_stages"]))
     return header + (K.TANH_HELPER if uses_tanh else "") + textwrap.dedent(body) + wrapper

@@ -1,6 +1,7 @@
 """Parse a `--devices` spec into worker slots: one slot (one verifier worker) per device."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -20,9 +21,20 @@ class Device:
     env: dict = field(default_factory=dict, hash=False, compare=False)
 
 
-def cuda_device(index: int) -> Device:
-    """A GPU slot whose worker process only sees that GPU (so it is cuda:0 inside)."""
-    return Device(label=f"cuda:{index}", run_device="cuda:0", env={"CUDA_VISIBLE_DEVICES": str(index)})
+def visible_gpus() -> list[str] | None:
+    """This process's CUDA_VISIBLE_DEVICES entries (numbers or UUIDs), or None when it is unset."""
+    raw = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return None if raw is None else [v.strip() for v in raw.split(",") if v.strip()]
+
+
+def cuda_device(index: int, visible: list[str] | None = None) -> Device:
+    """A GPU slot whose worker process only sees that GPU (so it is cuda:0 inside).
+
+    `index` counts the GPUs this process sees; when CUDA_VISIBLE_DEVICES already narrows them
+    (e.g. "2,3"), the worker gets the entry it names ("3" for index 1), not the bare index."""
+    visible = visible_gpus() if visible is None else visible
+    physical = visible[index] if visible and index < len(visible) else str(index)
+    return Device(label=f"cuda:{index}", run_device="cuda:0", env={"CUDA_VISIBLE_DEVICES": physical})
 
 
 def resolve_devices(spec: str = "auto", cuda_count: int | None = None) -> list[Device]:

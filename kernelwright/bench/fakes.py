@@ -28,9 +28,19 @@ def fake_outcome(path: str) -> dict[str, Any]:
     return {}
 
 
+def sleep_verifier(problem: Any, paths: list, options: Any, device: str) -> list[Verdict]:
+    """Stand-in verifier: sleeps `options` seconds (a number) and calls every path correct."""
+    seconds = float(options or 0.0)
+    time.sleep(seconds)
+    return [Verdict(status="correct", stage="done", elapsed_s=seconds) for _ in paths]
+
+
 def synthetic_run(problem: str, *, budget_s: float = 60.0, device: str = "cpu", run_id: str = "fake",
-                  coder: str = "fake", iterations: int | None = None, **_: Any) -> Result:
-    """Pretend to search: `attempts` attempts spaced `delay_s` apart; the last is the best."""
+                  coder: str = "fake", iterations: int | None = None, verifier: Any = None, **_: Any) -> Result:
+    """Pretend to search: `attempts` attempts spaced `delay_s` apart; the last is the best.
+
+    With ``verify_s`` in FAKE_OUTCOME and a `verifier` given, each attempt also spends that long
+    in one call of the verifier (so the bench's verifier accounting sees it)."""
     spec = fake_outcome(problem)
     if spec.get("raise"):
         raise RuntimeError(str(spec["raise"]))
@@ -47,13 +57,16 @@ def synthetic_run(problem: str, *, budget_s: float = 60.0, device: str = "cpu", 
     for i in range(n):
         t0 = time.time()
         time.sleep(delay)
+        if verifier is not None and spec.get("verify_s"):
+            verifier(problem, [f"{problem}#attempt{i}"], spec["verify_s"], device)
         correct = solved and i >= int(spec.get("first_correct", 0))
         history.append(Attempt(
             id=i, iteration=i, strategy="first_draft" if i == 0 else "refine_best", coder=coder,
             status="correct" if correct else "incorrect",
             speedup_eager=(speedup * (i + 1) / n) if correct and speedup is not None else None,
             speedup_compile=(speedup * (i + 1) / n / 2) if correct and speedup is not None else None,
-            started_at=t0, finished_at=time.time(), meta={"device": device, "pid": os.getpid()},
+            started_at=t0, finished_at=time.time(),
+            meta={"device": device, "pid": os.getpid(), "visible": os.environ.get("CUDA_VISIBLE_DEVICES")},
         ))
     verdict = None
     if solved:

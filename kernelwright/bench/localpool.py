@@ -52,6 +52,18 @@ class LocalPool:
         self.devices = devices
         self.mode = mode
         self.runs_per_device = runs_per_device
+        self.deadline: float | None = None  # unix time after which no new run starts (None: no limit)
+
+    def _next(self, todo: queue.Queue, events: queue.Queue) -> Job | None:
+        """The next job, or None when none is left; past the deadline every job left is skipped."""
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return None
+            if self.deadline is None or time.time() < self.deadline:
+                return job
+            events.put(("skip", job, None))
 
     def run(self, jobs: list[Job], on_start: OnStart, on_done: OnDone) -> None:
         todo: queue.Queue[Job] = queue.Queue()
@@ -68,6 +80,8 @@ class LocalPool:
             kind, job, data = events.get()
             if kind == "start":
                 on_start(job, data)
+            elif kind == "skip":  # not started before the deadline: stays pending for a re-run
+                remaining -= 1
             else:
                 on_done(job, data)
                 remaining -= 1
@@ -78,9 +92,8 @@ class LocalPool:
         # in-process runs cannot narrow CUDA_VISIBLE_DEVICES: name the physical GPU instead
         run_device = device.label if device.label.startswith("cuda") else device.run_device
         while True:
-            try:
-                job = todo.get_nowait()
-            except queue.Empty:
+            job = self._next(todo, events)
+            if job is None:
                 return
             events.put(("start", job, device.label))
             events.put(("done", job, execute(job, run_device, device.label)))
@@ -94,9 +107,8 @@ class LocalPool:
                 while len(in_flight) < self.runs_per_device:
                     if any(j.crashes for j, _ in in_flight.values()):
                         break  # a suspect of an earlier crash runs alone
-                    try:
-                        job = todo.get_nowait()
-                    except queue.Empty:
+                    job = self._next(todo, events)
+                    if job is None:
                         break
                     if job.crashes and in_flight:
                         todo.put(job)  # wait until this worker is idle, then run it alone

@@ -49,6 +49,7 @@ class RayPool:
     def __init__(self, address: str = "auto", init_kwargs: dict[str, Any] | None = None):
         self.address = address
         self.init_kwargs = dict(init_kwargs or {})
+        self.deadline: float | None = None  # unix time after which no new run starts (None: no limit)
 
     def run(self, jobs: list[Job], on_start: OnStart, on_done: OnDone) -> None:
         import ray
@@ -73,6 +74,10 @@ class RayPool:
         waiting = list(jobs)
         in_flight: dict[Any, tuple[Job, Any, float]] = {}
         while waiting or in_flight:
+            if self.deadline is not None and time.time() >= self.deadline:
+                waiting.clear()  # not started before the deadline: stays pending for a re-run
+                if not in_flight:
+                    break
             while waiting and idle:
                 job, actor = waiting.pop(0), idle.pop()
                 in_flight[actor.run.remote(job)] = (job, actor, time.time())

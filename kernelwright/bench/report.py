@@ -32,8 +32,10 @@ def summary_table(m: BenchMetrics, stats: dict[str, Any] | None = None) -> Table
             ["wall time of last session (s)", fmt(stats.get("wall_s"), 1)],
             ["problems per minute", fmt(stats.get("problems_per_minute"))],
             ["candidates verified per minute", fmt(stats.get("candidates_per_minute"))],
-            ["worker busy share", pct(stats.get("worker_busy_share"))],
-            ["GPU busy share (nvidia-smi)", pct(gpu.get("mean_busy_share")) if gpu.get("available") else "not sampled"],
+            ["run in flight share (per worker)", pct(stats.get("worker_busy_share"))],
+            ["verifier busy share (verification in flight on the device)", pct(stats.get("verifier_busy_share"))],
+            [f"GPU kernel-active share ({gpu.get('method', 'nvml')} utilization.gpu)",
+             pct(gpu.get("mean_busy_share")) if gpu.get("available") else "not sampled"],
         ]
     return Table("Summary", ["metric", "value"], rows)
 

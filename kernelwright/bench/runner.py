@@ -16,6 +16,7 @@ from kernelwright.bench.metrics import BenchMetrics, summarize
 from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
 from kernelwright.bench.scheduler import DEFAULT_RUN_FN, Job, make_pool
 from kernelwright.bench.store import BenchStore
+from kernelwright.bench.verifyclock import busy_shares, union_seconds
 from kernelwright.result import Result
 
 Event = Callable[[str, dict[str, Any]], None]  # kind (broken|start|done|skip), details
@@ -40,6 +41,7 @@ class BenchConfig(BaseModel):
     run_options: dict[str, Any] = Field(default_factory=dict)  # extra keyword options for run_fn
     retry_errors: bool = False
     job_timeout_s: float | None = None    # default: 3 x budget + 10 min
+    max_wall_s: float | None = None       # start no new problem after this many seconds (rest stays pending)
     recursive: bool = False
 
     def resolved_bench_id(self) -> str:
@@ -56,6 +58,7 @@ class BenchOutcome(BaseModel):
     db: str
     ran: list[str] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
+    not_started: list[str] = Field(default_factory=list)  # left pending by --max-wall
     broken: list[dict[str, str]] = Field(default_factory=list)
     wall_s: float = 0.0
     stats: dict[str, Any] = Field(default_factory=dict)
@@ -107,6 +110,8 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     timeout = config.job_timeout_s or (3 * config.budget_s + 600)
     jobs = [Job(key=k, path=path, run_fn=config.run_fn, options=_run_options(config, bench_id, k, root), timeout_s=timeout) for k, path in todo]
     busy: dict[str, list[tuple[float, float]]] = {}  # worker -> run intervals
+    verify_spans: dict[str, list[tuple[float, float]]] = {}  # worker -> verification batches in flight
+    judge_s = [0.0]
     verified = [0]  # attempts (candidates verified) finished in this session
 
     window = {"first": None, "last": None}
@@ -120,6 +125,10 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         worker = payload.get("worker", "")
         window["last"] = time.time()
         busy.setdefault(worker, []).append((payload["started_at"], payload["finished_at"]))
+        clock = payload.get("verify") or {}
+        if clock.get("spans"):
+            verify_spans.setdefault(worker, []).extend(tuple(span) for span in clock["spans"])
+        judge_s[0] += float(clock.get("judge_s") or 0.0)
         fields = _done_fields(job, payload, root / "kernels")
         store.record(bench_id, job.key, fields["problem"], fields["attempts"])
         verified[0] += len(fields["attempts"])
@@ -127,20 +136,31 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")}})
 
     started = time.time()
+    pool.deadline = started + config.max_wall_s if config.max_wall_s else None
     with GpuBusySampler(indices=gpu_indices or None) as sampler:
         if jobs:
             pool.run(jobs, on_start, on_done)
     outcome.wall_s = time.time() - started
-    busy_s = {worker: _covered(spans) for worker, spans in busy.items()}
+    ran = set(outcome.ran)
+    outcome.not_started = [job.key for job in jobs if job.key not in ran]
+    busy_s = {worker: union_seconds(spans) for worker, spans in busy.items()}
     n_workers = max(len(busy_s), len(slots), 1)
+    # the devices the verifier share is averaged over: every slot (an idle one counts as 0 %);
+    # through Ray, the actors that ran something (an actor that died is labelled "ray")
+    devices = [w for w in busy_s if w != "ray"] if config.ray else sorted(set(slots) | set(busy_s))
+    verifier = busy_shares(verify_spans, devices, outcome.wall_s) if jobs else None
     outcome.stats = {
         "jobs": len(jobs),
+        "not_started": len(outcome.not_started),
         "workers": sorted(busy_s),
         "active_s": (window["last"] - window["first"]) if window["first"] and window["last"] else None,
         "worker_busy_share": (sum(busy_s.values()) / (outcome.wall_s * n_workers)) if jobs and outcome.wall_s else None,
-        "problems_per_minute": len(jobs) / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
+        "problems_per_minute": len(outcome.ran) / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
         "candidates": verified[0],
         "candidates_per_minute": verified[0] / outcome.wall_s * 60 if jobs and outcome.wall_s else None,
+        "verifier_busy_share": verifier["mean"] if verifier else None,
+        "verifier_busy": verifier,
+        "verifier_judge_s": judge_s[0],
         "gpu": sampler.summary(),
     }
     store.add_session(bench_id, started, started + outcome.wall_s, len(jobs), slots, outcome.stats)
@@ -150,16 +170,6 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     outcome.metrics = summarize([r for r in rows if r["problem"] in keys])
     store.close()
     return outcome
-
-
-def _covered(spans: list[tuple[float, float]]) -> float:
-    """Seconds covered by the union of [start, end] intervals (runs sharing a worker overlap)."""
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(spans):
-        if stop > end:
-            total += stop - max(start, end)
-            end = stop
-    return total
 
 
 def _run_options(config: BenchConfig, bench_id: str, key: str, root: Path) -> dict[str, Any]:

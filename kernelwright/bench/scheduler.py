@@ -8,6 +8,7 @@ overlapped with timing inside one GPU's verifier (that would need a second worke
 """
 from __future__ import annotations
 
+import inspect
 import os
 import time
 import traceback
@@ -42,19 +43,38 @@ def resolve_run_fn(spec: str) -> Callable[..., Any]:
     return getattr(import_module(module), attr)
 
 
+def takes_verifier(fn: Callable[..., Any]) -> bool:
+    """Whether `fn` accepts a `verifier=` keyword (run_graph does, through its context options)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "verifier" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 def execute(job: Job, device: str, worker: str) -> dict[str, Any]:
-    """Run one job in this process and return a JSON-able payload (never raises)."""
+    """Run one job in this process and return a JSON-able payload (never raises).
+
+    The payload's "verify" holds the run's verification spans (see `verifyclock`)."""
+    from kernelwright.bench.verifyclock import VerifyClock
+
     started = time.time()
     base = {"device": device, "worker": worker, "pid": os.getpid(), "started_at": started}
+    clock = VerifyClock()
     try:
-        result = resolve_run_fn(job.run_fn)(job.path, device=device, **job.options)
+        run_fn = resolve_run_fn(job.run_fn)
+        options = dict(job.options)
+        if takes_verifier(run_fn):
+            options["verifier"] = clock.wrap(options.get("verifier"))
+        result = run_fn(job.path, device=device, **options)
         data = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
-        return {**base, "ok": True, "result": data, "finished_at": time.time()}
+        return {**base, "ok": True, "result": data, "verify": clock.payload(), "finished_at": time.time()}
     except BaseException as exc:  # noqa: BLE001 - the bench goes on; the error is recorded
         if isinstance(exc, KeyboardInterrupt):
             raise
         line = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".strip()
-        return {**base, "ok": False, "error": line, "trace": traceback.format_exc()[-4000:], "finished_at": time.time()}
+        return {**base, "ok": False, "error": line, "trace": traceback.format_exc()[-4000:],
+                "verify": clock.payload(), "finished_at": time.time()}
 
 
 def error_payload(job: Job, worker: str, message: str, started: float) -> dict[str, Any]:
@@ -67,11 +87,16 @@ def make_pool(devices: str, ray: str | None = None, ray_init: dict[str, Any] | N
     if ray:
         from kernelwright.bench.raypool import RayPool
 
-        visible = [v for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip().isdigit()]
-        return RayPool(ray, ray_init), [f"ray:{ray}"], visible or None
+        visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+        return RayPool(ray, ray_init), [f"ray:{ray}"], _nvml_indices(visible)
     from kernelwright.bench.devices import resolve_devices
     from kernelwright.bench.localpool import LocalPool
 
     slots = resolve_devices(devices)
     gpus = [d.env["CUDA_VISIBLE_DEVICES"] for d in slots if "CUDA_VISIBLE_DEVICES" in d.env]
-    return LocalPool(slots, mode=mode, runs_per_device=runs_per_device), [d.label for d in slots], gpus or None
+    return LocalPool(slots, mode=mode, runs_per_device=runs_per_device), [d.label for d in slots], _nvml_indices(gpus)
+
+
+def _nvml_indices(entries: list[str]) -> list[str] | None:
+    """GPU numbers for the busy sampler; None (sample every GPU) when empty or given as UUIDs."""
+    return entries if entries and all(e.isdigit() for e in entries) else None
