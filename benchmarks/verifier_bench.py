@@ -101,6 +101,9 @@ def throughput(problem, variants, options, per_gpu: int) -> dict:
         pool.close()
     stages = sorted({k for v in verdicts for k in v.durations})
     print("per verdict (elapsed s, stages):", [(v.elapsed_s, v.durations) for v in verdicts], flush=True)
+    for v in verdicts:
+        if v.status != "correct":
+            print("NOT CORRECT:", v.summary(), "| flags", v.flags, "| message", v.message[:300], flush=True)
     return {"workers_per_gpu": per_gpu, "candidates": len(variants), "seconds": elapsed,
             "per_gpu_minute": 60.0 * len(variants) / elapsed, "statuses": [v.status for v in verdicts],
             "medians_ms": [v.timing.median_ms if v.timing else None for v in verdicts],

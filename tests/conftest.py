@@ -16,3 +16,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+def pytest_runtest_logreport(report):
+    """KW_INSTAFAIL=1: print each failure at once (GPU sessions can end at a time limit before the
+    summary)."""
+    if os.environ.get("KW_INSTAFAIL") and report.failed:
+        print(f"\nFAILED {report.nodeid} ({report.when}):\n{str(report.longrepr)[-3000:]}\n", flush=True)
