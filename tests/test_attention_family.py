@@ -53,8 +53,8 @@ def test_configs_are_distinct_json_launch_spaces(family):
     assert len(dense) >= 8 and len({tuple(sorted(c.items())) for c in dense}) == len(dense)
     assert dense[0] == {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3, "LAZY": False, "PIPE_QK": False,
                         "TMA": False, "WS": False}
-    # warp-specialised entries come early (a short autotune must reach them), always with TMA
-    assert any(c["WS"] for c in dense[:3]) and all(c["TMA"] for c in dense if c["WS"])
+    # warp-specialised kernels gave wrong results on an H100 (Triton 3.6): not offered; TMA ones are
+    assert not any(c["WS"] for c in dense + sparse) and any(c["TMA"] for c in dense[:4])
     assert all({"PATCH_H", "PATCH_W", "BLOCK_N"} <= set(c) for c in grid)
     assert sparse[0]["BLOCK_M"] == 64  # short key ranges start with small query blocks
     for c in dense + grid + sparse:
@@ -84,11 +84,12 @@ def test_render_skips_tiles_only_for_declared_structure(family):
 
 def test_ws_config_renders_one_masked_key_loop_and_an_allocator(family):
     req = request_for(ROOT / "problems" / "attention" / "causal.py")
-    config = next(c for c in family.configs(req) if c["WS"])
+    config = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2, "LAZY": False, "PIPE_QK": False,
+              "TMA": True, "WS": True}  # renderable on request, though configs() does not offer it
     source = family.render(req, config)
     assert "TMA=True, WS=True, MASK_ALL=True," in source and "triton.set_allocator" in source
     plain_req = request_for(ROOT / "problems" / "attention" / "plain.py")
-    plain = family.render(plain_req, next(c for c in family.configs(plain_req) if c["WS"]))
+    plain = family.render(plain_req, config)
     assert f"MASK_ALL=seq % {config['BLOCK_N']} != 0," in plain  # no mask_mod: only ragged lengths mask
     with pytest.raises(ValueError, match="WS without TMA"):
         family.render(req, {**config, "TMA": False})
