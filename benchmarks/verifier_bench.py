@@ -177,6 +177,10 @@ def survival(problem, honest: str, options) -> dict:
     return rows
 
 
+def _save(out: Path, results: dict) -> None:
+    (out / "verifier_bench.json").write_text(json.dumps(results, indent=2, default=str))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problem", default=str(ROOT / "problems/softmax.py"))
@@ -193,14 +197,10 @@ def main() -> None:
     problem = load_problem(args.problem)
     options = VerifyOptions(device="cuda:0")
     variants = softmax_variants(problem, args.variants)
-    results = {"throughput": throughput(problem, variants, options, args.workers_per_gpu)}
-    print("throughput", json.dumps(results["throughput"])[:600], flush=True)
-    results["throughput_other"] = []
-    for per_gpu in args.also_workers:
-        other = throughput(problem, softmax_variants(problem, args.also_variants), options, per_gpu)
-        results["throughput_other"].append(other)
-        print(f"throughput, {per_gpu} worker(s)", json.dumps(other)[:600], flush=True)
     honest = variants[0][1]
+    results: dict = {"survival": survival(problem, honest, VerifyOptions(device="cuda:0", run_timeout_s=20,
+                                                                         timing=False))}
+    print("survival", results["survival"], flush=True)
     rep = repeatability(problem, honest, options, args.repeats)
     verdict = rep.pop("verdict", None)
     results["repeatability"] = rep
@@ -209,9 +209,16 @@ def main() -> None:
         results["ncu"] = ncu_agreement(Path(args.problem), honest, verdict.timing.median_ms, "row_kernel")
         print("ncu", results["ncu"], flush=True)
         results["verdict_example"] = json.loads(verdict.model_dump_json())
-    results["survival"] = survival(problem, honest, VerifyOptions(device="cuda:0", run_timeout_s=20,
-                                                                  timing=False))
-    (out / "verifier_bench.json").write_text(json.dumps(results, indent=2, default=str))
+    _save(out, results)
+    results["throughput"] = throughput(problem, variants, options, args.workers_per_gpu)
+    print("throughput", json.dumps(results["throughput"])[:600], flush=True)
+    _save(out, results)
+    results["throughput_other"] = []
+    for per_gpu in args.also_workers:
+        other = throughput(problem, softmax_variants(problem, args.also_variants), options, per_gpu)
+        results["throughput_other"].append(other)
+        print(f"throughput, {per_gpu} worker(s)", json.dumps(other)[:600], flush=True)
+    _save(out, results)
     t, r = results["throughput"], results["repeatability"]
     print("\n| measure | value | target |\n|---|---|---|")
     for row in (t, *results["throughput_other"]):

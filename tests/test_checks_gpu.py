@@ -80,8 +80,6 @@ def test_hidden_side_stream_is_caught(softmax, worker):
     assert verdict.status == "rejected" and verdict.rule == "side_stream", why(verdict)
 
 
-@pytest.mark.xfail(strict=False, reason="failed on an H100 on 2026-11-25 (passed as correct); the drain check added "
-                   "since (verifier/timing.py: still_busy_ms) has not run on a GPU yet")
 def test_work_hidden_from_events_is_timing_mismatch(softmax, worker):
     extra = "CALLS = [0]\nSIDE = []\n"
     body = ("        CALLS[0] += 1\n        y = torch.empty_like(x)\n"

@@ -65,6 +65,8 @@ def test_honest_and_wrong_candidates_in_order(pool):
     assert verdicts[0].message.endswith("on cpu") and verdicts[0].candidate_sha
     env = verdicts[0].environment
     assert env.device == "cpu" and env.interpreter and env.torch and env.python
+    # the environment came from the worker, which is still the one that judged (not killed by its reply)
+    assert [w.starts for w in pool.workers] == [1] and all(w.alive for w in pool.workers)
 
 
 @pytest.mark.parametrize("candidate, status, words", [

@@ -66,8 +66,9 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         with torch.no_grad(), (_allow() if payload["which"] == "compile" else nullcontext()):
             if torch.device(payload["device"]).type == "cuda":
-                result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
-                                          min_reps=payload["min_reps"])
+                with timing.no_gc():
+                    result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
+                                              min_reps=payload["min_reps"])
             else:
                 result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", 2))
             outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
@@ -87,7 +88,7 @@ def loop(payload: dict[str, Any]) -> dict[str, Any]:
     """Exactly `reps` timing-loop iterations of `which` (candidate or null); the parent times this call."""
     sets = _input_sets(payload)
     fn = _callable_for(payload) if payload["which"] != "null" else (lambda xs: None)
-    with torch.no_grad():
+    with torch.no_grad(), timing.no_gc():
         report = timing.time_loop_fixed(fn, sets, payload["reps"])
     return {"ok": True, **report}
 

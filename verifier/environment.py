@@ -65,8 +65,8 @@ def collect_environment(device: Any = "cpu") -> Environment:
     try:
         import torch
 
-        env.torch = torch.__version__
-        env.cuda = torch.version.cuda
+        env.torch = str(torch.__version__)
+        env.cuda = str(torch.version.cuda) if torch.version.cuda else None
         if device != "cpu" and torch.cuda.is_available():
             index = int(device.partition(":")[2] or 0)
             env.gpu_name = torch.cuda.get_device_name(index)
@@ -74,3 +74,9 @@ def collect_environment(device: Any = "cpu") -> Environment:
     except Exception:  # noqa: BLE001 - a broken torch still gets a partial record
         pass
     return env
+
+
+def describe(device: Any = "cpu") -> dict[str, Any]:
+    """`collect_environment` as plain values: what a worker sends back (the parent's reply reader
+    admits no pydantic internals)."""
+    return collect_environment(device).model_dump()

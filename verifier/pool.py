@@ -167,14 +167,12 @@ class VerifierPool:
         if worker.device not in self._environments:
             local = "cpu" if worker.device == "cpu" else "cuda:0"
             try:
-                env = worker.call("kernelwright.verifier.environment:collect_environment", local,
-                                  timeout_s=60, stage="done")
-            except WorkerError:
+                env = Environment(**worker.call("kernelwright.verifier.environment:describe", local,
+                                                timeout_s=60, stage="done"))
+            except (WorkerError, TypeError, ValueError):
                 from kernelwright.verifier.environment import collect_environment
 
                 env = collect_environment("cpu")
-            if not isinstance(env, Environment):
-                env = Environment()
             env.device = worker.device
             self._environments[worker.device] = env
         return self._environments[worker.device].model_copy()
