@@ -115,7 +115,7 @@ def test_l2_flusher_covers_l2_and_reports_persisting_reset():
 
     flusher = L2Flusher(torch.device("cuda"))
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
-    assert flusher.buffer.numel() == 2 * l2 and l2 > 0
+    assert flusher.buffer.numel() * flusher.buffer.element_size() == 2 * l2 and l2 > 0
     flusher()
     torch.cuda.synchronize()
     print("persisting-L2 reset available:", flusher.persisting_reset)

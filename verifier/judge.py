@@ -135,7 +135,8 @@ class Judge:
         report = self.call("load", payload, timeout_s=self.job.options.load_timeout_s, stage="load")
         self.verdict.backend = report.get("backend") or self.verdict.backend
         evidence.check_process_evidence(report, self.events(), self.fired)
-        self.decide_if_fired("load")
+        if set(self.fired.rules) - self.static_rules:  # soft static findings wait for a trial's evidence
+            self.decide_if_fired("load")
         self.loaded_init = repr(init_inputs)
 
     def trials(self) -> None:

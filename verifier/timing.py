@@ -1,6 +1,6 @@
 """Kernel timing in the worker, and the parent's integrity checks on the numbers it reports.
 
-On CUDA each repetition: flush L2 by writing a buffer larger than the device's L2, reset the
+On CUDA each repetition: flush L2 by reading a buffer larger than the device's L2, reset the
 persisting-L2 carve-out (cudaCtxResetPersistingL2Cache through the CUDA runtime, when reachable),
 a short GPU spin (so the call's launches are queued before the start event), record a start event,
 run on the next of >= 3 rotated input sets, record the end event; the repetitions are queued back
@@ -53,16 +53,21 @@ def no_gc() -> Iterator[None]:
 
 
 class L2Flusher:
-    """Writes a buffer twice the L2 size; resets the persisting-L2 carve-out when possible."""
+    """Reads a buffer twice the L2 size; resets the persisting-L2 carve-out when possible.
+
+    Reading (a sum into a scalar) evicts the previous call's lines and leaves clean ones; a write
+    flush would leave L2 full of dirty lines that the timed kernel then pays to write back.
+    """
 
     def __init__(self, device: torch.device):
         size = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0) or (50 << 20))
-        self.buffer = torch.empty(2 * size, dtype=torch.uint8, device=device)
+        self.buffer = torch.zeros(2 * size // 4, dtype=torch.float32, device=device)
+        self.sink = torch.zeros((), dtype=torch.float32, device=device)
         self.reset_fn = _persisting_l2_reset()
         self.persisting_reset = self.reset_fn is not None
 
     def __call__(self) -> None:
-        self.buffer.fill_(1)
+        torch.sum(self.buffer, dim=0, out=self.sink)
         if self.reset_fn is not None:
             self.reset_fn()
 
