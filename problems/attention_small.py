@@ -11,6 +11,9 @@ ATOL = {"bfloat16": 2e-2}
 RTOL = {"bfloat16": 2e-2}
 EXTRA_SHAPES = [{"B": 1, "H": 3, "S": 67, "D": 64}]
 LARGE_MAGNITUDE = 8.0  # scores grow 64x (max ~300): a softmax without max-subtraction overflows
+# v grows 8x too, so the output and its bf16 rounding of P (2**-8 relative) do: ATOL x 8 there
+# (an honest kernel missed 0.02 by one element of 4M on an H100, error 0.12)
+LARGE_MAGNITUDE_ATOL = {"bfloat16": 0.16}
 SMALL_SHAPE = {"B": 1, "H": 2, "S": 80, "D": 64}
 
 B = 4

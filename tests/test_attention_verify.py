@@ -53,7 +53,8 @@ LONG_CASES = [
 
 @pytest.mark.parametrize("variant, overrides, index", LONG_CASES)
 def test_block_skipping_matches_reference_at_longer_sequences(variant, overrides, index):
-    assert os.environ.get("TRITON_INTERPRET") == "1"
+    if os.environ.get("TRITON_INTERPRET") != "1":
+        pytest.skip("runs the kernel in this process under the Triton interpreter (CPU hosts)")
     problem = load_problem(PROBLEMS / f"{variant}.py")
     request = request_for(variant)
     source = FAMILY.render(request, FAMILY.configs(request)[index])

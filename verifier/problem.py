@@ -8,6 +8,7 @@ Optional module-level metadata refines it (all names upper case, all optional):
     ATOL = 1e-5; RTOL = 1e-5                  # or dicts keyed by dtype name ("float32", ...)
     EXTRA_SHAPES = [{"N": 127}, {"N": 129}]  # overrides of module-level int constants
     LARGE_MAGNITUDE = 100.0                   # scale for a large-input trial; None disables it
+    LARGE_MAGNITUDE_ATOL = 0.16               # atol of that trial (float or dict); default ATOL
     SMALL_SHAPE = {"N": 1000}                 # constant overrides for the CPU interpreter
     TEMPLATE = {"kind": "softmax"}            # template-coder family (agents/templates/)
     BACKENDS = ["triton", "cupy"]             # backends the coder may use
@@ -75,8 +76,8 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
 
 
 _SIMPLE_KEYS = (
-    "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "BACKENDS", "SMALL_SHAPE",
-    "TEMPLATE",
+    "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "LARGE_MAGNITUDE_ATOL", "BACKENDS",
+    "SMALL_SHAPE", "TEMPLATE",
 )
 
 

@@ -30,7 +30,7 @@ SPEED_OF_LIGHT_MARGIN = 0.9
 # The event median brackets GPU work only, while the wall clock of the synchronous loop also pays
 # the call's Python launch overhead (tens of microseconds per launch) and host jitter.
 WALL_SLACK_MS = 0.2
-LINGER_MS = 0.05  # an idle device-wide synchronise returns well within this (typically < 10 us)
+LINGER_MS = 0.02  # an idle device-wide synchronise returns well within this (typically < 10 us)
 
 
 def stats(samples_ms: list[float]) -> dict[str, float]:
