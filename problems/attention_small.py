@@ -15,6 +15,7 @@ LARGE_MAGNITUDE = 8.0  # scores grow 64x (max ~300): a softmax without max-subtr
 # (an honest kernel missed 0.02 by one element of 4M on an H100, error 0.12)
 LARGE_MAGNITUDE_ATOL = {"bfloat16": 0.16}
 SMALL_SHAPE = {"B": 1, "H": 2, "S": 80, "D": 64}
+ATTENTION = {}  # plain attention: the offline template coder's attention family applies
 
 B = 4
 H = 16
