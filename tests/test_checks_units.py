@@ -233,3 +233,26 @@ def test_cupy_launch_hooks_count_kernels_and_are_not_forbidden_globals():
     module = types.ModuleType("kw_candidate_cupy")
     module.kernel, module.function, module.cls = kernel, function, fake.RawKernel
     assert candidate_side._forbidden_refs(module) == []
+
+
+def test_an_output_left_on_the_worker_is_judged_by_its_reported_shape():
+    """GPU outputs are fetched only when their shape matches the reference; others still fail."""
+    from kernelwright.verifier import evidence
+
+    ref = evidence.Reference([torch.zeros(4, 5, dtype=torch.float64)], [torch.float32], True)
+    left_behind = {"is_tensor": True, "type": "Tensor", "device": "cuda", "dtype": "float32",
+                   "shape": [4, 6], "dense": True, "tensor": None, "pending": 0}
+    fired = evidence.Fired()
+    evidence.check_outputs([left_behind], ref, {}, "cuda", fired)
+    assert fired.rules == ["shape_mismatch"] and "(4, 6)" in fired.messages["shape_mismatch"]
+
+
+def test_output_fingerprint_tells_outputs_apart():
+    from kernelwright.verifier import evidence
+
+    x = torch.randn(300, 301)
+    same = evidence.fingerprint([{"tensor": x.clone()}])
+    assert same == evidence.fingerprint([{"tensor": x}])
+    y = x.clone()
+    y[7, 9] += 1.0  # one element off the sampled grid still changes the exact sum
+    assert evidence.fingerprint([{"tensor": y}]) != same
