@@ -18,6 +18,7 @@ BUDGET=${BUDGET:-20s}
 MODE=${MODE:-local}
 COUNTS=${COUNTS:-"1 2 4 8"}
 CPU_FAKE=${CPU_FAKE:-0}
+export KERNELWRIGHT_WORKERS_PER_GPU=${KERNELWRIGHT_WORKERS_PER_GPU:-1}  # the one verifier worker per GPU
 mkdir -p "$OUT/scaling"
 if [ -d .whl ] && ! "$PY" -c "import kernelwright.bench" 2>/dev/null; then
     source scripts/device_setup.sh || exit 1

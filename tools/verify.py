@@ -1,7 +1,7 @@
 """Node `verify`: run the iteration's fresh candidates through the verifier and record verdicts.
 
-All candidates of an iteration go to the verifier pool together (one worker per device, so they
-verify in parallel across GPUs). Each candidate's source and verdict JSON are written to
+All candidates of an iteration go to the verifier pool together (its workers verify them in
+parallel, across GPUs and beside each other on one GPU). Each candidate's source and verdict JSON are written to
 `<run_dir>/attempt_<id>.py|.json`. The best kernel (correct; lowest median time when timings are
 meaningful, else the first correct one) is updated here and always kept.
 Tool plugins (registry kind "tool") run after verification on each attempt: a callable

@@ -1,10 +1,10 @@
-"""A pool of workers, one per GPU (or N on the CPU), each verifying one candidate at a time.
+"""A pool of workers, two per GPU by default (or N on the CPU), each verifying one candidate at a time.
 
     pool = VerifierPool(devices_from_spec("cuda:0,1"))
     futures = [pool.submit(problem, cand) for cand in candidates]
     verdicts = pool.verify_many([(problem, c) for c in candidates])   # order preserved
 
-Each job goes to the first free device and is decided by the judge
+Each job goes to the first free worker and is decided by the judge
 (`kernelwright.verifier.judge:judge(job, worker) -> Verdict` unless another is given).
 Whatever escapes the judge becomes a verdict: a worker timeout -> `timeout`, a crash or an
 exception -> `runtime_error`. The caller never gets the candidate's failure as an exception.

@@ -1,7 +1,7 @@
 """Local scheduling: one worker process per device, each running up to N problems at a time.
 
 Each device gets one spawned worker process (CUDA_VISIBLE_DEVICES narrowed to its GPU), so the
-process-wide verifier pool inside it holds exactly one verifier worker per GPU. With
+process-wide verifier pool inside it holds the verifier workers of that one GPU. With
 `runs_per_device` > 1 several runs share that process (threads) and that verifier: while one
 run's coder thinks, another run's candidate is verified, which keeps the GPU busier.
 A worker that dies or a run that exceeds its time limit costs a restart of the process. When a

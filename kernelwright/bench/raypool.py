@@ -15,7 +15,7 @@ from kernelwright.bench.scheduler import Job, OnDone, OnStart, error_payload, ex
 
 
 class RayWorker:
-    """Ray actor holding one GPU (num_gpus=1) for its lifetime: one verifier worker per GPU.
+    """Ray actor holding one GPU (num_gpus=1) for its lifetime; that GPU's verifier workers live in it.
 
     Ray sets CUDA_VISIBLE_DEVICES for the actor, so the run sees its GPU as cuda:0; the label
     names the physical GPU from `ray.get_gpu_ids()`.

@@ -5,9 +5,9 @@ puts a stopwatch around that call (the real verifier pool unless the run names a
 run's payload carries the [start, end] spans in which one of its verification batches was in
 flight, plus the judges' own seconds (`Verdict.elapsed_s`). The runner unions the spans per
 device: **verifier busy share** = seconds in which a verification job was in flight on that
-device / bench wall time. With one verifier worker per device (the pool's rule) and a pool that
-never idles while a job waits, "in flight" means the device's worker is compiling, checking or
-timing a candidate; worker start-up inside a job counts as busy too.
+device / bench wall time. With a pool that never idles while a job waits, "in flight" means one
+of the device's verifier workers is compiling, checking or timing a candidate; worker start-up
+inside a job counts as busy too.
 """
 from __future__ import annotations
 
