@@ -63,9 +63,10 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
             return inner(xs)
 
         _tracker().reset()
+    cuda = torch.device(payload["device"]).type == "cuda"
     try:
         with torch.no_grad(), (_allow() if payload["which"] == "compile" else nullcontext()):
-            if torch.device(payload["device"]).type == "cuda":
+            if cuda:
                 with timing.no_gc():
                     result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
                                               min_reps=payload["min_reps"])
@@ -75,7 +76,7 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001
         return _failure(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
     _S.pending = []
-    keep = _S.pending if torch.device(payload["device"]).type == "cuda" else None
+    keep = _S.pending if cuda else None
     result["outputs"] = [[_record(o, keep) for o in outs] for outs in outputs]  # the parent fetches CUDA ones
     if which != "candidate":
         _S.baseline_stats[stats_key] = {"ok": True, **result}

@@ -7,14 +7,16 @@ run on the next of >= 3 rotated input sets, record the end event; the repetition
 to back and synchronised once. Warm-up first; repetitions until `rep_ms` of kernel time and at
 least `min_reps`. A second, synchronous loop (`time_loop_fixed`) serves the integrity checks: after
 each end event it times a device-wide synchronise, and work the call left running on other streams
-makes that wait long (`timing_mismatch` when it happens in over a tenth of the repetitions). On the CPU (Triton interpreter) only wall-clock is measured and the result is
-marked not meaningful. The parent times each worker call itself: its wall-clock per repetition must
-not exceed the event time by more than launch overhead (`timing_mismatch`), and the median must
-not beat the problem's speed-of-light floor (`impossible_speed`).
+makes that wait long (`timing_mismatch` when it happens in over a tenth of the repetitions). On
+the CPU (Triton interpreter) only wall-clock is measured and the result is marked not meaningful.
+The parent times each worker call itself: its wall-clock per repetition must not exceed the event
+time by more than launch overhead (`timing_mismatch`), and the median must not beat the
+problem's speed-of-light floor (`impossible_speed`).
 """
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import statistics
 import time
@@ -72,8 +74,10 @@ class L2Flusher:
             self.reset_fn()
 
 
+@functools.cache
 def _persisting_l2_reset() -> Callable[[], None] | None:
-    """cudaCtxResetPersistingL2Cache from the CUDA runtime torch loaded, or None if not reachable."""
+    """cudaCtxResetPersistingL2Cache from the CUDA runtime torch loaded, or None if not reachable
+    (looked up once per process: every timing loop builds a flusher)."""
     paths = []
     try:
         with open("/proc/self/maps") as maps:

@@ -5,7 +5,8 @@ cached there per problem and shape. The candidate is timed on >= 3 rotated input
 outputs on those sets are checked against the reference (a result reused across calls fails:
 `caching`). On CUDA the parent times two fixed-length synchronous worker loops -- without and
 with the candidate -- so that the wall clock per repetition cross-checks the event median and work
-left running on other streams after the end event shows (`timing_mismatch`), and the median must not beat the speed-of-light floor (`impossible_speed`).
+left running on other streams after the end event shows (`timing_mismatch`), and the median must
+not beat the speed-of-light floor (`impossible_speed`).
 """
 from __future__ import annotations
 
