@@ -113,6 +113,11 @@ def resources(kernel: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"shared": kernel.metadata.shared, "wgmma": "wgmma" in ptx,
                            "tma": "cp.async.bulk.tensor" in ptx, "warps": getattr(kernel.metadata, "num_warps", None),
                            "setmaxnreg": "setmaxnreg" in ptx}
+    # instruction counts in the PTX (whole kernel, all loop copies): MUFU exp2, FP32 FMA, shared-memory and
+    # local (spill) traffic; POLY_EXP moves exp2 work to fma and must not add shared / local accesses
+    for key, pattern in (("ex2", r"\bex2\.approx"), ("fma", r"\bfma\.rn\.f32"), ("st_shared", r"\bst\.shared"),
+                         ("ld_shared", r"\bld\.shared"), ("local", r"\b(?:ld|st)\.local")):
+        out[key] = len(re.findall(pattern, ptx))
     tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(kernel.asm["cubin"])

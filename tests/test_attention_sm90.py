@@ -42,3 +42,22 @@ def test_ws_config_is_warp_specialised_with_tma_on_sm90(variant):
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert res["tma"] and res["wgmma"] and res["setmaxnreg"] and res["warps"] == 12 and res["stack"] == 0, res
+
+
+def _compile_json(*args: str) -> dict:
+    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json"], capture_output=True, text=True, env=env,
+                          timeout=240)
+    if proc.returncode == 3:
+        pytest.skip("this triton's ASTSource/GPUTarget API differs")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_poly_exp_moves_exp2_to_fma_without_shared_memory_traffic_on_sm90():
+    """configs()[4] is configs()[0] plus POLY_EXP=8: 1/8 of the exps leave MUFU, the split stays in registers."""
+    base, poly = _compile_json("plain", "--config-index", "0"), _compile_json("plain", "--config-index", "4")
+    assert poly["config"] == {**base["config"], "POLY_EXP": 8}
+    assert poly["ex2"] < base["ex2"] and poly["fma"] > base["fma"]
+    assert (poly["st_shared"], poly["ld_shared"], poly["local"]) == (base["st_shared"], base["ld_shared"], 0)
+    assert poly["wgmma"] and (poly["stack"] is None or poly["stack"] == 0), poly

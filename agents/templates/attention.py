@@ -34,6 +34,8 @@ from kernelwright.plugins import register
 # WS: warp-specialise the key loop (TMA required): Triton's Hopper pass splits BLOCK_M = 128 over two
 #   consumer warpgroups plus a producer (12 warps for num_warps=4) — the FA3 schedule. It handles one
 #   loop per kernel, so WS kernels walk all key tiles in one loop and mask each (see MASK_ALL).
+# A 9th entry, POLY_EXP = N, computes exp2 of the last 1/N of each score tile's columns with an FMA-pipe
+#   polynomial instead of MUFU (attention_poly.py); only sm_90 measurements can say whether it pays.
 _F, _T = False, True
 # Ordered by H100 measurements (benchmarks/results/attention_h100.*): LAZY and PIPE_QK lost 5-20 %
 # there (the runtime branch / early dot break Triton's wgmma pipelining), so they come last. TMA
@@ -42,11 +44,13 @@ _F, _T = False, True
 # (plain, causal, ALiBi, relpos, document masks; see BENCHMARKS.md), though it compiles.
 _CONFIGS_1D = {
     128: [(128, 64, 8, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _T, _F),
-          (64, 64, 4, 3, _F, _F, _T, _F), (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 4, _F, _F, _F, _F),
+          (64, 64, 4, 3, _F, _F, _T, _F), (128, 64, 8, 3, _F, _F, _F, _F, 8), (128, 64, 8, 3, _F, _F, _T, _F, 8),
+          (128, 64, 8, 3, _F, _F, _F, _F, 4), (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 4, _F, _F, _F, _F),
           (64, 64, 4, 2, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F), (128, 128, 8, 2, _F, _F, _F, _F),
           (128, 64, 8, 2, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 64, 8, 3, _F, _T, _F, _F),
           (128, 64, 8, 3, _T, _F, _F, _F), (128, 128, 8, 3, _T, _F, _F, _F)],
     64: [(128, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _T, _F),
+         (128, 64, 4, 3, _F, _F, _F, _F, 8), (128, 64, 4, 3, _F, _F, _T, _F, 8), (128, 64, 4, 3, _F, _F, _F, _F, 4),
          (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F), (128, 128, 4, 2, _F, _F, _F, _F),
          (64, 128, 4, 3, _F, _F, _F, _F), (128, 64, 4, 4, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F),
          (128, 64, 4, 3, _F, _T, _F, _F), (128, 64, 4, 3, _T, _F, _F, _F)],
@@ -104,8 +108,12 @@ class AttentionFamily:
             table = _CONFIGS_1D_SPARSE
         else:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
-        return [{"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy, "PIPE_QK": pipe,
-                 "TMA": tma, "WS": ws} for m, n, w, s, lazy, pipe, tma, ws in table if _supported(tma, ws)]
+        configs = []
+        for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
+            if _supported(tma, ws):
+                configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
+                                "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
+        return configs
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
         """Complete candidate source (KernelBench ModelNew) for one configuration."""

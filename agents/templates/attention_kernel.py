@@ -37,6 +37,7 @@ QK_DOT = '''        if UPCAST_DOT:
 # Scores -> score_mod -> mask -> online-softmax update of (m_i, l_i, acc). Shared by both tilings.
 # LAZY keeps a stale running max until some row's max grew by more than 8 (log2 units, p <= 256),
 # so the rescale of acc (BLOCK_M x HEAD_DIM multiplies) is skipped on most tiles.
+# {exp2}/{share}: tl.math.exp2, or the MUFU + polynomial mix of attention_poly.py (config POLY_EXP).
 TILE_UPDATE = '''{score}
 {mask_block}
         m_ij = tl.maximum(m_i, tl.max(qk, 1){scale})
@@ -46,10 +47,10 @@ TILE_UPDATE = '''{score}
                 l_i = l_i * alpha
                 acc = acc * alpha[:, None]
                 m_i = m_ij
-            p = tl.math.exp2(qk{scale} - m_i[:, None])
+            p = {exp2}(qk{scale} - m_i[:, None]{share})
             l_i = l_i + tl.sum(p, 1)
         else:
-            p = tl.math.exp2(qk{scale} - m_ij[:, None])
+            p = {exp2}(qk{scale} - m_ij[:, None]{share})
             alpha = tl.math.exp2(m_i - m_ij)
             l_i = l_i * alpha + tl.sum(p, 1)
             acc = acc * alpha[:, None]

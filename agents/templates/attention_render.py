@@ -5,6 +5,7 @@ import textwrap
 from typing import Any
 
 from kernelwright.agents.templates import attention_kernel as K
+from kernelwright.agents.templates.attention_poly import POLY_HELPER, exp2_parts
 from kernelwright.agents.templates.attention_spec import AttentionSpec
 from kernelwright.agents.templates.attention_translate import LOG2E
 
@@ -113,8 +114,10 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     param_args, param_pass = _param_text(spec)
     two_d = spec.grid is not None
     tma, setup = "", ""
+    poly = int(config.get("POLY_EXP", 0))
+    exp2, share = exp2_parts(poly)
     tile = K.TILE_UPDATE.format(score=score_block(spec), mask_block=mask_block(spec, always=two_d),
-                                scale=scale_text(spec))
+                                scale=scale_text(spec), exp2=exp2, share=share)
     dots = {"qk_dot": K.QK_DOT.format(out="qk", k="k"), "pv_dot": K.PV_DOT,
             "qk_dot_first": textwrap.indent(textwrap.dedent(K.QK_DOT.format(out="qk", k="k")), "    "),
             "qk_dot_next": K.QK_DOT.format(out="qk_next", k="k")}
@@ -155,4 +158,5 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     wrapper = WRAPPER.format(grid=grid, setup=setup, tma=tma, launch=launch, lazy=bool(config.get("LAZY", False)),
                              pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
                              num_stages=int(config["num_stages"]))
-    return header + (K.TANH_HELPER if uses_tanh else "") + textwrap.dedent(body) + wrapper
+    helpers = (K.TANH_HELPER if uses_tanh else "") + (POLY_HELPER if poly else "")
+    return header + helpers + textwrap.dedent(body) + wrapper
