@@ -89,11 +89,14 @@ def test_rendered_kernel_with_polynomial_exp_verifies_correct(variant, share):
     assert verdict.status == "correct", f"{variant} {config}: {verdict.status} {verdict.rule} {verdict.message}"
 
 
-def test_poly_configs_follow_the_measured_best_dense_configs():
+def test_poly_configs_come_after_the_plain_dense_configs():
+    # H100: POLY_EXP was never a variant's best config, so the tuner reaches it after the plain ones
     for head_dim in (128, 64):
         configs = FAMILY.configs(request_for("plain"), head_dim=head_dim)
-        shares = [c.get("POLY_EXP", 0) for c in configs[:8]]
-        assert sum(s > 0 for s in shares) >= 2 and shares[0] == 0, shares
+        shares = [c.get("POLY_EXP", 0) for c in configs]
+        first_poly = next(i for i, s in enumerate(shares) if s)
+        assert sum(s > 0 for s in shares) >= 3 and first_poly >= 8, shares
+        assert not any(c["LAZY"] or c["PIPE_QK"] for c in configs[:first_poly]), configs[:first_poly]
     assert all(not c.get("POLY_EXP") for c in FAMILY.configs(request_for("sliding_window")))
 
 

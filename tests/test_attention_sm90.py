@@ -14,16 +14,25 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "attention_sm90.py"
 
 
-@pytest.mark.parametrize("variant, index", [("plain", 0), ("neighborhood_2d", 0), ("softcap", 0),
-                                            ("document_causal", 0), ("relpos", 1)])
-def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
+def _compile_json(*args: str) -> dict:
+    """Run benchmarks/attention_sm90.py with these arguments; its last JSON line (skip if the API differs)."""
     env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    proc = subprocess.run([sys.executable, str(SCRIPT), variant, "--config-index", str(index), "--head-dim", "128",
-                           "--json"], capture_output=True, text=True, env=env, timeout=240)
+    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json"], capture_output=True, text=True, env=env,
+                          timeout=240)
     if proc.returncode == 3:  # benchmarks/attention_sm90.py: API_MISSING
         pytest.skip(f"this triton's ASTSource/GPUTarget API differs: {proc.stderr.strip().splitlines()[-1]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+DENSE = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3, "LAZY": False, "PIPE_QK": False,
+         "TMA": False, "WS": False}
+
+
+@pytest.mark.parametrize("variant, index", [("plain", 0), ("neighborhood_2d", 0), ("softcap", 0),
+                                            ("document_causal", 0), ("relpos", 1)])
+def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
+    res = _compile_json(variant, "--config-index", str(index), "--head-dim", "128")
     assert res["wgmma"], "expected Hopper wgmma tensor-core instructions in the PTX"
     assert 0 < res["shared"] <= 227 * 1024
     if res["reg"] is not None:  # cuobjdump read the cubin
@@ -33,31 +42,15 @@ def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
 @pytest.mark.parametrize("variant", ["plain", "causal"])
 def test_ws_config_is_warp_specialised_with_tma_on_sm90(variant):
     """Triton's Hopper pass must really split the WS kernel (producer + 2 consumer warpgroups)."""
-    config = '{"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 4, "num_stages": 2, "LAZY": false, "PIPE_QK": false, "TMA": true, "WS": true}'
-    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    proc = subprocess.run([sys.executable, str(SCRIPT), variant, "--config", config, "--json"], capture_output=True,
-                          text=True, env=env, timeout=240)
-    if proc.returncode == 3:
-        pytest.skip("this triton's ASTSource/GPUTarget API differs")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    config = {**DENSE, "BLOCK_N": 128, "num_warps": 4, "num_stages": 2, "TMA": True, "WS": True}
+    res = _compile_json(variant, "--config", json.dumps(config))
     assert res["tma"] and res["wgmma"] and res["setmaxnreg"] and res["warps"] == 12 and res["stack"] == 0, res
 
 
-def _compile_json(*args: str) -> dict:
-    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json"], capture_output=True, text=True, env=env,
-                          timeout=240)
-    if proc.returncode == 3:
-        pytest.skip("this triton's ASTSource/GPUTarget API differs")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def test_poly_exp_moves_exp2_to_fma_without_shared_memory_traffic_on_sm90():
-    """configs()[4] is configs()[0] plus POLY_EXP=8: 1/8 of the exps leave MUFU, the split stays in registers."""
-    base, poly = _compile_json("plain", "--config-index", "0"), _compile_json("plain", "--config-index", "4")
-    assert poly["config"] == {**base["config"], "POLY_EXP": 8}
+    """POLY_EXP=8: 1/8 of the exps leave MUFU for FMA, and the column split stays in registers."""
+    base = _compile_json("plain", "--config", json.dumps(DENSE))
+    poly = _compile_json("plain", "--config", json.dumps({**DENSE, "POLY_EXP": 8}))
     assert poly["ex2"] < base["ex2"] and poly["fma"] > base["fma"]
     assert (poly["st_shared"], poly["ld_shared"], poly["local"]) == (base["st_shared"], base["ld_shared"], 0)
     assert poly["wgmma"] and (poly["stack"] is None or poly["stack"] == 0), poly
