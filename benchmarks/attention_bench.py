@@ -218,11 +218,13 @@ def fmt(row: dict[str, Any], key: str, digits: int = 3) -> str:
 
 
 def config_tag(config: dict[str, Any]) -> str:
-    """Short label of a config: kind (ws = warp-specialised + TMA, tma, ptr = pointer loads) and tiles."""
+    """Short label of a config: kind (ws = warp-specialised + TMA, tma, ptr = pointer loads), tiles, and
+    flags (L = LAZY, P = PIPE_QK, EN = POLY_EXP N)."""
     kind = "ws" if config.get("WS") else "tma" if config.get("TMA") else "ptr"
     if "PATCH_H" in config:
         return f"{kind}{config['PATCH_H']}x{config['PATCH_W']}/{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}"
     extra = "".join(flag for flag, key in (("L", "LAZY"), ("P", "PIPE_QK")) if config.get(key))
+    extra += f"E{config['POLY_EXP']}" if config.get("POLY_EXP") else ""
     return f"{kind}{config['BLOCK_M']}x{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}{extra}"
 
 
@@ -246,7 +248,7 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
                      f"{fmt(r, 'x_sdpa', 2)} | {fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
     notes = [f"- {r['variant']} S={r['S']} D={r['D']}: {k}: {v}" for r in rows for k, v in r.items()
              if k.endswith("_skipped") or (k == "errors" and v)]
-    tried = ["", "Tuning pass, ms per config (ws = warp-specialised + TMA, tma = TMA loads, ptr = pointer loads):", ""]
+    tried = ["", "Tuning pass, ms per config (ws = warp-specialised + TMA, tma = TMA loads, ptr = pointer loads; L = LAZY, P = PIPE_QK, EN = POLY_EXP N):", ""]
     tried += [f"- {line}" for line in config_lines(rows)]
     return "\n".join(lines + tried + ([""] + notes if notes else [])) + "\n"
 

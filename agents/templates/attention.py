@@ -39,7 +39,7 @@ from kernelwright.plugins import register
 _F, _T = False, True
 # Ordered by H100 measurements (benchmarks/results/attention_h100.*, attention_poly_h100.*): LAZY and
 # PIPE_QK lost 5-20 % there (the runtime branch / early dot break Triton's wgmma pipelining), so they
-# come last; POLY_EXP measured between 6 % faster (ALiBi, TMA 128x64) and 7 % slower (plain), never
+# come last; POLY_EXP measured between 6 % faster (ALiBi, TMA 128x64) and 9 % slower (plain), never
 # the best config of a variant, so it comes just before them. TMA entries measured within a few per
 # cent of the pointer ones (best for causal). WS entries are not offered: with Triton 3.6 on an H100
 # (2026-11-25) every warp-specialised kernel gave wrong results (plain, causal, ALiBi, relpos,
