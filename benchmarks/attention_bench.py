@@ -9,6 +9,9 @@ prints a short table last.
 
     python benchmarks/attention_bench.py                       # all variants, B=4 H=16 S=4096 D=128
     python benchmarks/attention_bench.py --seq 1024 16384 --variants plain causal --no-naive
+    TRITON_PTXAS_PATH=$(dirname $(which nvcc))/ptxas python benchmarks/attention_bench.py --variants plain \
+        --configs 1 --extra-config '{"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 4, "num_stages": 2,
+        "LAZY": false, "PIPE_QK": false, "TMA": true, "WS": true}'   # a WS kernel, another ptxas
 """
 from __future__ import annotations
 
@@ -97,7 +100,7 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
     row["tflop"] = flops / 1e12
 
     # quick autotune over the family's configs, each checked at the small ragged shape first
-    configs = family.configs(request, head_dim=dim)[: args.configs]
+    configs = family.configs(request, head_dim=dim)[: args.configs] + list(args.extra_config)
     tuned, deadline, first_full = [], time.time() + args.tune_seconds, None
     for i, config in enumerate(configs):
         if time.time() > deadline and tuned:
@@ -205,11 +208,26 @@ def precompile(args: argparse.Namespace) -> None:
     print(json.dumps({"precompile_s": round(time.time() - t0, 1), "tasks": len(tasks), "failures": failures[:20]}), flush=True)
 
 
+def ptxas_version() -> str:
+    """Version of the ptxas Triton assembles with: $TRITON_PTXAS_PATH, else the one in its wheel."""
+    import re
+    import subprocess
+
+    path = os.environ.get("TRITON_PTXAS_PATH") or str(Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas")
+    try:
+        text = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except OSError as exc:
+        return f"unknown ({path}: {exc})"
+    found = re.search(r"V(\d+\.\d+\.\d+)", text)
+    return f"{found.group(1) if found else 'unknown'} ({path})"
+
+
 def environment() -> dict[str, Any]:
     props = torch.cuda.get_device_properties(0)
     return {"gpu": props.name, "sms": props.multi_processor_count, "torch": torch.__version__,
-            "triton": triton.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "command": " ".join(sys.argv)}
+            "triton": triton.__version__, "ptxas": ptxas_version(), "cuda": torch.version.cuda,
+            "python": platform.python_version(), "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "command": " ".join(sys.argv)}
 
 
 def fmt(row: dict[str, Any], key: str, digits: int = 3) -> str:
@@ -253,6 +271,17 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
     return "\n".join(lines + tried + ([""] + notes if notes else [])) + "\n"
 
 
+def config_arg(text: str) -> dict[str, Any]:
+    """--extra-config value: a JSON object of launch parameters."""
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON ({exc.msg}): {text!r}") from None
+    if not isinstance(config, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object of launch parameters, got {text!r}")
+    return config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Attention variants: kernelwright vs FlexAttention / SDPA")
     parser.add_argument("--variants", nargs="*", default=VARIANTS)
@@ -263,6 +292,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--heads", type=int, default=16)
     parser.add_argument("--configs", type=int, default=6, help="configs of configs() to try per variant")
+    parser.add_argument("--extra-config", action="append", default=[], type=config_arg, metavar="JSON",
+                        help="a config dict to try after those of configs() (repeatable), e.g. a WS one")
     parser.add_argument("--tune-seconds", type=float, default=25.0, help="autotune time box per variant")
     parser.add_argument("--tune-rep", type=int, default=30, help="do_bench rep (ms) while tuning")
     parser.add_argument("--no-naive", action="store_true", help="skip the compiled and eager references")

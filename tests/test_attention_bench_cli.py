@@ -1,0 +1,35 @@
+"""benchmarks/attention_bench.py pieces that run without a GPU: config labels, --extra-config, ptxas version."""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import attention_bench as bench  # noqa: E402
+
+DENSE = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3, "LAZY": False, "PIPE_QK": False,
+         "TMA": False, "WS": False}
+
+
+def test_config_tag_names_kind_tiles_and_flags():
+    assert bench.config_tag(DENSE) == "ptr128x64w8s3"
+    assert bench.config_tag({**DENSE, "TMA": True, "POLY_EXP": 8}) == "tma128x64w8s3E8"
+    assert bench.config_tag({**DENSE, "TMA": True, "WS": True, "LAZY": True}) == "ws128x64w8s3L"
+
+
+def test_extra_config_takes_a_json_object_and_refuses_anything_else():
+    assert bench.config_arg('{"BLOCK_M": 64, "WS": true}') == {"BLOCK_M": 64, "WS": True}
+    with pytest.raises(argparse.ArgumentTypeError, match="not JSON"):
+        bench.config_arg("{BLOCK_M: 64}")
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a JSON object"):
+        bench.config_arg("[64, 64]")
+
+
+def test_ptxas_version_reads_the_wheel_ptxas_or_the_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRITON_PTXAS_PATH", raising=False)
+    assert re.match(r"\d+\.\d+\.\d+ \(.*ptxas\)$", bench.ptxas_version()), bench.ptxas_version()
+    missing = tmp_path / "no-ptxas"
+    monkeypatch.setenv("TRITON_PTXAS_PATH", str(missing))
+    assert bench.ptxas_version().startswith(f"unknown ({missing}")
