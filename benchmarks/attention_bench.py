@@ -21,6 +21,8 @@ import json
 import math
 import os
 import platform
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -210,9 +212,6 @@ def precompile(args: argparse.Namespace) -> None:
 
 def ptxas_version() -> str:
     """Version of the ptxas Triton assembles with: $TRITON_PTXAS_PATH, else the one in its wheel."""
-    import re
-    import subprocess
-
     path = os.environ.get("TRITON_PTXAS_PATH") or str(Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas")
     try:
         text = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
@@ -254,7 +253,8 @@ def config_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
-    lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, {env['date_utc']} UTC)",
+    lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, ptxas "
+             f"{env.get('ptxas', '?').split(' ')[0]}, {env['date_utc']} UTC)",
              "", f"Command: `{env['command']}`. Median ms (do_bench); TFLOP/s over unmasked pairs only.", "",
              "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms | x Flex (target) | SDPA ms | x SDPA | compile ms | eager ms | best config |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
