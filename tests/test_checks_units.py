@@ -158,6 +158,24 @@ def test_op_recorder_sees_compute_but_not_allocation():
     assert z.shape == y.shape
 
 
+def test_op_recorder_poisons_uninitialised_float_allocations_outside_launches(monkeypatch):
+    poisoned_shapes = []
+    real = dynamic_checks.poison_tensor
+    monkeypatch.setattr(dynamic_checks, "poison_tensor", lambda t: (poisoned_shapes.append(tuple(t.shape)), real(t)))
+    tracker = dynamic_checks.LaunchTracker()
+    with dynamic_checks.OpRecorder(tracker):
+        unwritten = [torch.empty(6), torch.empty_like(torch.ones(2, 3, dtype=torch.bfloat16)),
+                     torch.empty_strided((3, 2), (1, 3), dtype=torch.float16), torch.ones(2).new_empty(5)]
+        ints = torch.empty(4, dtype=torch.int32)
+        written = torch.empty(4).fill_(0.5)
+        with tracker.launching("kernel"):  # a launch's own scratch memory is left alone
+            torch.empty(7)
+    assert [inputs.poisoned_count(t) for t in unwritten] == [6, 6, 6, 5]
+    assert all(torch.isnan(t).all() for t in unwritten)
+    assert inputs.poisoned_count(ints) == 0 and (written == 0.5).all()
+    assert (7,) not in poisoned_shapes and (4,) in poisoned_shapes
+
+
 def test_tamper_snapshot_notices_replaced_timer_and_comparison():
     import time
 

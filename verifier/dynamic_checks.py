@@ -153,8 +153,24 @@ class LaunchTracker:
         return found
 
 
+# allocations whose memory is left as it was: the recorder fills their floating-point results with
+# all-ones bytes (a NaN), so an output the candidate never writes is caught whatever the allocator
+# handed back (on the CPU, malloc may return a just-freed copy of an input, not the poisoned blocks)
+UNINITIALISED_ATEN = {"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "empty_permuted"}
+_SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def poison_tensor(tensor: Any) -> None:
+    """Fill a floating-point tensor's bytes with 0xFF (every element then reads as NaN)."""
+    if isinstance(tensor, torch.Tensor) and tensor.dtype.is_floating_point and tensor.numel():
+        as_int = _SAME_SIZE_INT.get(tensor.element_size())
+        if as_int is not None:
+            tensor.view(as_int).fill_(255 if as_int is torch.uint8 else -1)
+
+
 class OpRecorder(TorchDispatchMode):
-    """Records aten ops called outside the candidate's kernel launches."""
+    """Records aten ops called outside the candidate's kernel launches, and poisons the memory of
+    the uninitialised floating-point tensors it allocates there."""
 
     def __init__(self, tracker: LaunchTracker):
         super().__init__()
@@ -162,9 +178,13 @@ class OpRecorder(TorchDispatchMode):
         self.ops: Counter[str] = Counter()
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        out = func(*args, **(kwargs or {}))
         if not self.tracker.in_launch:
-            self.ops[func.overloadpacket.__name__] += 1
-        return func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            self.ops[name] += 1
+            if name in UNINITIALISED_ATEN:
+                poison_tensor(out)
+        return out
 
     def compute_ops(self) -> list[str]:
         """Recorded ops that compute (not allocation, view or copy)."""
