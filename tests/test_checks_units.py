@@ -160,8 +160,8 @@ def test_op_recorder_sees_compute_but_not_allocation():
 
 def test_op_recorder_poisons_uninitialised_float_allocations_outside_launches(monkeypatch):
     poisoned_shapes = []
-    real = dynamic_checks.poison_tensor
-    monkeypatch.setattr(dynamic_checks, "poison_tensor", lambda t: (poisoned_shapes.append(tuple(t.shape)), real(t)))
+    real = inputs.poison_tensor
+    monkeypatch.setattr(inputs, "poison_tensor", lambda t: (poisoned_shapes.append(tuple(t.shape)), real(t)))
     tracker = dynamic_checks.LaunchTracker()
     with dynamic_checks.OpRecorder(tracker):
         unwritten = [torch.empty(6), torch.empty_like(torch.ones(2, 3, dtype=torch.bfloat16)),

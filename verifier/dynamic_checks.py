@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from . import backends
+from . import backends, inputs
 
 ALLOWED_ATEN = {
     "empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "zeros", "zeros_like", "new_zeros",
@@ -154,18 +154,9 @@ class LaunchTracker:
 
 
 # allocations whose memory is left as it was: the recorder fills their floating-point results with
-# all-ones bytes (a NaN), so an output the candidate never writes is caught whatever the allocator
-# handed back (on the CPU, malloc may return a just-freed copy of an input, not the poisoned blocks)
+# poison (a NaN), so an output the candidate never writes is caught whatever the allocator handed
+# back (on the CPU, malloc may return a just-freed copy of an input, not the poisoned blocks)
 UNINITIALISED_ATEN = {"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "empty_permuted"}
-_SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
-
-
-def poison_tensor(tensor: Any) -> None:
-    """Fill a floating-point tensor's bytes with 0xFF (every element then reads as NaN)."""
-    if isinstance(tensor, torch.Tensor) and tensor.dtype.is_floating_point and tensor.numel():
-        as_int = _SAME_SIZE_INT.get(tensor.element_size())
-        if as_int is not None:
-            tensor.view(as_int).fill_(255 if as_int is torch.uint8 else -1)
 
 
 class OpRecorder(TorchDispatchMode):
@@ -183,7 +174,7 @@ class OpRecorder(TorchDispatchMode):
             name = func.overloadpacket.__name__
             self.ops[name] += 1
             if name in UNINITIALISED_ATEN:
-                poison_tensor(out)
+                inputs.poison_tensor(out)
         return out
 
     def compute_ops(self) -> list[str]:

@@ -188,16 +188,29 @@ def poison_memory(device: torch.device | str, sizes: list[int], extra_bytes: int
         del blocks
 
 
+_SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def _poison_view(tensor: Any) -> tuple[torch.Tensor, int] | None:
+    """A floating-point tensor seen as integers of its element size, and the poison value there
+    (integer outputs may legitimately hold -1 / 0xFF, so they are never poisoned or counted)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.numel() == 0 or not tensor.dtype.is_floating_point:
+        return None
+    as_int = _SAME_SIZE_INT.get(tensor.element_size())
+    return None if as_int is None else (tensor.view(as_int), POISON_BYTE if as_int is torch.uint8 else -1)
+
+
+def poison_tensor(tensor: Any) -> None:
+    """Fill a floating-point tensor with the poison bit pattern (every element then reads as NaN)."""
+    if (seen := _poison_view(tensor)) is not None:
+        seen[0].fill_(seen[1])
+
+
 def poisoned_count(tensor: torch.Tensor) -> int:
     """How many elements of a tensor carry exactly the poison bit pattern (all bytes 0xFF)."""
-    if not isinstance(tensor, torch.Tensor) or tensor.numel() == 0 or tensor.is_complex():
+    if (seen := _poison_view(tensor.detach().contiguous() if isinstance(tensor, torch.Tensor) else tensor)) is None:
         return 0
-    size = tensor.element_size()
-    view_dtype = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}.get(size)
-    if view_dtype is None or not tensor.dtype.is_floating_point:
-        return 0  # integer outputs may legitimately hold -1 / 0xFF
-    flat = tensor.detach().contiguous().reshape(-1).view(view_dtype)
-    return int((flat == (POISON_BYTE if size == 1 else -1)).sum())
+    return int((seen[0].reshape(-1) == seen[1]).sum())
 
 
 def input_nbytes(inputs: list) -> list[int]:
