@@ -118,6 +118,8 @@ def resources(kernel: Any) -> dict[str, Any]:
     for key, pattern in (("ex2", r"\bex2\.approx"), ("fma", r"\bfma\.rn\.f32"), ("st_shared", r"\bst\.shared"),
                          ("ld_shared", r"\bld\.shared"), ("local", r"\b(?:ld|st)\.local")):
         out[key] = len(re.findall(pattern, ptx))
+    # operand types of the wgmma instructions (bf16 / f16 inputs, f32 accumulators)
+    out["ptx_mma_types"] = sorted(set(re.findall(r"wgmma\.mma_async\.sync\.aligned\.m\d+n\d+k\d+\.f32\.(\w+)\.\w+", ptx)))
     tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(kernel.asm["cubin"])
@@ -134,6 +136,7 @@ def main() -> None:
     parser.add_argument("variants", nargs="*", default=["plain", "neighborhood_2d"])
     parser.add_argument("--all-configs", action="store_true")
     parser.add_argument("--head-dim", type=int, default=128)
+    parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16", help="element type of q, k, v, out")
     parser.add_argument("--config-index", type=int, default=None, help="compile only this entry of configs()")
     parser.add_argument("--config", default=None, help="compile this JSON config instead of configs() entries")
     parser.add_argument("--json", action="store_true", help="one JSON line per kernel")
@@ -149,8 +152,8 @@ def main() -> None:
         elif not args.all_configs:
             configs = configs[:1]
         for i, config in enumerate(configs):
-            kernel = compile_sm90(family.render(request, config), config, args.head_dim, name=f"kw_{variant}_{i}",
-                                  mask_all=family.spec(request).mask is not None)
+            kernel = compile_sm90(family.render(request, config), config, args.head_dim, args.dtype,
+                                  name=f"kw_{variant}_{i}", mask_all=family.spec(request).mask is not None)
             res = resources(kernel)
             print(json.dumps({"variant": variant, "config": config, **res}) if args.json else f"{variant} {config} {res}",
                   flush=True)

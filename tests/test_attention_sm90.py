@@ -39,6 +39,13 @@ def test_kernel_compiles_for_sm90_bf16_d128(variant, index):
         assert res["reg"] <= 255 and res["stack"] <= 64, res
 
 
+@pytest.mark.parametrize("variant, head_dim", [("causal", 64), ("softcap", 128)])
+def test_kernel_compiles_for_sm90_fp16(variant, head_dim):
+    res = _compile_json(variant, "--config-index", "0", "--head-dim", str(head_dim), "--dtype", "fp16")
+    assert res["wgmma"] and 0 < res["shared"] <= 227 * 1024, res
+    assert "f16" in res["ptx_mma_types"] and "bf16" not in res["ptx_mma_types"], res
+
+
 @pytest.mark.parametrize("variant", ["plain", "causal"])
 def test_ws_config_is_warp_specialised_with_tma_on_sm90(variant):
     """Triton's Hopper pass must really split the WS kernel (producer + 2 consumer warpgroups)."""

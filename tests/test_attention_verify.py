@@ -65,3 +65,16 @@ def test_block_skipping_matches_reference_at_longer_sequences(variant, overrides
     got = exec_source(source, f"kw_attn_long_{variant}_{index}", variant).ModelNew(*init)(*inputs).float()
     assert torch.isfinite(got).all()
     assert ((got - expected).abs() <= 2e-2 + 2e-2 * expected.abs()).all(), (got - expected).abs().max()
+
+
+@pytest.mark.parametrize("variant", ["plain", "causal", "softcap", "neighborhood_2d"])
+def test_rendered_kernel_verifies_correct_in_float16(variant):
+    """The problems are bf16; the same rendered kernel must pass the float16 tolerances too."""
+    source = (PROBLEMS / f"{variant}.py").read_text()
+    assert "DTYPE = torch.bfloat16" in source
+    fp16_problem = source.replace("DTYPE = torch.bfloat16", "DTYPE = torch.float16")
+    request = request_for(variant)
+    verdict = kernelwright.verify(fp16_problem, FAMILY.render(request, FAMILY.configs(request)[0]), device="cpu")
+    assert verdict.status == "correct", f"{variant} fp16: {verdict.status} {verdict.rule} {verdict.message}"
+    # the verifier requires the reference's output dtype, so "correct" means float16 outputs
+    assert load_problem(fp16_problem).module({"S": 8}).get_inputs()[0].dtype == torch.float16

@@ -37,13 +37,14 @@ from kernelwright.plugins import register
 # A 9th entry, POLY_EXP = N, computes exp2 of the last 1/N of each score tile's columns with an FMA-pipe
 #   polynomial instead of MUFU (attention_poly.py).
 _F, _T = False, True
-# Ordered by H100 measurements (benchmarks/results/attention_h100.*, attention_poly_h100.*): LAZY and
-# PIPE_QK lost 5-20 % there (the runtime branch / early dot break Triton's wgmma pipelining), so they
-# come last; POLY_EXP measured between 6 % faster (ALiBi, TMA 128x64) and 9 % slower (plain), never
-# the best config of a variant, so it comes just before them. TMA entries measured within a few per
-# cent of the pointer ones (best for causal). WS entries are not offered: with Triton 3.6 on an H100
-# (2026-11-25) every warp-specialised kernel gave wrong results (plain, causal, ALiBi, relpos,
-# document masks; see BENCHMARKS.md), though it compiles.
+# Ordered by H100 measurements (benchmarks/results/attention_*_h100.*). LAZY and PIPE_QK lost 5-20 %
+# (the runtime branch / early dot break Triton's wgmma pipelining), so they come last. POLY_EXP measured
+# between 6 % faster (ALiBi, TMA 128x64) and 9 % slower (plain) and was never a variant's best, so it
+# comes just before them. TMA entries measured within a few per cent of the pointer ones (best for
+# causal). For D=64, 64x64 tiles won for 5 of 6 dense variants (the 128x64 / 4-warp kernel sits at 255
+# registers and spills on causal when compiled for sm_90). WS entries are not offered: with Triton 3.6
+# on an H100 (2026-11-25) every warp-specialised kernel gave wrong results (plain, causal, ALiBi,
+# relpos, document masks; see BENCHMARKS.md), though it compiles.
 _CONFIGS_1D = {
     128: [(128, 64, 8, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _T, _F),
           (64, 64, 4, 3, _F, _F, _T, _F), (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 4, _F, _F, _F, _F),
@@ -51,7 +52,7 @@ _CONFIGS_1D = {
           (128, 64, 8, 2, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F, 8),
           (128, 64, 8, 3, _F, _F, _T, _F, 8), (128, 64, 8, 3, _F, _F, _F, _F, 4), (64, 64, 4, 3, _F, _F, _T, _F, 8),
           (128, 64, 8, 3, _F, _T, _F, _F), (128, 64, 8, 3, _T, _F, _F, _F), (128, 128, 8, 3, _T, _F, _F, _F)],
-    64: [(128, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _T, _F),
+    64: [(64, 64, 4, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _F, _F), (128, 64, 4, 3, _F, _F, _T, _F),
          (128, 128, 8, 3, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F), (128, 128, 4, 2, _F, _F, _F, _F),
          (64, 128, 4, 3, _F, _F, _F, _F), (128, 64, 4, 4, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F),
          (128, 64, 4, 3, _F, _F, _F, _F, 8), (128, 64, 4, 3, _F, _F, _T, _F, 8), (128, 64, 4, 3, _F, _F, _F, _F, 4),
