@@ -5,9 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+from kernelwright.bench.tables import pct
 
 
 def num(value: float | None, digits: int = 1) -> str:

@@ -178,15 +178,15 @@ def sync_loop_cuda(call: Callable[[Any], Any], input_sets: list[list], reps: int
     flush = L2Flusher(device)
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     torch.cuda.synchronize()
-    lingering = 0
+    late = 0
     for i in range(reps):
         flush()
         start.record()
         call(input_sets[i % len(input_sets)])
         end.record()
         end.synchronize()
-        lingering += still_busy_ms() > max(LINGER_MS, 0.5 * start.elapsed_time(end))
-    return {"reps": reps, "lingering_reps": lingering}
+        late += still_busy_ms() > max(LINGER_MS, 0.5 * start.elapsed_time(end))
+    return {"reps": reps, "lingering_reps": late}
 
 
 def time_wall(call: Callable[[Any], Any], input_sets: list[list], *, reps: int = 3) -> dict[str, Any]:

@@ -86,10 +86,10 @@ def make_pool(devices: str, ray: str | None = None, ray_init: dict[str, Any] | N
               mode: str = "process", runs_per_device: int = 1) -> tuple[Any, list[str], list[str] | None]:
     """(pool, slot labels, physical GPU indices or None) for a local device spec or a Ray address."""
     if ray:
+        from kernelwright.bench.devices import visible_gpus
         from kernelwright.bench.raypool import RayPool
 
-        visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
-        return RayPool(ray, ray_init), [f"ray:{ray}"], _nvml_indices(visible)
+        return RayPool(ray, ray_init), [f"ray:{ray}"], _nvml_indices(visible_gpus() or [])
     from kernelwright.bench.devices import resolve_devices
     from kernelwright.bench.localpool import LocalPool
 

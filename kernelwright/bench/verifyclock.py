@@ -68,8 +68,7 @@ class VerifyClock:
 
 def busy_shares(spans_by_device: dict[str, list[tuple[float, float]]], devices: list[str], wall_s: float) -> dict[str, Any]:
     """Per device and mean verifier busy share over `wall_s` (devices without spans count as idle)."""
-    names = sorted(set(devices) | set(spans_by_device))
-    per = {d: (union_seconds(spans_by_device.get(d, [])) / wall_s if wall_s > 0 else None) for d in names}
+    busy_s = {d: union_seconds(spans_by_device.get(d, [])) for d in sorted(set(devices) | set(spans_by_device))}
+    per = {d: (busy / wall_s if wall_s > 0 else None) for d, busy in busy_s.items()}
     shares = [v for v in per.values() if v is not None]
-    return {"per_device": per, "mean": (sum(shares) / len(shares)) if shares else None,
-            "busy_s": {d: union_seconds(spans_by_device.get(d, [])) for d in names}}
+    return {"per_device": per, "mean": (sum(shares) / len(shares)) if shares else None, "busy_s": busy_s}
