@@ -13,6 +13,7 @@ Supported: local assignments followed by one ``return``; arithmetic, comparisons
 calls to other single-``return`` module-level helpers are inlined. Module constants become
 literals, except names mapped to kernel arguments (shapes, init arguments).
 Integer ``//`` and ``%`` follow C semantics in Triton: equal to Python's for non-negative operands.
+The walk is shared: attention_translate_c.py overrides the dialect hooks of `_Translator` to emit CUDA C++.
 """
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class Translation:
 
 
 class _Translator:
+    """Walks a mod function's AST; the dialect hooks at the end emit Triton (subclasses emit other languages)."""
+
     def __init__(self, functions: dict[str, ast.FunctionDef], names: dict[str, str], prefix: str):
         self.functions = functions
         self.names = names          # module-level name -> Triton text (kernel arg or literal)
@@ -63,8 +66,8 @@ class _Translator:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue  # docstring
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                local = f"{self.prefix}{stmt.targets[0].id}"
-                out.statements.append(f"{local} = {self.expr(stmt.value, env)}")
+                local = self.local_name(stmt.targets[0].id)
+                out.statements.append(self.assign(local, self.expr(stmt.value, env)))
                 if _names(stmt.value) & tainted:
                     tainted.add(stmt.targets[0].id)
                 env[stmt.targets[0].id] = local
@@ -99,41 +102,37 @@ class _Translator:
 
     def expr(self, node: ast.expr, env: dict[str, str]) -> str:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
-            return repr(node.value) if not isinstance(node.value, bool) else ("True" if node.value else "False")
+            return self.constant(node.value)
         if isinstance(node, ast.Name):
             if node.id in env:
                 return env[node.id]
             if node.id in self.names:
-                return self.names[node.id]
+                return self.module_name(node.id)
             raise TranslateError(f"unknown name `{node.id}` in a mod function: make it a module constant or argument")
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             left, right = self.expr(node.left, env), self.expr(node.right, env)
             if op is None:
                 raise TranslateError("`**` is not supported in mod functions: use torch.exp2 or multiplication")
-            return f"({left} {op} {right})"
+            return self.binop(op, left, right)
         if isinstance(node, ast.UnaryOp):
             inner = self.expr(node.operand, env)
-            if isinstance(node.op, ast.USub):
-                return f"(-{inner})"
             if isinstance(node.op, ast.UAdd):
                 return inner
-            if isinstance(node.op, (ast.Not, ast.Invert)):
-                return f"({inner} == 0)"
+            return self.unary(node.op, inner)
         if isinstance(node, ast.BoolOp):
-            op = " & " if isinstance(node.op, ast.And) else " | "
-            return "(" + op.join(self.expr(v, env) for v in node.values) + ")"
+            return self.boolop(isinstance(node.op, ast.And), [self.expr(v, env) for v in node.values])
         if isinstance(node, ast.Compare):
             parts, left = [], self.expr(node.left, env)
             for op, comp in zip(node.ops, node.comparators):
                 if type(op) not in _CMPS:
                     raise TranslateError(f"comparison {type(op).__name__} is not supported in mod functions")
                 right = self.expr(comp, env)
-                parts.append(f"({left} {_CMPS[type(op)]} {right})")
+                parts.append(self.compare(_CMPS[type(op)], left, right))
                 left = right
-            return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
+            return parts[0] if len(parts) == 1 else self.boolop(True, parts)
         if isinstance(node, ast.IfExp):
-            return f"tl.where({self.expr(node.test, env)}, {self.expr(node.body, env)}, {self.expr(node.orelse, env)})"
+            return self.where(self.expr(node.test, env), self.expr(node.body, env), self.expr(node.orelse, env))
         if isinstance(node, ast.Call):
             return self.call(node, env)
         raise TranslateError(f"unsupported expression `{ast.unparse(node)}` in a mod function")
@@ -157,16 +156,17 @@ class _Translator:
         texts = [self.expr(a, env) for a in args]
         if name in _UNARY_CALLS and len(texts) == 1:
             self.uses_tanh |= name == "tanh"
-            return _UNARY_CALLS[name].format(texts[0])
         if name == "where" and len(texts) == 3:
-            return f"tl.where({texts[0]}, {texts[1]}, {texts[2]})"
+            return self.where(*texts)
         if name in ("minimum", "min") and len(texts) == 2:
-            return f"tl.minimum({texts[0]}, {texts[1]})"
-        if name in ("maximum", "max") and len(texts) == 2:
-            return f"tl.maximum({texts[0]}, {texts[1]})"
-        if name == "clamp" and len(texts) == 3:
-            return f"tl.minimum(tl.maximum({texts[0]}, {texts[1]}), {texts[2]})"
-        raise TranslateError(f"unsupported call `{ast.unparse(node)}` in a mod function")
+            name = "minimum"
+        elif name in ("maximum", "max") and len(texts) == 2:
+            name = "maximum"
+        elif name == "clamp" and len(texts) == 3:
+            return self.call_text("minimum", [self.call_text("maximum", texts[:2]), texts[2]])
+        elif name not in _UNARY_CALLS or len(texts) != 1:
+            raise TranslateError(f"unsupported call `{ast.unparse(node)}` in a mod function")
+        return self.call_text(name, texts)
 
     def _inline(self, fn: ast.FunctionDef, args: list[ast.expr], env: dict[str, str]) -> str:
         body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
@@ -175,8 +175,45 @@ class _Translator:
         params = [a.arg for a in fn.args.args]
         if len(params) != len(args):
             raise TranslateError(f"helper `{fn.name}` called with {len(args)} arguments, takes {len(params)}")
-        inner_env = {p: f"({self.expr(a, env)})" for p, a in zip(params, args)}
+        inner_env = {p: self.paren(self.expr(a, env)) for p, a in zip(params, args)}
         return self.expr(body[0].value, inner_env)
+
+    # --- dialect hooks: Triton text ---
+    def local_name(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def assign(self, local: str, text: str) -> str:
+        return f"{local} = {text}"
+
+    def constant(self, value: int | float | bool) -> str:
+        return repr(value) if not isinstance(value, bool) else ("True" if value else "False")
+
+    def module_name(self, name: str) -> str:
+        return self.names[name]
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def binop(self, op: str, left: str, right: str) -> str:
+        return f"({left} {op} {right})"
+
+    def unary(self, op: ast.unaryop, inner: str) -> str:
+        return f"(-{inner})" if isinstance(op, ast.USub) else f"({inner} == 0)"  # Not / Invert
+
+    def boolop(self, is_and: bool, parts: list[str]) -> str:
+        return "(" + (" & " if is_and else " | ").join(parts) + ")"
+
+    def compare(self, op: str, left: str, right: str) -> str:
+        return f"({left} {op} {right})"
+
+    def where(self, cond: str, yes: str, no: str) -> str:
+        return f"tl.where({cond}, {yes}, {no})"
+
+    def call_text(self, name: str, texts: list[str]) -> str:
+        """`name` is a key of _UNARY_CALLS (one argument) or minimum / maximum (two)."""
+        if name in _UNARY_CALLS:
+            return _UNARY_CALLS[name].format(texts[0])
+        return f"tl.{name}({texts[0]}, {texts[1]})"
 
 
 def _names(node: ast.expr) -> set[str]:

@@ -1,0 +1,282 @@
+"""CUDA source of the sm_90a flash-attention forward kernel (FlashAttention-3's schedule).
+
+One CTA computes 128 query rows of one (batch, head) with three warpgroups:
+- warpgroup 0, the producer: one thread loads Q once and K / V tiles by TMA into a STAGES-deep
+  ring of shared-memory buffers (mbarriers full / empty per stage, K and V separately);
+- warpgroups 1 and 2, the consumers, each own 64 query rows. Per key tile they issue
+  S = Q K^T (wgmma, both operands in shared memory) together with O += P V of the previous tile
+  (wgmma, P from registers), then do the softmax of S while the tensor cores work. Two named
+  barriers make the consumers take turns issuing, so one warpgroup's softmax overlaps the
+  other's matrix products ("ping-pong").
+Scores are in exp2 units: log2(e) is folded into the scale once. Tiles that the bounds say are
+fully visible skip the element-wise mask; the score modification runs on every tile.
+Placeholders (@@NAME@@) are filled by attention_cuda_render.py.
+"""
+from __future__ import annotations
+
+KERNEL = r'''
+constexpr int BLOCK_M = 128;
+constexpr int STAGES = @@STAGES@@;
+constexpr float LOG2E = 1.44269504f;
+typedef @@CTYPE@@ kw_t;
+
+template <int D, int BN>
+struct KwLayout {
+    static constexpr int Q_BYTES = BLOCK_M * D * 2;
+    static constexpr int KV_BYTES = BN * D * 2;
+    static constexpr int Q_OFF = 0;
+    static constexpr int K_OFF = Q_BYTES;
+    static constexpr int V_OFF = K_OFF + STAGES * KV_BYTES;
+    static constexpr int BAR_OFF = V_OFF + STAGES * KV_BYTES;
+    static constexpr int BYTES = BAR_OFF + 8 * (1 + 4 * STAGES) + 1024;  // + alignment slack
+};
+
+// Raw q.k -> the score kw_softmax takes (see its scale), with score_mod, mask_mod and the ragged tail.
+template <bool MASKED>
+KW_DI float kw_score(float s, float sm_scale, int b_idx, int h_idx, int q_idx, int kv_idx,
+                     int Z, int NUM_HEADS, int N_CTX, int HEAD_DIM @@PARAM_DECLS@@) {
+@@SCORE_BODY@@
+    if (MASKED) {
+        if (kv_idx >= N_CTX) return KW_NEG_INF;
+@@MASK_BODY@@
+    }
+    return x;
+}
+
+template <int D, int BN, bool MASKED>
+KW_DI void kw_scores(float* s, int n0, float sm_scale, int b_idx, int h_idx, int row0, int t4,
+                     int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j)
+#pragma unroll
+        for (int i = 0; i < 2; ++i)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                float& x = s[4 * j + 2 * i + e];
+                x = kw_score<MASKED>(x, sm_scale, b_idx, h_idx, row0 + 8 * i, n0 + 8 * j + 2 * t4 + e,
+                                     Z, NUM_HEADS, N_CTX, D @@PARAM_NAMES@@);
+            }
+}
+
+// Online softmax of one tile (in place: s -> p), updating the running max m, sum l and the rescale
+// factor alpha. Scores arrive in `scale` units: raw q.k with scale = sm_scale * log2(e) when there is no
+// score modification (then exp2(s * scale - m * scale) is one FFMA and one MUFU per element), or
+// exp2-unit scores with scale = 1.
+template <int BN>
+KW_DI void kw_softmax(float* s, float* m, float* l, float* alpha, float scale) {
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+        float mx = m[i];
+#pragma unroll
+        for (int j = 0; j < BN / 8; ++j) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * i], s[4 * j + 2 * i + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+        alpha[i] = kw_exp2((m[i] - mx) * scale);
+        m[i] = mx;
+        const float shift = -mx * scale;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < BN / 8; ++j) {
+            s[4 * j + 2 * i] = kw_exp2(fmaf(s[4 * j + 2 * i], scale, shift));
+            s[4 * j + 2 * i + 1] = kw_exp2(fmaf(s[4 * j + 2 * i + 1], scale, shift));
+            sum += s[4 * j + 2 * i] + s[4 * j + 2 * i + 1];
+        }
+        l[i] = l[i] * alpha[i] + sum;
+    }
+}
+
+template <int D, int BN>
+KW_DI void kw_qk(float (&s)[BN / 2], const uint8_t* q_tile, const uint8_t* k_tile) {
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+        const uint8_t* a = q_tile + (kk / 4) * (BLOCK_M * 128) + (kk % 4) * 32;
+        const uint8_t* b = k_tile + (kk / 4) * (BN * 128) + (kk % 4) * 32;
+        kw_wgmma_ss(s, kw_desc(a, 16, 1024), kw_desc(b, 16, 1024), kk > 0);
+    }
+}
+
+template <int D, int BN>
+KW_DI void kw_pv(float (&o)[D / 2], const uint32_t* p, const uint8_t* v_tile) {
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk)
+        kw_wgmma_rs(o, p + 4 * kk, kw_desc(v_tile + kk * 16 * 128, BN * 128, 1024), 1);
+}
+
+template <int D, int BN>
+KW_DI void kw_attn_fwd(const uint8_t* __restrict__ maps, kw_t* __restrict__ out, float sm_scale,
+            int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
+    typedef KwLayout<D, BN> L;
+    uint8_t* smem = kw_smem_raw + ((1024 - (kw_smem(kw_smem_raw) & 1023)) & 1023);
+    uint8_t* q_tile = smem + L::Q_OFF;
+    uint64_t* bars = reinterpret_cast<uint64_t*>(smem + L::BAR_OFF);
+    uint64_t* q_full = bars;
+    uint64_t* k_full = bars + 1;
+    uint64_t* k_empty = k_full + STAGES;
+    uint64_t* v_full = k_empty + STAGES;
+    uint64_t* v_empty = v_full + STAGES;
+
+    const int m_block = gridDim.x - 1 - blockIdx.x;  // longest rows first (causal)
+    const int bh = blockIdx.y;
+    const int b_idx = bh / NUM_HEADS, h_idx = bh % NUM_HEADS;
+    const int m0 = m_block * BLOCK_M;
+    const int m_last = min(m0 + BLOCK_M, N_CTX) - 1;
+    int lo = 0, hi = N_CTX, full_lo = 0, full_hi = (N_CTX / BN) * BN;
+@@BOUNDS@@
+    full_lo = min(max(full_lo, lo), hi);
+    full_hi = min(max(full_hi, full_lo), hi);
+    const int n_tiles = hi > lo ? (hi - lo + BN - 1) / BN : 0;
+
+    const int wg = threadIdx.x / 128;
+    if (threadIdx.x == 0) {
+        kw_mbar_init(q_full, 1);
+        for (int st = 0; st < STAGES; ++st) {
+            kw_mbar_init(k_full + st, 1);
+            kw_mbar_init(v_full + st, 1);
+            kw_mbar_init(k_empty + st, 8);  // one arrival per consumer warp
+            kw_mbar_init(v_empty + st, 8);
+        }
+        kw_fence_barrier_init();
+    }
+    __syncthreads();
+
+    if (wg == 0) {  // producer
+        kw_setmaxnreg_dec<24>();
+        if (threadIdx.x == 0 && n_tiles > 0) {
+            const uint8_t* map_q = maps;
+            const uint8_t* map_k = maps + 128;
+            const uint8_t* map_v = maps + 256;
+            kw_fence_tensormap(map_q);
+            kw_fence_tensormap(map_k);
+            kw_fence_tensormap(map_v);
+            kw_mbar_expect_tx(q_full, L::Q_BYTES);
+#pragma unroll
+            for (int p = 0; p < D / 64; ++p) kw_tma_load_3d(q_tile + p * BLOCK_M * 128, map_q, 64 * p, m0, bh, q_full);
+            for (int it = 0; it < n_tiles; ++it) {
+                const int st = it % STAGES, round = it / STAGES, n0 = lo + it * BN;
+                uint8_t* k_tile = smem + L::K_OFF + st * L::KV_BYTES;
+                uint8_t* v_tile = smem + L::V_OFF + st * L::KV_BYTES;
+                if (round > 0) kw_mbar_wait(k_empty + st, (round - 1) & 1);
+                kw_mbar_expect_tx(k_full + st, L::KV_BYTES);
+#pragma unroll
+                for (int p = 0; p < D / 64; ++p) kw_tma_load_3d(k_tile + p * BN * 128, map_k, 64 * p, n0, bh, k_full + st);
+                if (round > 0) kw_mbar_wait(v_empty + st, (round - 1) & 1);
+                kw_mbar_expect_tx(v_full + st, L::KV_BYTES);
+#pragma unroll
+                for (int p = 0; p < D / 64; ++p) kw_tma_load_3d(v_tile + p * BN * 128, map_v, 64 * p, n0, bh, v_full + st);
+            }
+        }
+        return;
+    }
+
+    kw_setmaxnreg_inc<240>();
+    const int c = wg - 1;                 // consumer index: rows m0 + 64c ... + 63
+    const int tid = threadIdx.x % 128, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
+    const int row0 = m0 + 64 * c + 16 * warp + lane / 4;   // this thread's rows: row0, row0 + 8
+    const int my_bar = 1 + c, other_bar = 2 - c;
+    const uint8_t* q_mine = q_tile + 64 * c * 128;
+    const float softmax_scale = @@SOFTMAX_SCALE@@;
+
+    float o[D / 2];
+#pragma unroll
+    for (int x = 0; x < D / 2; ++x) o[x] = 0.f;
+    float m[2] = {-1.0e30f, -1.0e30f}, l[2] = {0.f, 0.f}, alpha[2];
+    float s[BN / 2];
+    uint32_t p[BN / 4];
+
+    if (n_tiles > 0) {
+        if (c == 1) kw_named_arrive(1, 256);   // consumer 0 issues first
+        kw_mbar_wait(q_full, 0);
+        kw_mbar_wait(k_full, 0);
+        kw_named_sync(my_bar, 256);
+        kw_wgmma_fence();
+        kw_qk<D, BN>(s, q_mine, smem + L::K_OFF);
+        kw_wgmma_commit();
+        kw_named_arrive(other_bar, 256);
+        kw_wgmma_wait<0>();
+        if (lane == 0) kw_mbar_arrive(k_empty);
+        if (lo < full_lo || lo >= full_hi)
+            kw_scores<D, BN, true>(s, lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+        else
+            kw_scores<D, BN, false>(s, lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+        kw_softmax<BN>(s, m, l, alpha, softmax_scale);
+#pragma unroll
+        for (int x = 0; x < BN / 4; ++x) p[x] = kw_pack2(s[2 * x], s[2 * x + 1]);
+
+        for (int it = 1; it < n_tiles; ++it) {
+            const int st = it % STAGES, prev = (it - 1) % STAGES, n0 = lo + it * BN;
+            kw_mbar_wait(k_full + st, (it / STAGES) & 1);
+            kw_mbar_wait(v_full + prev, ((it - 1) / STAGES) & 1);  // long since loaded: no branch between the wgmmas
+            kw_named_sync(my_bar, 256);
+            kw_wgmma_fence();
+            kw_qk<D, BN>(s, q_mine, smem + L::K_OFF + st * L::KV_BYTES);
+            kw_wgmma_commit();
+            kw_pv<D, BN>(o, p, smem + L::V_OFF + prev * L::KV_BYTES);
+            kw_wgmma_commit();
+            kw_named_arrive(other_bar, 256);
+            kw_wgmma_wait<1>();
+            if (lane == 0) kw_mbar_arrive(k_empty + st);
+            if (n0 < full_lo || n0 >= full_hi)
+                kw_scores<D, BN, true>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+            else
+                kw_scores<D, BN, false>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+            kw_softmax<BN>(s, m, l, alpha, softmax_scale);
+            kw_wgmma_wait<0>();
+            if (lane == 0) kw_mbar_arrive(v_empty + prev);
+#pragma unroll
+            for (int j = 0; j < D / 8; ++j) {
+                o[4 * j] *= alpha[0];
+                o[4 * j + 1] *= alpha[0];
+                o[4 * j + 2] *= alpha[1];
+                o[4 * j + 3] *= alpha[1];
+            }
+#pragma unroll
+            for (int x = 0; x < BN / 4; ++x) p[x] = kw_pack2(s[2 * x], s[2 * x + 1]);
+        }
+
+        const int last = (n_tiles - 1) % STAGES;
+        kw_mbar_wait(v_full + last, ((n_tiles - 1) / STAGES) & 1);
+        kw_named_sync(my_bar, 256);
+        kw_wgmma_fence();
+        kw_pv<D, BN>(o, p, smem + L::V_OFF + last * L::KV_BYTES);
+        kw_wgmma_commit();
+        if (c == 0) kw_named_arrive(other_bar, 256);
+        kw_wgmma_wait<0>();
+        if (lane == 0) kw_mbar_arrive(v_empty + last);
+    }
+
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+        l[i] += __shfl_xor_sync(0xffffffff, l[i], 1);
+        l[i] += __shfl_xor_sync(0xffffffff, l[i], 2);
+        const int row = row0 + 8 * i;
+        if (row >= N_CTX) continue;
+        const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
+        kw_t* dst = out + ((size_t)bh * N_CTX + row) * D + 2 * t4;
+#pragma unroll
+        for (int j = 0; j < D / 8; ++j)
+            *reinterpret_cast<uint32_t*>(dst + 8 * j) = kw_pack2(o[4 * j + 2 * i] * inv, o[4 * j + 2 * i + 1] * inv);
+    }
+}
+
+@@INSTANCES@@
+'''
+
+# C bounds per tile-skipping key (same arithmetic as the Triton kernel's BOUNDS_* strings).
+BOUNDS_CAUSAL = '''    hi = min(hi, m_last + 1);
+    full_hi = min(full_hi, ((m0 + 1) / BN) * BN);
+'''
+BOUNDS_WINDOW = '''    lo = max(lo, (max(m0 - (@@W@@) + 1, 0) / BN) * BN);
+    full_lo = max(full_lo, ((max(m_last - (@@W@@) + 1, 0) + BN - 1) / BN) * BN);
+'''
+BOUNDS_DOCUMENTS = '''    {
+        const int nd = @@ND@@;
+        const int d_first = (int)(((long long)m0 * nd) / N_CTX), d_last = (int)(((long long)m_last * nd) / N_CTX);
+        const int doc_lo = (int)(((long long)d_first * N_CTX + nd - 1) / nd);
+        const int doc_hi = (int)(((long long)(d_last + 1) * N_CTX + nd - 1) / nd);
+        lo = max(lo, (doc_lo / BN) * BN);
+        hi = min(hi, doc_hi);
+        const bool one_doc = d_first == d_last;
+        full_lo = one_doc ? max(full_lo, ((doc_lo + BN - 1) / BN) * BN) : hi;
+        full_hi = one_doc ? min(full_hi, (doc_hi / BN) * BN) : hi;
+    }
+'''
