@@ -235,8 +235,10 @@ def fmt(row: dict[str, Any], key: str, digits: int = 3) -> str:
 
 
 def config_tag(config: dict[str, Any]) -> str:
-    """Short label of a config: kind (ws = warp-specialised + TMA, tma, ptr = pointer loads), tiles, and
-    flags (L = LAZY, P = PIPE_QK, EN = POLY_EXP N)."""
+    """Short label of a config: kind (cuda = the sm_90a CUDA kernel, ws = warp-specialised + TMA, tma,
+    ptr = pointer loads), tiles, and flags (L = LAZY, P = PIPE_QK, EN = POLY_EXP N)."""
+    if config.get("BACKEND") == "cuda":
+        return f"cuda128x{config['BLOCK_N']}s{config['STAGES']}{'P' if config.get('PERSISTENT') else ''}"
     kind = "ws" if config.get("WS") else "tma" if config.get("TMA") else "ptr"
     if "PATCH_H" in config:
         return f"{kind}{config['PATCH_H']}x{config['PATCH_W']}/{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}"
@@ -266,7 +268,8 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
                      f"{fmt(r, 'x_sdpa', 2)} | {fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
     notes = [f"- {r['variant']} S={r['S']} D={r['D']}: {k}: {v}" for r in rows for k, v in r.items()
              if k.endswith("_skipped") or (k == "errors" and v)]
-    tried = ["", "Tuning pass, ms per config (ws = warp-specialised + TMA, tma = TMA loads, ptr = pointer loads; L = LAZY, P = PIPE_QK, EN = POLY_EXP N):", ""]
+    tried = ["", "Tuning pass, ms per config (cuda = CUDA sm_90a kernel, ws = warp-specialised + TMA, tma = TMA loads, "
+             "ptr = pointer loads; L = LAZY, P = PIPE_QK, EN = POLY_EXP N):", ""]
     tried += [f"- {line}" for line in config_lines(rows)]
     return "\n".join(lines + tried + ([""] + notes if notes else [])) + "\n"
 

@@ -53,6 +53,6 @@ def test_tma_configs_verify_correct_on_gpu(variant):
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
                           metadata=problem.metadata, strategy="tune_launch_config")
     family = AttentionFamily()
-    config = next(c for c in family.configs(request) if c["TMA"])
+    config = next(c for c in family.configs(request) if c.get("TMA"))
     verdict = kernelwright.verify(problem, family.render(request, config), device="cuda")
     assert verdict.status == "correct", f"{config}: {verdict.status} {verdict.rule} {verdict.message}"

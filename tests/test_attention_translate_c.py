@@ -10,8 +10,9 @@ import subprocess
 import pytest
 import torch
 
-from kernelwright.agents.templates.attention_spec import SHAPE_NAMES, module_literals, parse_spec
-from kernelwright.agents.templates.attention_translate import TranslateError, float_index_safe, translate
+from kernelwright.agents.templates.attention_spec import module_literals
+from kernelwright.agents.templates.attention_spec import spec_names as names_of
+from kernelwright.agents.templates.attention_translate import TranslateError
 from kernelwright.agents.templates.attention_translate_c import (
     C_HELPERS,
     c_call,
@@ -91,18 +92,7 @@ SCALAR = {
 
 
 def spec_names(source: str) -> dict[str, str]:
-    """The `names` map parse_spec builds (checked against parse_spec's own Triton output below)."""
-    literals = module_literals(ast.parse(source))
-    meta = literals.get("ATTENTION") or {}
-    names = {n: repr(v) for n, v in literals.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    names.update(SHAPE_NAMES)
-    names.update({n: f"P_{n}" for n in meta.get("init_args", [])})
-    overridden = set(literals.get("SMALL_SHAPE") or {})
-    for extra in literals.get("EXTRA_SHAPES") or []:
-        overridden |= set(extra)
-    for name in overridden - set(SHAPE_NAMES) - set(meta.get("init_args", [])):
-        names.pop(name, None)
-    return names
+    return names_of(ast.parse(source))
 
 
 def problem_cases():
@@ -214,16 +204,6 @@ def test_c_mod_matches_python(tmp_path, source, kind, shapes, scalar):
             atol = 2.0 ** -20 * max(1.0, float(ref.float().nan_to_num().abs().max()))
             for col in range(got.shape[1]):  # the result, then score + additive_bias
                 torch.testing.assert_close(got[:, col], ref.float(), rtol=1e-5, atol=atol, equal_nan=True)
-
-
-def test_spec_names_mirror_parse_spec():
-    for path in PROBLEMS:
-        source = path.read_text()
-        tree, spec = ast.parse(source), parse_spec(source)
-        for kind, want in (("score_mod", spec.score), ("mask_mod", spec.mask)):
-            if want is not None:
-                floats = kind == "score_mod" and float_index_safe(tree, kind)
-                assert translate(tree, kind, spec_names(source), float_indices=floats) == want
 
 
 def test_float_literals_and_python_division_semantics_in_text():

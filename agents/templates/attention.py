@@ -15,6 +15,9 @@ How the problem becomes a kernel (honest summary):
   masked tiles is always the translated mask_mod, so wrong metadata fails verification.
 - ``grid`` switches to 2-D tiling of queries (PATCH_H x PATCH_W patches of the image) and keys
   (the window rectangle of the patch, flattened), for neighbourhood attention.
+- A second backend, a hand-written FlashAttention-3-style CUDA kernel for sm_90a (TMA producer,
+  two ping-pong consumer warpgroups, wgmma; attention_cuda_*.py), is offered first for 1-D problems
+  when an H100 / H200 and a CUDA toolkit are present. Its mods are translated to C++.
 configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention_cuda_render import cuda_supported, render_cuda_candidate
 from kernelwright.agents.templates.attention_render import render_source
 from kernelwright.agents.templates.attention_spec import AttentionSpec, is_attention_problem, parse_spec
 from kernelwright.agents.templates.attention_translate import TranslateError
@@ -62,10 +66,25 @@ _CONFIGS_1D = {
 _CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T, _F), (64, 64, 4, 2, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F),
                       (128, 32, 4, 4, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 128, 8, 3, _F, _F, _F, _F),
                       (64, 64, 4, 3, _T, _F, _F, _F)]
+# The CUDA backend (attention_cuda_render.py): FA3-style sm_90a kernel, offered first where it can run.
+# (BLOCK_N, STAGES, PERSISTENT), ordered by H100 measurements at B=4 H=16 S=4096
+# (benchmarks/results/attention_cuda_*); PERSISTENT: one CTA per multiprocessor walks the tiles.
+_CONFIGS_CUDA = [(128, 2, _T), (176, 2, _T), (128, 2, _F), (176, 2, _F), (128, 3, _F)]
 # (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages, LAZY) for the 2-D neighbourhood tiling.
 _CONFIGS_2D = [(8, 8, 32, 4, 3, _F), (8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (8, 8, 64, 4, 2, _F),
                (4, 16, 64, 4, 3, _F), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 128, 4, 3, _F),
                (8, 8, 64, 4, 3, _T), (8, 16, 64, 8, 3, _T)]
+
+
+def cuda_backend_available() -> bool:
+    """An sm_90 GPU (H100 / H200) and a CUDA toolkit for load_inline: the CUDA configs can run here."""
+    import torch
+
+    if not torch.cuda.is_available() or torch.cuda.get_device_capability() != (9, 0):
+        return False
+    from torch.utils.cpp_extension import CUDA_HOME
+
+    return CUDA_HOME is not None
 
 
 def _supported(tma: bool, ws: bool) -> bool:
@@ -111,7 +130,9 @@ class AttentionFamily:
             table = _CONFIGS_1D_SPARSE
         else:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
-        configs = []
+        configs: list[dict[str, Any]] = []
+        if cuda_backend_available() and cuda_supported(request.problem_source, spec):
+            configs += [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p} for n, s, p in _CONFIGS_CUDA]
         for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
             if _supported(tma, ws):
                 configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
@@ -120,4 +141,6 @@ class AttentionFamily:
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
         """Complete candidate source (KernelBench ModelNew) for one configuration."""
+        if config.get("BACKEND") == "cuda":
+            return render_cuda_candidate(request.problem_source, self.spec(request), config, request.problem_name)
         return render_source(self.spec(request), config, request.problem_name)

@@ -10,7 +10,7 @@ One CTA computes 128 query rows of one (batch, head) with three warpgroups:
   other's matrix products ("ping-pong").
 Scores are in exp2 units: log2(e) is folded into the scale once. Tiles that the bounds say are
 fully visible skip the element-wise mask; the score modification runs on every tile.
-Placeholders (@@NAME@@) are filled by attention_cuda_render.py.
+Placeholders (@@NAME@@) are filled by attention_cuda_render.py. LAUNCHER is the host entry point.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ struct KwLayout {
     static constexpr int K_OFF = Q_BYTES;
     static constexpr int V_OFF = K_OFF + STAGES * KV_BYTES;
     static constexpr int BAR_OFF = V_OFF + STAGES * KV_BYTES;
-    static constexpr int BYTES = BAR_OFF + 8 * (1 + 4 * STAGES) + 1024;  // + alignment slack
+    static constexpr int BYTES = BAR_OFF + 8 * (2 + 4 * STAGES) + 1024;  // + alignment slack
 };
 
 // Raw q.k -> the score kw_softmax takes (see its scale), with score_mod, mask_mod and the ragged tail.
@@ -102,57 +102,67 @@ KW_DI void kw_pv(float (&o)[D / 2], const uint32_t* p, const uint8_t* v_tile) {
         kw_wgmma_rs(o, p + 4 * kk, kw_desc(v_tile + kk * 16 * 128, BN * 128, 1024), 1);
 }
 
-template <int D, int BN>
-KW_DI void kw_attn_fwd(const uint8_t* __restrict__ maps, kw_t* __restrict__ out, float sm_scale,
-            int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
-    typedef KwLayout<D, BN> L;
-    uint8_t* smem = kw_smem_raw + ((1024 - (kw_smem(kw_smem_raw) & 1023)) & 1023);
-    uint8_t* q_tile = smem + L::Q_OFF;
-    uint64_t* bars = reinterpret_cast<uint64_t*>(smem + L::BAR_OFF);
-    uint64_t* q_full = bars;
-    uint64_t* k_full = bars + 1;
-    uint64_t* k_empty = k_full + STAGES;
-    uint64_t* v_full = k_empty + STAGES;
-    uint64_t* v_empty = v_full + STAGES;
+// The key range of one CTA tile (128 query rows of one batch*head): [lo, hi) holds every key tile
+// with a visible pair, [full_lo, full_hi) the tiles that need no element mask.
+struct KwRange { int lo, hi, full_lo, full_hi, n_tiles; };
 
-    const int m_block = gridDim.x - 1 - blockIdx.x;  // longest rows first (causal)
-    const int bh = blockIdx.y;
-    const int b_idx = bh / NUM_HEADS, h_idx = bh % NUM_HEADS;
-    const int m0 = m_block * BLOCK_M;
+template <int BN>
+KW_DI KwRange kw_key_range(int m0, int N_CTX @@PARAM_DECLS@@) {
     const int m_last = min(m0 + BLOCK_M, N_CTX) - 1;
     int lo = 0, hi = N_CTX, full_lo = 0, full_hi = (N_CTX / BN) * BN;
 @@BOUNDS@@
     full_lo = min(max(full_lo, lo), hi);
     full_hi = min(max(full_hi, full_lo), hi);
-    const int n_tiles = hi > lo ? (hi - lo + BN - 1) / BN : 0;
+    return {lo, hi, full_lo, full_hi, hi > lo ? (hi - lo + BN - 1) / BN : 0};
+}
+
+// CTA tiles are numbered batch*head-major (neighbouring CTAs share K and V in L2), longest rows first
+// within a head (causal). A launch with fewer CTAs than tiles walks them persistently (stride gridDim.x);
+// the K / V ring and its mbarrier phases then run on across tiles.
+template <int D, int BN>
+KW_DI void kw_attn_fwd(const CUtensorMap* map_q, const CUtensorMap* map_k, const CUtensorMap* map_v,
+                       kw_t* __restrict__ out, float sm_scale, int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
+    typedef KwLayout<D, BN> L;
+    uint8_t* smem = kw_smem_raw + ((1024 - (kw_smem(kw_smem_raw) & 1023)) & 1023);
+    uint8_t* q_tile = smem + L::Q_OFF;
+    uint64_t* bars = reinterpret_cast<uint64_t*>(smem + L::BAR_OFF);
+    uint64_t* q_full = bars;
+    uint64_t* q_empty = bars + 1;
+    uint64_t* k_full = bars + 2;
+    uint64_t* k_empty = k_full + STAGES;
+    uint64_t* v_full = k_empty + STAGES;
+    uint64_t* v_empty = v_full + STAGES;
+    const int num_m = (N_CTX + BLOCK_M - 1) / BLOCK_M, num_tiles = num_m * Z * NUM_HEADS;
 
     const int wg = threadIdx.x / 128;
     if (threadIdx.x == 0) {
         kw_mbar_init(q_full, 1);
+        kw_mbar_init(q_empty, 8);  // one arrival per consumer warp
         for (int st = 0; st < STAGES; ++st) {
             kw_mbar_init(k_full + st, 1);
             kw_mbar_init(v_full + st, 1);
-            kw_mbar_init(k_empty + st, 8);  // one arrival per consumer warp
+            kw_mbar_init(k_empty + st, 8);
             kw_mbar_init(v_empty + st, 8);
         }
         kw_fence_barrier_init();
     }
     __syncthreads();
 
-    if (wg == 0) {  // producer
+    if (wg == 0) {  // producer: one thread issues every TMA load
         kw_setmaxnreg_dec<24>();
-        if (threadIdx.x == 0 && n_tiles > 0) {
-            const uint8_t* map_q = maps;
-            const uint8_t* map_k = maps + 128;
-            const uint8_t* map_v = maps + 256;
-            kw_fence_tensormap(map_q);
-            kw_fence_tensormap(map_k);
-            kw_fence_tensormap(map_v);
+        if (threadIdx.x != 0) return;
+        int g = 0, loaded = 0;  // key tiles / CTA tiles loaded so far
+        for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+            const int bh = tile / num_m, m0 = (num_m - 1 - tile % num_m) * BLOCK_M;
+            const KwRange r = kw_key_range<BN>(m0, N_CTX @@PARAM_NAMES@@);
+            if (r.n_tiles == 0) continue;
+            if (loaded > 0) kw_mbar_wait(q_empty, (loaded - 1) & 1);
             kw_mbar_expect_tx(q_full, L::Q_BYTES);
 #pragma unroll
             for (int p = 0; p < D / 64; ++p) kw_tma_load_3d(q_tile + p * BLOCK_M * 128, map_q, 64 * p, m0, bh, q_full);
-            for (int it = 0; it < n_tiles; ++it) {
-                const int st = it % STAGES, round = it / STAGES, n0 = lo + it * BN;
+            ++loaded;
+            for (int it = 0; it < r.n_tiles; ++it, ++g) {
+                const int st = g % STAGES, round = g / STAGES, n0 = r.lo + it * BN;
                 uint8_t* k_tile = smem + L::K_OFF + st * L::KV_BYTES;
                 uint8_t* v_tile = smem + L::V_OFF + st * L::KV_BYTES;
                 if (round > 0) kw_mbar_wait(k_empty + st, (round - 1) & 1);
@@ -171,96 +181,209 @@ KW_DI void kw_attn_fwd(const uint8_t* __restrict__ maps, kw_t* __restrict__ out,
     kw_setmaxnreg_inc<240>();
     const int c = wg - 1;                 // consumer index: rows m0 + 64c ... + 63
     const int tid = threadIdx.x % 128, warp = tid / 32, lane = tid % 32, t4 = lane % 4;
-    const int row0 = m0 + 64 * c + 16 * warp + lane / 4;   // this thread's rows: row0, row0 + 8
     const int my_bar = 1 + c, other_bar = 2 - c;
     const uint8_t* q_mine = q_tile + 64 * c * 128;
     const float softmax_scale = @@SOFTMAX_SCALE@@;
-
-    float o[D / 2];
-#pragma unroll
-    for (int x = 0; x < D / 2; ++x) o[x] = 0.f;
-    float m[2] = {-1.0e30f, -1.0e30f}, l[2] = {0.f, 0.f}, alpha[2];
-    float s[BN / 2];
+    float o[D / 2], s[BN / 2], m[2], l[2], alpha[2];
     uint32_t p[BN / 4];
+    int g = 0, loaded = 0;
 
-    if (n_tiles > 0) {
-        if (c == 1) kw_named_arrive(1, 256);   // consumer 0 issues first
-        kw_mbar_wait(q_full, 0);
-        kw_mbar_wait(k_full, 0);
-        kw_named_sync(my_bar, 256);
-        kw_wgmma_fence();
-        kw_qk<D, BN>(s, q_mine, smem + L::K_OFF);
-        kw_wgmma_commit();
-        kw_named_arrive(other_bar, 256);
-        kw_wgmma_wait<0>();
-        if (lane == 0) kw_mbar_arrive(k_empty);
-        if (lo < full_lo || lo >= full_hi)
-            kw_scores<D, BN, true>(s, lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
-        else
-            kw_scores<D, BN, false>(s, lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
-        kw_softmax<BN>(s, m, l, alpha, softmax_scale);
+    for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+        const int bh = tile / num_m, m0 = (num_m - 1 - tile % num_m) * BLOCK_M;
+        const int b_idx = bh / NUM_HEADS, h_idx = bh % NUM_HEADS;
+        const int row0 = m0 + 64 * c + 16 * warp + lane / 4;   // this thread's rows: row0, row0 + 8
+        const KwRange r = kw_key_range<BN>(m0, N_CTX @@PARAM_NAMES@@);
+        const int n_tiles = r.n_tiles;
 #pragma unroll
-        for (int x = 0; x < BN / 4; ++x) p[x] = kw_pack2(s[2 * x], s[2 * x + 1]);
+        for (int x = 0; x < D / 2; ++x) o[x] = 0.f;
+        m[0] = m[1] = -1.0e30f;
+        l[0] = l[1] = 0.f;
 
-        for (int it = 1; it < n_tiles; ++it) {
-            const int st = it % STAGES, prev = (it - 1) % STAGES, n0 = lo + it * BN;
-            kw_mbar_wait(k_full + st, (it / STAGES) & 1);
-            kw_mbar_wait(v_full + prev, ((it - 1) / STAGES) & 1);  // long since loaded: no branch between the wgmmas
+        if (n_tiles > 0) {
+            if (c == 1) kw_named_arrive(1, 256);   // consumer 0 issues first in every CTA tile
+            kw_mbar_wait(q_full, loaded & 1);
+            kw_mbar_wait(k_full + g % STAGES, (g / STAGES) & 1);
             kw_named_sync(my_bar, 256);
             kw_wgmma_fence();
-            kw_qk<D, BN>(s, q_mine, smem + L::K_OFF + st * L::KV_BYTES);
-            kw_wgmma_commit();
-            kw_pv<D, BN>(o, p, smem + L::V_OFF + prev * L::KV_BYTES);
+            kw_qk<D, BN>(s, q_mine, smem + L::K_OFF + (g % STAGES) * L::KV_BYTES);
             kw_wgmma_commit();
             kw_named_arrive(other_bar, 256);
-            kw_wgmma_wait<1>();
-            if (lane == 0) kw_mbar_arrive(k_empty + st);
-            if (n0 < full_lo || n0 >= full_hi)
-                kw_scores<D, BN, true>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
-            else
-                kw_scores<D, BN, false>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
-            kw_softmax<BN>(s, m, l, alpha, softmax_scale);
             kw_wgmma_wait<0>();
-            if (lane == 0) kw_mbar_arrive(v_empty + prev);
-#pragma unroll
-            for (int j = 0; j < D / 8; ++j) {
-                o[4 * j] *= alpha[0];
-                o[4 * j + 1] *= alpha[0];
-                o[4 * j + 2] *= alpha[1];
-                o[4 * j + 3] *= alpha[1];
+            if (lane == 0) {
+                kw_mbar_arrive(k_empty + g % STAGES);
+                if (n_tiles == 1) kw_mbar_arrive(q_empty);
             }
+            if (r.lo < r.full_lo || r.lo >= r.full_hi)
+                kw_scores<D, BN, true>(s, r.lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+            else
+                kw_scores<D, BN, false>(s, r.lo, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+            kw_softmax<BN>(s, m, l, alpha, softmax_scale);
 #pragma unroll
             for (int x = 0; x < BN / 4; ++x) p[x] = kw_pack2(s[2 * x], s[2 * x + 1]);
+
+            for (int it = 1; it < n_tiles; ++it) {
+                const int gi = g + it, st = gi % STAGES, prev = (gi - 1) % STAGES, n0 = r.lo + it * BN;
+                kw_mbar_wait(k_full + st, (gi / STAGES) & 1);
+                kw_mbar_wait(v_full + prev, ((gi - 1) / STAGES) & 1);  // long since loaded: no branch between the wgmmas
+                kw_named_sync(my_bar, 256);
+                kw_wgmma_fence();
+                kw_qk<D, BN>(s, q_mine, smem + L::K_OFF + st * L::KV_BYTES);
+                kw_wgmma_commit();
+                kw_pv<D, BN>(o, p, smem + L::V_OFF + prev * L::KV_BYTES);
+                kw_wgmma_commit();
+                kw_named_arrive(other_bar, 256);
+                kw_wgmma_wait<1>();
+                if (lane == 0) {
+                    kw_mbar_arrive(k_empty + st);
+                    if (it == n_tiles - 1) kw_mbar_arrive(q_empty);  // Q's last reader is done
+                }
+                if (n0 < r.full_lo || n0 >= r.full_hi)
+                    kw_scores<D, BN, true>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+                else
+                    kw_scores<D, BN, false>(s, n0, sm_scale, b_idx, h_idx, row0, t4, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+                kw_softmax<BN>(s, m, l, alpha, softmax_scale);
+                kw_wgmma_wait<0>();
+                if (lane == 0) kw_mbar_arrive(v_empty + prev);
+#pragma unroll
+                for (int j = 0; j < D / 8; ++j) {
+                    o[4 * j] *= alpha[0];
+                    o[4 * j + 1] *= alpha[0];
+                    o[4 * j + 2] *= alpha[1];
+                    o[4 * j + 3] *= alpha[1];
+                }
+#pragma unroll
+                for (int x = 0; x < BN / 4; ++x) p[x] = kw_pack2(s[2 * x], s[2 * x + 1]);
+            }
+
+            const int gl = g + n_tiles - 1, last = gl % STAGES;
+            kw_mbar_wait(v_full + last, (gl / STAGES) & 1);
+            kw_named_sync(my_bar, 256);
+            kw_wgmma_fence();
+            kw_pv<D, BN>(o, p, smem + L::V_OFF + last * L::KV_BYTES);
+            kw_wgmma_commit();
+            if (c == 0) kw_named_arrive(other_bar, 256);
+            kw_wgmma_wait<0>();
+            if (lane == 0) kw_mbar_arrive(v_empty + last);
+            g += n_tiles;
+            ++loaded;
         }
 
-        const int last = (n_tiles - 1) % STAGES;
-        kw_mbar_wait(v_full + last, ((n_tiles - 1) / STAGES) & 1);
-        kw_named_sync(my_bar, 256);
-        kw_wgmma_fence();
-        kw_pv<D, BN>(o, p, smem + L::V_OFF + last * L::KV_BYTES);
-        kw_wgmma_commit();
-        if (c == 0) kw_named_arrive(other_bar, 256);
-        kw_wgmma_wait<0>();
-        if (lane == 0) kw_mbar_arrive(v_empty + last);
-    }
-
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-        l[i] += __shfl_xor_sync(0xffffffff, l[i], 1);
-        l[i] += __shfl_xor_sync(0xffffffff, l[i], 2);
-        const int row = row0 + 8 * i;
-        if (row >= N_CTX) continue;
-        const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
-        kw_t* dst = out + ((size_t)bh * N_CTX + row) * D + 2 * t4;
+        for (int i = 0; i < 2; ++i) {
+            l[i] += __shfl_xor_sync(0xffffffff, l[i], 1);
+            l[i] += __shfl_xor_sync(0xffffffff, l[i], 2);
+            const int row = row0 + 8 * i;
+            if (row >= N_CTX) continue;
+            const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
+            kw_t* dst = out + ((size_t)bh * N_CTX + row) * D + 2 * t4;
 #pragma unroll
-        for (int j = 0; j < D / 8; ++j)
-            *reinterpret_cast<uint32_t*>(dst + 8 * j) = kw_pack2(o[4 * j + 2 * i] * inv, o[4 * j + 2 * i + 1] * inv);
+            for (int j = 0; j < D / 8; ++j)
+                *reinterpret_cast<uint32_t*>(dst + 8 * j) = kw_pack2(o[4 * j + 2 * i] * inv, o[4 * j + 2 * i + 1] * inv);
+        }
     }
 }
 
-@@INSTANCES@@
+__global__ void __launch_bounds__(384, 1)
+kw_attn_fwd_d64(const __grid_constant__ CUtensorMap map_q, const __grid_constant__ CUtensorMap map_k,
+                const __grid_constant__ CUtensorMap map_v, kw_t* __restrict__ out, float sm_scale,
+                int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
+    kw_attn_fwd<64, @@BN@@>(&map_q, &map_k, &map_v, out, sm_scale, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+}
+
+__global__ void __launch_bounds__(384, 1)
+kw_attn_fwd_d128(const __grid_constant__ CUtensorMap map_q, const __grid_constant__ CUtensorMap map_k,
+                 const __grid_constant__ CUtensorMap map_v, kw_t* __restrict__ out, float sm_scale,
+                 int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
+    kw_attn_fwd<128, @@BN@@>(&map_q, &map_k, &map_v, out, sm_scale, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
+}
 '''
 
+# Host side, in the CUDA file (no PyTorch headers, so nvcc is quick): TMA descriptors for contiguous
+# (B, H, S, D) tensors seen as (D, S, B*H), 64-column boxes, 128-byte swizzle (rows past S read as
+# zeros), then the launch. Returns an error message, or nullptr.
+LAUNCHER = r'''
+static const char* kw_tensor_map(CUtensorMap* map, const void* base, int B, int H, int S, int D, int rows) {
+    static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
+    if (encode == nullptr) {
+        void* fn = nullptr;
+        cudaDriverEntryPointQueryResult found;
+        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess
+            || found != cudaDriverEntryPointSuccess || fn == nullptr)
+            return "the CUDA driver has no cuTensorMapEncodeTiled";
+        encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+    }
+    const cuuint64_t dims[3] = {(cuuint64_t)D, (cuuint64_t)S, (cuuint64_t)B * H};
+    const cuuint64_t strides[2] = {(cuuint64_t)D * 2, (cuuint64_t)S * D * 2};
+    const cuuint32_t box[3] = {64, (cuuint32_t)rows, 1};
+    const cuuint32_t elem[3] = {1, 1, 1};
+    CUresult status = encode(map, @@TMA_TYPE@@, 3, const_cast<void*>(base), dims, strides, box, elem,
+                             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return status == CUDA_SUCCESS ? nullptr : "cuTensorMapEncodeTiled rejected a q / k / v tensor";
+}
+
+const char* kw_attention_launch(const void* q, const void* k, const void* v, void* out, int B, int H, int S, int D,
+                                void* stream @@PARAM_DECLS@@) {
+    CUtensorMap mq, mk, mv;
+    const char* err = kw_tensor_map(&mq, q, B, H, S, D, BLOCK_M);
+    if (!err) err = kw_tensor_map(&mk, k, B, H, S, D, @@BN@@);
+    if (!err) err = kw_tensor_map(&mv, v, B, H, S, D, @@BN@@);
+    if (err) return err;
+    // one CTA per tile, or (persistent) one per multiprocessor walking the tiles
+    const int num_tiles = (S + BLOCK_M - 1) / BLOCK_M * B * H;
+    int device = 0, sms = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+        return "cannot read the multiprocessor count";
+    const dim3 grid(@@PERSISTENT@@ ? min(num_tiles, sms) : num_tiles);
+    const float sm_scale = 1.0f / sqrtf((float)D);
+    kw_t* o = reinterpret_cast<kw_t*>(out);
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    if (D == 64) {
+        const int bytes = KwLayout<64, @@BN@@>::BYTES;
+        if (cudaFuncSetAttribute(kw_attn_fwd_d64, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) != cudaSuccess)
+            return "cannot give the kernel its shared memory";
+        kw_attn_fwd_d64<<<grid, 384, bytes, st>>>(mq, mk, mv, o, sm_scale, B, H, S @@PARAM_NAMES@@);
+    } else {
+        const int bytes = KwLayout<128, @@BN@@>::BYTES;
+        if (cudaFuncSetAttribute(kw_attn_fwd_d128, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) != cudaSuccess)
+            return "cannot give the kernel its shared memory";
+        kw_attn_fwd_d128<<<grid, 384, bytes, st>>>(mq, mk, mv, o, sm_scale, B, H, S @@PARAM_NAMES@@);
+    }
+    const cudaError_t launched = cudaGetLastError();
+    return launched == cudaSuccess ? nullptr : cudaGetErrorString(launched);
+}
+'''
+
+# The C++ file of the extension: argument checks and the output tensor, then kw_attention_launch.
+WRAPPER = r'''#include <torch/extension.h>
+#include <c10/cuda/CUDAStream.h>
+
+const char* kw_attention_launch(const void* q, const void* k, const void* v, void* out, int B, int H, int S, int D,
+                                void* stream @@PARAM_DECLS@@);
+
+static torch::Tensor kw_ready(const torch::Tensor& t) {  // contiguous and 16-byte aligned (TMA's rule)
+    torch::Tensor c = t.contiguous();
+    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
+}
+
+torch::Tensor attention_forward(torch::Tensor q, torch::Tensor k, torch::Tensor v @@HOST_DECLS@@) {
+    TORCH_CHECK(q.is_cuda() && k.is_cuda() && v.is_cuda(), "attention_forward: q, k, v must be CUDA tensors");
+    TORCH_CHECK(q.scalar_type() == @@SCALAR@@ && k.scalar_type() == @@SCALAR@@ && v.scalar_type() == @@SCALAR@@,
+                "attention_forward: q, k, v must be @@DTYPE@@ (this kernel was rendered for it)");
+    TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
+                "attention_forward: q, k, v must share one (B, H, S, D) shape");
+    const int D = (int)q.size(3);
+    TORCH_CHECK(D == 64 || D == 128, "attention_forward: head dim must be 64 or 128, got ", D);
+    torch::Tensor qc = kw_ready(q), kc = kw_ready(k), vc = kw_ready(v);
+    torch::Tensor out = torch::empty_like(qc);
+    if (out.numel() == 0) return out;
+    const char* err = kw_attention_launch(qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), out.data_ptr(), (int)q.size(0),
+                                          (int)q.size(1), (int)q.size(2), D, c10::cuda::getCurrentCUDAStream().stream()
+                                          @@HOST_NAMES@@);
+    TORCH_CHECK(err == nullptr, "attention_forward: ", err ? err : "");
+    return out;
+}
+'''
 # C bounds per tile-skipping key (same arithmetic as the Triton kernel's BOUNDS_* strings).
 BOUNDS_CAUSAL = '''    hi = min(hi, m_last + 1);
     full_hi = min(full_hi, ((m0 + 1) / BN) * BN);

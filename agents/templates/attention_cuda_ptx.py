@@ -16,6 +16,7 @@ from __future__ import annotations
 DTYPES = {"bfloat16": ("bf16", "__nv_bfloat16"), "float16": ("f16", "__half")}
 
 HELPERS = r'''
+#include <cuda.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
@@ -49,11 +50,9 @@ KW_DI void kw_mbar_wait(uint64_t* bar, int phase) {
     }
 }
 KW_DI void kw_fence_barrier_init() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
-KW_DI void kw_fence_tensormap(const void* map) {
-    asm volatile("fence.proxy.tensormap::generic.acquire.gpu [%0], 128;" :: "l"(map) : "memory");
-}
 
 // One box of a 3-D tensor map (inner column, row, batch*head) into shared memory; completes on bar.
+// `map` is the address of a __grid_constant__ CUtensorMap kernel parameter.
 KW_DI void kw_tma_load_3d(void* dst, const void* map, int c0, int c1, int c2, uint64_t* bar) {
     asm volatile(
         "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];"

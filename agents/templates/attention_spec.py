@@ -74,21 +74,30 @@ def is_attention_problem(source: str) -> bool:
     return any(isinstance(n, ast.FunctionDef) and n.name in ("score_mod", "mask_mod") for n in tree.body)
 
 
-def parse_spec(source: str) -> AttentionSpec:
-    """Build the spec; raises TranslateError (one line) when something cannot be expressed."""
-    tree = ast.parse(source)
+def spec_names(tree: ast.Module) -> dict[str, str]:
+    """Module-level name -> kernel text: numeric constants as literals, shapes as the kernel's size
+    arguments, init arguments as P_<NAME>; constants that the test shapes override are left out."""
     literals = module_literals(tree)
     meta = literals.get("ATTENTION") or {}
     init_args = [str(n) for n in meta.get("init_args", [])]
-    overridden = _overridden_names(literals)
     names: dict[str, str] = {}
     for name, value in literals.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             names[name] = repr(value)
     names.update(SHAPE_NAMES)
     names.update({n: f"P_{n}" for n in init_args})
-    for name in overridden - set(SHAPE_NAMES) - set(init_args):
+    for name in _overridden_names(literals) - set(SHAPE_NAMES) - set(init_args):
         names.pop(name, None)  # its value changes per shape: the kernel cannot bake it in
+    return names
+
+
+def parse_spec(source: str) -> AttentionSpec:
+    """Build the spec; raises TranslateError (one line) when something cannot be expressed."""
+    tree = ast.parse(source)
+    literals = module_literals(tree)
+    meta = literals.get("ATTENTION") or {}
+    init_args = [str(n) for n in meta.get("init_args", [])]
+    names = spec_names(tree)
 
     def value(key: str) -> str | None:
         raw = meta.get(key)
