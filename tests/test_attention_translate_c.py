@@ -269,3 +269,19 @@ def test_nvcc_compiles_helpers_and_mods_for_sm90a(tmp_path):
     ptx = (tmp_path / "mods.ptx").read_text()
     assert "tanh.approx.f32" in ptx            # the device kw_tanh is the hardware instruction
     assert ".f64" not in ptx                   # no double arithmetic sneaks in through literals
+
+
+@needs_cxx
+def test_int_floordiv_and_mod_follow_python_on_both_paths(tmp_path):
+    """kw_floordiv / kw_mod take a float-quotient path below 2**22 and exact division above it."""
+    pairs = [(a, b) for a in (*range(-130, 131, 7), 0, 1, -1, 4_194_303, -4_194_303, 4_194_304, 123_456_789,
+                              -987_654_321, 2**31 - 1)
+             for b in (1, -1, 2, -2, 3, 7, -7, 30, 4096, -4096, 4_194_303, 4_194_304, -5_000_000)]
+    src = tmp_path / "div.cpp"
+    src.write_text("#define KW_DEVICE inline\n" + C_HELPERS + "#include <cstdio>\nint main() { int a, b;\n"
+                   "  while (scanf(\"%d %d\", &a, &b) == 2) printf(\"%d %d\\n\", kw_floordiv(a, b), kw_mod(a, b)); }\n")
+    subprocess.run([CXX, "-std=c++17", "-O1", "-o", str(tmp_path / "div"), str(src)], check=True)
+    out = subprocess.run([str(tmp_path / "div")], input="".join(f"{a} {b}\n" for a, b in pairs),
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    for (a, b), line in zip(pairs, out):
+        assert line == f"{a // b} {a % b}", (a, b, line)

@@ -69,7 +69,9 @@ _CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T,
 # The CUDA backend (attention_cuda_render.py): FA3-style sm_90a kernel, offered first where it can run.
 # (BLOCK_N, STAGES, PERSISTENT), ordered by H100 measurements at B=4 H=16 S=4096
 # (benchmarks/results/attention_cuda_*); PERSISTENT: one CTA per multiprocessor walks the tiles.
-_CONFIGS_CUDA = [(128, 2, _T), (176, 2, _T), (128, 2, _F), (176, 2, _F), (128, 3, _F)]
+_CONFIGS_CUDA = [(128, 2, _T), (176, 2, _T), (128, 3, _F), (128, 2, _F), (176, 2, _F)]
+# short key ranges (window, documents): 176-wide key tiles straddle the range ends; 64 wastes less
+_CONFIGS_CUDA_SPARSE = [(128, 2, _T), (64, 3, _T), (128, 2, _F), (64, 3, _F)]
 # (PATCH_H, PATCH_W, BLOCK_N, num_warps, num_stages, LAZY) for the 2-D neighbourhood tiling.
 _CONFIGS_2D = [(8, 8, 32, 4, 3, _F), (8, 8, 64, 4, 3, _F), (8, 8, 32, 4, 4, _F), (8, 8, 64, 4, 2, _F),
                (4, 16, 64, 4, 3, _F), (16, 8, 64, 8, 3, _F), (8, 16, 64, 8, 3, _F), (8, 8, 128, 4, 3, _F),
@@ -132,7 +134,8 @@ class AttentionFamily:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
         configs: list[dict[str, Any]] = []
         if cuda_backend_available() and cuda_supported(request.problem_source, spec):
-            configs += [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p} for n, s, p in _CONFIGS_CUDA]
+            cuda = _CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA
+            configs += [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p} for n, s, p in cuda]
         for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
             if _supported(tma, ws):
                 configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
