@@ -36,7 +36,7 @@ def code(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
     fatal = False
     try:
         coder = make_coder(ctx)
-        result: CodeResult = coder.generate(CodeRequest(**payload["request"]))
+        result: CodeResult = coder.generate(CodeRequest(**{**payload["request"], "device": ctx.device}))
         coder_name = getattr(coder, "name", ctx.coder)
     except Exception as exc:  # noqa: BLE001 - a coder failure must stop the run, with its reason
         reason = (str(exc).strip().splitlines() or [""])[0]

@@ -24,7 +24,7 @@ for step in $STEPS; do
             --time-box $(( ${BENCH_S:-330} - 60 )) --out "$OUT/bench" ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
         echo "bench exit $?"; tail -12 "$OUT/bench.log" ;;
     tests)
-        timeout ${TESTS_S:-200} python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 180 \
+        timeout ${TESTS_S:-200} python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 180 --durations=30 \
             "$R/tests/test_attention_cuda.py" "$R/tests/test_attention_run.py" > "$OUT/tests.log" 2>&1
         echo "pytest exit $?"; tail -15 "$OUT/tests.log" ;;
     checks)

@@ -1,5 +1,6 @@
 """The CUDA (sm_90a) backend of the attention family: mods in C++, bounds, configs, rendering,
 the CUDA file compiled for sm_90a by nvcc (when present), and, on an H100, the real verifier."""
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -74,6 +75,8 @@ def test_configs_offer_cuda_first_only_where_it_runs(monkeypatch):
     assert configs[0]["BACKEND"] == "cuda" and any("BLOCK_M" in c for c in configs)
     assert all(smem_bytes(128, c["BLOCK_N"], c["STAGES"]) <= MAX_SMEM for c in configs if c.get("BACKEND"))
     assert all(c.get("BACKEND") != "cuda" for c in FAMILY.configs(request_for("neighborhood_2d")))
+    on_cpu = dataclasses.replace(request_for("relpos"), device="cpu")  # a run verifying on the CPU
+    assert all(c.get("BACKEND") != "cuda" for c in FAMILY.configs(on_cpu))
     request = request_for("relpos")
     assert FAMILY.render(request, configs[0]) == render_cuda_candidate(request.problem_source, parse_spec(
         request.problem_source), configs[0], request.problem_name)

@@ -16,7 +16,7 @@ def test_template_coder_picks_attention_and_next_untried_config():
     problem = load_problem(PROBLEMS / "alibi.py")
     base = dict(problem_source=problem.source, problem_name=problem.name, description="", metadata=problem.metadata)
     first = TemplateCoder().generate(CodeRequest(strategy="first_draft", **base))
-    assert first.meta["template"] == "attention" and "_kw_attn_fwd" in first.source
+    assert first.meta["template"] == "attention" and "kw_attn_fwd" in first.source  # Triton or, on an H100, CUDA
     tried = [{"template": "attention", "config": first.meta["config"]}]
     second = TemplateCoder().generate(CodeRequest(strategy="tune_launch_config", tried=tried, **base))
     assert second.meta["config"] != first.meta["config"]

@@ -133,7 +133,7 @@ class AttentionFamily:
         else:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
         configs: list[dict[str, Any]] = []
-        if cuda_backend_available() and cuda_supported(request.problem_source, spec):
+        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
             cuda = _CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA
             configs += [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p} for n, s, p in cuda]
         for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
