@@ -25,7 +25,7 @@ for step in $STEPS; do
         echo "bench exit $?"; tail -12 "$OUT/bench.log" ;;
     tests)
         timeout ${TESTS_S:-200} python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 180 --durations=30 \
-            "$R/tests/test_attention_cuda.py" "$R/tests/test_attention_run.py" > "$OUT/tests.log" 2>&1
+            "$R/tests/test_attention_cuda.py" "$R/tests/test_attention_run.py" ${TESTS_K:+-k "$TESTS_K"} > "$OUT/tests.log" 2>&1
         echo "pytest exit $?"; tail -15 "$OUT/tests.log" ;;
     checks)
         timeout ${CHECKS_S:-300} python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 240 \
