@@ -41,28 +41,14 @@ C_HELPERS = r"""// kernelwright mod helpers: Python semantics for // and %, int-
 #include <math.h>
 #endif
 
-KW_DEVICE float kw_fdiv(float a, float b) {
-#ifdef __CUDA_ARCH__
-  return __fdividef(a, b);  // 2 ulp: a quotient within one of the true one for |a|, |b| < 2**22
-#else
-  return a / b;
-#endif
-}
-// floor(a / b), also for negative operands. Small operands go through a float quotient and one
-// correction step (integer division is a long instruction sequence on the GPU); others divide exactly.
-KW_DEVICE int kw_floordiv(int a, int b) {
-  const int lim = 1 << 22;
-  if (a > -lim && a < lim && b > -lim && b < lim && b != 0) {
-    int q = (int)floorf(kw_fdiv((float)a, (float)b));
-    const int r = a - q * b;
-    if (b > 0 ? r < 0 : r > 0) q -= 1;
-    else if (b > 0 ? r >= b : r <= b) q += 1;
-    return q;
-  }
+KW_DEVICE int kw_floordiv(int a, int b) {  // floor(a / b), also for negative operands
   const int q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
-KW_DEVICE int kw_mod(int a, int b) { return a - kw_floordiv(a, b) * b; }  // takes the sign of b, like Python
+KW_DEVICE int kw_mod(int a, int b) {  // result takes the sign of b, like Python
+  const int r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
 KW_DEVICE float kw_floordiv(float a, float b) {  // Python's float //, via fmod
   if (b == 0.0f) return a / b;
   const float r = fmodf(a, b);
