@@ -1,16 +1,17 @@
 """CUDA source of the sm_90a flash-attention forward kernel (FlashAttention-3's schedule).
 
-One CTA computes 128 query rows of one (batch, head) with three warpgroups:
-- warpgroup 0, the producer: one thread loads Q once and K / V tiles by TMA into a STAGES-deep
-  ring of shared-memory buffers (mbarriers full / empty per stage, K and V separately);
+A CTA tile is 128 query rows of one (batch, head); a CTA has three warpgroups:
+- warpgroup 0, the producer: one thread loads the tile's Q and its K / V tiles by TMA into a
+  STAGES-deep ring of shared-memory buffers (mbarriers full / empty per stage, K and V separately);
 - warpgroups 1 and 2, the consumers, each own 64 query rows. Per key tile they issue
   S = Q K^T (wgmma, both operands in shared memory) together with O += P V of the previous tile
   (wgmma, P from registers), then do the softmax of S while the tensor cores work. Two named
   barriers make the consumers take turns issuing, so one warpgroup's softmax overlaps the
-  other's matrix products ("ping-pong").
+  other's matrix products ("ping-pong"). With fewer CTAs than tiles (PERSISTENT), each CTA walks
+several tiles and the producer loads the next tile while the consumers finish the last.
 Scores are in exp2 units: log2(e) is folded into the scale once. Tiles that the bounds say are
 fully visible skip the element-wise mask; the score modification runs on every tile.
-Placeholders (@@NAME@@) are filled by attention_cuda_render.py. LAUNCHER is the host entry point.
+Placeholders (@@NAME@@) are filled by attention_cuda_render.py; the host code is in attention_cuda_host.py.
 """
 from __future__ import annotations
 
@@ -298,92 +299,6 @@ kw_attn_fwd_d128(const __grid_constant__ CUtensorMap map_q, const __grid_constan
 }
 '''
 
-# Host side, in the CUDA file (no PyTorch headers, so nvcc is quick): TMA descriptors for contiguous
-# (B, H, S, D) tensors seen as (D, S, B*H), 64-column boxes, 128-byte swizzle (rows past S read as
-# zeros), then the launch. Returns an error message, or nullptr.
-LAUNCHER = r'''
-static const char* kw_tensor_map(CUtensorMap* map, const void* base, int B, int H, int S, int D, int rows) {
-    static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
-    if (encode == nullptr) {
-        void* fn = nullptr;
-        cudaDriverEntryPointQueryResult found;
-        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess
-            || found != cudaDriverEntryPointSuccess || fn == nullptr)
-            return "the CUDA driver has no cuTensorMapEncodeTiled";
-        encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
-    }
-    const cuuint64_t dims[3] = {(cuuint64_t)D, (cuuint64_t)S, (cuuint64_t)B * H};
-    const cuuint64_t strides[2] = {(cuuint64_t)D * 2, (cuuint64_t)S * D * 2};
-    const cuuint32_t box[3] = {64, (cuuint32_t)rows, 1};
-    const cuuint32_t elem[3] = {1, 1, 1};
-    CUresult status = encode(map, @@TMA_TYPE@@, 3, const_cast<void*>(base), dims, strides, box, elem,
-                             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    return status == CUDA_SUCCESS ? nullptr : "cuTensorMapEncodeTiled rejected a q / k / v tensor";
-}
-
-const char* kw_attention_launch(const void* q, const void* k, const void* v, void* out, int B, int H, int S, int D,
-                                void* stream @@PARAM_DECLS@@) {
-    CUtensorMap mq, mk, mv;
-    const char* err = kw_tensor_map(&mq, q, B, H, S, D, BLOCK_M);
-    if (!err) err = kw_tensor_map(&mk, k, B, H, S, D, @@BN@@);
-    if (!err) err = kw_tensor_map(&mv, v, B, H, S, D, @@BN@@);
-    if (err) return err;
-    // one CTA per tile, or (persistent) one per multiprocessor walking the tiles
-    const int num_tiles = (S + BLOCK_M - 1) / BLOCK_M * B * H;
-    int device = 0, sms = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-        return "cannot read the multiprocessor count";
-    const dim3 grid(@@PERSISTENT@@ ? min(num_tiles, sms) : num_tiles);
-    const float sm_scale = 1.0f / sqrtf((float)D);
-    kw_t* o = reinterpret_cast<kw_t*>(out);
-    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
-    if (D == 64) {
-        const int bytes = KwLayout<64, @@BN@@>::BYTES;
-        if (cudaFuncSetAttribute(kw_attn_fwd_d64, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) != cudaSuccess)
-            return "cannot give the kernel its shared memory";
-        kw_attn_fwd_d64<<<grid, 384, bytes, st>>>(mq, mk, mv, o, sm_scale, B, H, S @@PARAM_NAMES@@);
-    } else {
-        const int bytes = KwLayout<128, @@BN@@>::BYTES;
-        if (cudaFuncSetAttribute(kw_attn_fwd_d128, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) != cudaSuccess)
-            return "cannot give the kernel its shared memory";
-        kw_attn_fwd_d128<<<grid, 384, bytes, st>>>(mq, mk, mv, o, sm_scale, B, H, S @@PARAM_NAMES@@);
-    }
-    const cudaError_t launched = cudaGetLastError();
-    return launched == cudaSuccess ? nullptr : cudaGetErrorString(launched);
-}
-'''
-
-# The C++ file of the extension: argument checks and the output tensor, then kw_attention_launch.
-WRAPPER = r'''#include <torch/extension.h>
-#include <c10/cuda/CUDAStream.h>
-
-const char* kw_attention_launch(const void* q, const void* k, const void* v, void* out, int B, int H, int S, int D,
-                                void* stream @@PARAM_DECLS@@);
-
-static torch::Tensor kw_ready(const torch::Tensor& t) {  // contiguous and 16-byte aligned (TMA's rule)
-    torch::Tensor c = t.contiguous();
-    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
-}
-
-torch::Tensor attention_forward(torch::Tensor q, torch::Tensor k, torch::Tensor v @@HOST_DECLS@@) {
-    TORCH_CHECK(q.is_cuda() && k.is_cuda() && v.is_cuda(), "attention_forward: q, k, v must be CUDA tensors");
-    TORCH_CHECK(q.scalar_type() == @@SCALAR@@ && k.scalar_type() == @@SCALAR@@ && v.scalar_type() == @@SCALAR@@,
-                "attention_forward: q, k, v must be @@DTYPE@@ (this kernel was rendered for it)");
-    TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
-                "attention_forward: q, k, v must share one (B, H, S, D) shape");
-    const int D = (int)q.size(3);
-    TORCH_CHECK(D == 64 || D == 128, "attention_forward: head dim must be 64 or 128, got ", D);
-    torch::Tensor qc = kw_ready(q), kc = kw_ready(k), vc = kw_ready(v);
-    torch::Tensor out = torch::empty_like(qc);
-    if (out.numel() == 0) return out;
-    const char* err = kw_attention_launch(qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), out.data_ptr(), (int)q.size(0),
-                                          (int)q.size(1), (int)q.size(2), D, c10::cuda::getCurrentCUDAStream().stream()
-                                          @@HOST_NAMES@@);
-    TORCH_CHECK(err == nullptr, "attention_forward: ", err ? err : "");
-    return out;
-}
-'''
 # C bounds per tile-skipping key (same arithmetic as the Triton kernel's BOUNDS_* strings).
 BOUNDS_CAUSAL = '''    hi = min(hi, m_last + 1);
     full_hi = min(full_hi, ((m0 + 1) / BN) * BN);

@@ -1,6 +1,6 @@
 """Render the CUDA (sm_90a) backend of the attention family: kernel source and `ModelNew` candidate.
 
-`cuda_mods(source, spec)` translates the problem's mods into C++ (attention_translate_c.py);
+`cuda_mods(source)` translates the problem's mods into C++ (attention_translate_c.py);
 `cuda_source(...)` assembles the CUDA file: the kernel for head dims 64 and 128 plus a host
 launcher that encodes the q / k / v TMA descriptors; `wrapper_source(...)` the C++ file with the
 PyTorch entry point (checks, output, current stream). `render_cuda_candidate(...)` wraps both in a
@@ -14,14 +14,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernelwright.agents.templates.attention_cuda_kernel import (
-    BOUNDS_CAUSAL,
-    BOUNDS_DOCUMENTS,
-    BOUNDS_WINDOW,
-    KERNEL,
-    LAUNCHER,
-    WRAPPER,
-)
+from kernelwright.agents.templates.attention_cuda_host import LAUNCHER, WRAPPER
+from kernelwright.agents.templates.attention_cuda_kernel import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW, KERNEL
 from kernelwright.agents.templates.attention_cuda_ptx import DTYPES, HELPERS, pack_source, wgmma_source
 from kernelwright.agents.templates.attention_spec import AttentionSpec, spec_names
 from kernelwright.agents.templates.attention_translate import TranslateError

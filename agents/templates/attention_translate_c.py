@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import math
 
+from kernelwright.agents.templates.attention_spec import module_literals
 from kernelwright.agents.templates.attention_translate import (
     MASK_PARAMS,
     SCORE_PARAMS,
@@ -195,21 +196,10 @@ class _CTranslator(_Translator):
         return self.typed(f"{helper}({', '.join(texts)})", self.arith_type(*texts))
 
 
-def _literals(tree: ast.Module) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-    return out
-
-
 def _name_types(tree: ast.Module) -> dict[str, str]:
     """C types of the kernel-level names: shapes are int, P_<NAME> follows NAME's default value."""
     types = dict.fromkeys(SHAPE_PARAMS, "int")
-    for name, value in _literals(tree).items():
+    for name, value in module_literals(tree).items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             types[f"P_{name}"] = "int" if isinstance(value, int) else "float"
     return types
@@ -238,7 +228,7 @@ def c_kernel_params(tree: ast.Module) -> list[tuple[str, str]]:
     """(C type, name) of the trailing parameters of the wrapped mod functions, in order:
     int Z, int NUM_HEADS, int N_CTX, int HEAD_DIM, then P_<NAME> per ATTENTION['init_args']
     (int or float after the module constant's default)."""
-    literals = _literals(tree)
+    literals = module_literals(tree)
     meta = literals.get("ATTENTION") or {}
     params = [("int", n) for n in SHAPE_PARAMS]
     types = _name_types(tree)
