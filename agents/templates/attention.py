@@ -16,8 +16,9 @@ How the problem becomes a kernel (honest summary):
 - ``grid`` switches to 2-D tiling of queries (PATCH_H x PATCH_W patches of the image) and keys
   (the window rectangle of the patch, flattened), for neighbourhood attention.
 - A second backend, a hand-written FlashAttention-3-style CUDA kernel for sm_90a (TMA producer,
-  two ping-pong consumer warpgroups, wgmma; attention_cuda_*.py), is offered first for 1-D problems
-  when an H100 / H200 and a CUDA toolkit are present. Its mods are translated to C++.
+  two ping-pong consumer warpgroups, wgmma; attention_cuda_*.py), is offered for 1-D problems when
+  an H100 / H200 and a CUDA toolkit are present: first, except with document masks (measured slower
+  there). Its mods are translated to C++.
 configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
 """
 from __future__ import annotations
@@ -133,13 +134,15 @@ class AttentionFamily:
         else:
             table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
         configs: list[dict[str, Any]] = []
-        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
-            cuda = _CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA
-            configs += [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p} for n, s, p in cuda]
         for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
             if _supported(tma, ws):
                 configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
                                 "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
+        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
+            cuda = [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p}
+                    for n, s, p in (_CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA)]
+            # document masks: the CUDA kernel measured 2-4x slower than Triton's 64x64 tiles, so it goes last
+            configs = configs + cuda if spec.documents else cuda + configs
         return configs
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
