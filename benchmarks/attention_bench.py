@@ -50,6 +50,16 @@ TARGETS = {"neighborhood_2d": 2.0, "softcap": 1.5}  # x FlexAttention; every oth
 CHECK_SEQ, CHECK_B, CHECK_H = 1008, 2, 16
 
 
+def problem_for(variant: str, dtype: str = "bf16") -> Any:
+    """The variant's problem; with dtype fp16 its DTYPE is switched to torch.float16 (every problem is bf16)."""
+    source = (PROBLEMS / f"{variant}.py").read_text()
+    if dtype == "fp16":
+        if "DTYPE = torch.bfloat16" not in source:
+            raise ValueError(f"{variant}: no `DTYPE = torch.bfloat16` line to switch to float16")
+        source = source.replace("DTYPE = torch.bfloat16", "DTYPE = torch.float16")
+    return load_problem(source)
+
+
 def overrides_for(variant: str, batch: int, heads: int, seq: int, dim: int) -> dict[str, int]:
     out = {"B": batch, "H": heads, "S": seq, "D": dim}
     if variant == "neighborhood_2d":
@@ -89,10 +99,11 @@ def check(out: torch.Tensor, ref: torch.Tensor, atol: float = 2e-2, rtol: float 
 
 
 def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, family: AttentionFamily) -> dict[str, Any]:
-    problem = load_problem(PROBLEMS / f"{variant}.py")
+    problem = problem_for(variant, args.dtype)
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
                           metadata=problem.metadata, strategy="tune_launch_config")
-    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim, "errors": {}}
+    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim, "dtype": args.dtype,
+                           "errors": {}}
     full = problem.module(overrides_for(variant, args.batch, args.heads, seq, dim))
     small = problem.module(overrides_for(variant, CHECK_B, CHECK_H, CHECK_SEQ, dim))
     (q, k, v), init = make_inputs(full)
@@ -168,9 +179,9 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
 def _warm_task(task: tuple) -> str:
     """Child process: compile one of our configs (at the check shape) or FlexAttention (full shape) so
     that the parent later finds the Triton / Inductor on-disk caches warm."""
-    variant, seq, dim, batch, heads, index = task
+    variant, seq, dim, batch, heads, index, dtype = task
     try:
-        problem = load_problem(PROBLEMS / f"{variant}.py")
+        problem = problem_for(variant, dtype)
         if index == "flex":
             module = problem.module(overrides_for(variant, batch, heads, seq, dim))
             (q, k, v), _ = make_inputs(module)
@@ -202,8 +213,8 @@ def precompile(args: argparse.Namespace) -> None:
     tasks = []
     for seq, dim in args.shape_list:
         for variant in args.variants:
-            tasks.append((variant, seq, dim, args.batch, args.heads, "flex"))
-            tasks += [(variant, seq, dim, args.batch, args.heads, i) for i in range(args.configs)]
+            tasks.append((variant, seq, dim, args.batch, args.heads, "flex", args.dtype))
+            tasks += [(variant, seq, dim, args.batch, args.heads, i, args.dtype) for i in range(args.configs)]
     t0 = time.time()
     with concurrent.futures.ProcessPoolExecutor(args.precompile, mp_context=multiprocessing.get_context("spawn")) as pool:
         failures = [r for r in pool.map(_warm_task, tasks) if r != "ok"]
@@ -292,6 +303,7 @@ def main() -> None:
     parser.add_argument("--head-dim", nargs="*", type=int, default=[128])
     parser.add_argument("--shapes", nargs="*", default=None,
                         help="SxD pairs run in this order (e.g. 4096x128 16384x128 1024x128 4096x64); overrides --seq/--head-dim")
+    parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16", help="input dtype (the problems are bf16)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--heads", type=int, default=16)
     parser.add_argument("--configs", type=int, default=6, help="configs of configs() to try per variant")

@@ -33,3 +33,12 @@ def test_ptxas_version_reads_the_wheel_ptxas_or_the_override(monkeypatch, tmp_pa
     missing = tmp_path / "no-ptxas"
     monkeypatch.setenv("TRITON_PTXAS_PATH", str(missing))
     assert bench.ptxas_version().startswith(f"unknown ({missing}")
+
+
+def test_dtype_switch_gives_float16_problems():
+    import torch
+
+    fp16 = bench.problem_for("causal", "fp16")
+    assert fp16.module({"S": 8}).get_inputs()[0].dtype == torch.float16
+    assert bench.problem_for("causal").module({"S": 8}).get_inputs()[0].dtype == torch.bfloat16
+    assert fp16.name == bench.problem_for("causal").name
