@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,11 +65,13 @@ def cuda_mods(source: str) -> CudaMods:
     if "score_mod" not in functions:
         return CudaMods("    float x = s;\n", mask_body, True, params)
     score = translate_c(tree, "score_mod", names)
-    body = "    const float score = s * sm_scale;\n" + "".join(f"    {s}\n" for s in score.statements)
+    body = "".join(f"    {s}\n" for s in score.statements)
     if score.additive_bias is not None:  # fold log2(e) into the bias once
         body += f"    float x = s * (sm_scale * LOG2E) + ({score.additive_bias}) * LOG2E;\n"
     else:
         body += f"    float x = ({score.result}) * LOG2E;\n"
+    if re.search(r"\bscore\b", body):  # the natural-log score, only where the mod reads it
+        body = "    const float score = s * sm_scale;\n" + body
     return CudaMods(body, mask_body, False, params)
 
 
