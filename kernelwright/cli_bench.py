@@ -23,7 +23,7 @@ def command(
     iterations: Optional[int] = typer.Option(None, help="Iteration cap per problem (default: budget only)."),
     coder: str = typer.Option("template", help="Coder: template (offline) or an LLM coder name."),
     devices: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:0,1 (one bench worker per device)."),
-    runs_per_device: int = typer.Option(1, help="Runs sharing each device's one verifier worker (overlaps coder time)."),
+    runs_per_device: int = typer.Option(1, help="Runs sharing each device's bench worker and its verifier workers (overlaps coder time)."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Spread over a Ray cluster: auto | local | ADDRESS."),
     ray_gpus: Optional[int] = typer.Option(None, help="With --ray local: GPUs to declare (fake ones on a CPU host)."),
     db: Path = typer.Option(Path("runs/bench.sqlite"), help="SQLite file of results (resumable)."),

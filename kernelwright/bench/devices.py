@@ -1,4 +1,4 @@
-"""Parse a `--devices` spec into worker slots: one slot (one verifier worker) per device."""
+"""Parse a `--devices` spec into worker slots: one slot (one bench worker) per device."""
 from __future__ import annotations
 
 import os
