@@ -37,9 +37,10 @@ template <bool MASKED>
 KW_DI float kw_score(float s, float sm_scale, int b_idx, int h_idx, int q_idx, int kv_idx,
                      int Z, int NUM_HEADS, int N_CTX, int HEAD_DIM @@PARAM_DECLS@@) {
 @@SCORE_BODY@@
-    if (MASKED) {
-        if (kv_idx >= N_CTX) return KW_NEG_INF;
+    if (MASKED) {  // branch-free: a select lets nvcc share q-only / kv-only terms between elements
+        bool keep = kv_idx < N_CTX;
 @@MASK_BODY@@
+        x = keep ? x : KW_NEG_INF;
     }
     return x;
 }

@@ -61,7 +61,7 @@ def cuda_mods(source: str) -> CudaMods:
     if "mask_mod" in functions:
         mask = translate_c(tree, "mask_mod", names)
         mask_body = "".join(f"        {s}\n" for s in mask.statements)
-        mask_body += f"        if (!({mask.result})) return KW_NEG_INF;\n"
+        mask_body += f"        keep = keep & ({mask.result});\n"  # `&`: no short circuit, no branch
     if "score_mod" not in functions:
         return CudaMods("    float x = s;\n", mask_body, True, params)
     score = translate_c(tree, "score_mod", names)
