@@ -141,8 +141,7 @@ class AttentionFamily:
         if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
             cuda = [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p}
                     for n, s, p in (_CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA)]
-            # document masks: the CUDA kernel measured 2-4x slower than Triton's 64x64 tiles, so it goes last
-            configs = configs + cuda if spec.documents else cuda + configs
+            configs = cuda + configs
         return configs
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:

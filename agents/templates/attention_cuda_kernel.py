@@ -104,6 +104,33 @@ KW_DI void kw_pv(float (&o)[D / 2], const uint32_t* p, const uint8_t* v_tile) {
         kw_wgmma_rs(o, p + 4 * kk, kw_desc(v_tile + kk * 16 * 128, BN * 128, 1024), 1);
 }
 
+// Store one output row held by a quad (thread t4 has the column pairs 8j + 2 t4) as 16-byte
+// chunks: a 4 x 4 transpose of 32-bit words in two shuffle rounds gives thread t4 the eight columns
+// 8(4g + t4) ... of each group g, so a warp writes 64 contiguous bytes per row instead of 4-byte pieces.
+template <int D>
+KW_DI void kw_store_row(kw_t* row_ptr, uint32_t (&w)[D / 8], int t4, bool in_range) {
+#pragma unroll
+    for (int g = 0; g < D / 32; ++g) {
+        uint32_t* a = w + 4 * g;
+#pragma unroll
+        for (int bit = 2; bit >= 1; bit >>= 1) {  // swap 2 x 2 blocks, then words within them
+            const bool hi = t4 & bit;
+#pragma unroll
+            for (int x = 0; x < 4; ++x) {
+                if (x & bit) continue;        // pair (x, x + bit): the low thread sends x + bit, the high x
+                const uint32_t got = __shfl_xor_sync(0xffffffff, hi ? a[x] : a[x + bit], bit);
+                if (hi) a[x] = got; else a[x + bit] = got;
+            }
+        }
+        if (in_range) *reinterpret_cast<uint4*>(row_ptr + 8 * (4 * g + t4)) = make_uint4(a[0], a[1], a[2], a[3]);
+    }
+}
+
+// The CTA tile a CTA takes in its k-th round (rounds of gridDim.x tiles). Odd rounds run backwards, so
+// that a persistent CTA given a long causal or document tile in one round gets a short one in the next
+// (their lengths repeat with a period that can divide gridDim.x, e.g. 4 tiles per 512-token document).
+KW_DI int kw_tile(int k) { return k * gridDim.x + ((k & 1) ? gridDim.x - 1 - blockIdx.x : blockIdx.x); }
+
 // The key range of one CTA tile (128 query rows of one batch*head): [lo, hi) holds every key tile
 // with a visible pair, [full_lo, full_hi) the tiles that need no element mask.
 struct KwRange { int lo, hi, full_lo, full_hi, n_tiles; };
@@ -119,8 +146,8 @@ KW_DI KwRange kw_key_range(int m0, int N_CTX @@PARAM_DECLS@@) {
 }
 
 // CTA tiles are numbered batch*head-major (neighbouring CTAs share K and V in L2), longest rows first
-// within a head (causal). A launch with fewer CTAs than tiles walks them persistently (stride gridDim.x);
-// the K / V ring and its mbarrier phases then run on across tiles.
+// within a head (causal). A launch with fewer CTAs than tiles walks them persistently (kw_tile); the
+// K / V ring and its mbarrier phases then run on across tiles.
 template <int D, int BN>
 KW_DI void kw_attn_fwd(const CUtensorMap* map_q, const CUtensorMap* map_k, const CUtensorMap* map_v,
                        kw_t* __restrict__ out, float sm_scale, int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
@@ -154,7 +181,7 @@ KW_DI void kw_attn_fwd(const CUtensorMap* map_q, const CUtensorMap* map_k, const
         kw_setmaxnreg_dec<24>();
         if (threadIdx.x != 0) return;
         int g = 0, loaded = 0;  // key tiles / CTA tiles loaded so far
-        for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+        for (int k = 0, tile = kw_tile(0); tile < num_tiles; tile = kw_tile(++k)) {
             const int bh = tile / num_m, m0 = (num_m - 1 - tile % num_m) * BLOCK_M;
             const KwRange r = kw_key_range<BN>(m0, N_CTX @@PARAM_NAMES@@);
             if (r.n_tiles == 0) continue;
@@ -190,7 +217,7 @@ KW_DI void kw_attn_fwd(const CUtensorMap* map_q, const CUtensorMap* map_k, const
     uint32_t p[BN / 4];
     int g = 0, loaded = 0;
 
-    for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+    for (int k = 0, tile = kw_tile(0); tile < num_tiles; tile = kw_tile(++k)) {
         const int bh = tile / num_m, m0 = (num_m - 1 - tile % num_m) * BLOCK_M;
         const int b_idx = bh / NUM_HEADS, h_idx = bh % NUM_HEADS;
         const int row0 = m0 + 64 * c + 16 * warp + lane / 4;   // this thread's rows: row0, row0 + 8
@@ -274,13 +301,11 @@ KW_DI void kw_attn_fwd(const CUtensorMap* map_q, const CUtensorMap* map_k, const
         for (int i = 0; i < 2; ++i) {
             l[i] += __shfl_xor_sync(0xffffffff, l[i], 1);
             l[i] += __shfl_xor_sync(0xffffffff, l[i], 2);
-            const int row = row0 + 8 * i;
-            if (row >= N_CTX) continue;
             const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
-            kw_t* dst = out + ((size_t)bh * N_CTX + row) * D + 2 * t4;
+            uint32_t w[D / 8];  // this row's column pairs 8j + 2 t4, packed
 #pragma unroll
-            for (int j = 0; j < D / 8; ++j)
-                *reinterpret_cast<uint32_t*>(dst + 8 * j) = kw_pack2(o[4 * j + 2 * i] * inv, o[4 * j + 2 * i + 1] * inv);
+            for (int j = 0; j < D / 8; ++j) w[j] = kw_pack2(o[4 * j + 2 * i] * inv, o[4 * j + 2 * i + 1] * inv);
+            kw_store_row<D>(out + ((size_t)bh * N_CTX + row0 + 8 * i) * D, w, t4, row0 + 8 * i < N_CTX);
         }
     }
 }
