@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 source scripts/device_setup.sh || exit 1
 { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
   python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
-  nvcc --version | tail -1; git -C "$R" log -1 --format=%h 2>/dev/null; date -u; } > "$OUT/env.txt" 2>&1
+  nvcc --version | tail -1; echo "kernelwright $(cat "$R/.whl/commit.txt" 2>/dev/null)"; date -u; } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 cd /tmp
 for step in $STEPS; do

@@ -68,7 +68,7 @@ _CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T,
                       (128, 32, 4, 4, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 128, 8, 3, _F, _F, _F, _F),
                       (64, 64, 4, 3, _T, _F, _F, _F)]
 # The CUDA backend (attention_cuda_render.py): FA3-style sm_90a kernel, offered first where it can run.
-# (BLOCK_N, STAGES, PERSISTENT), ordered by H100 measurements at B=4 H=16 S=4096
+# (BLOCK_N, STAGES, PERSISTENT), ordered by H100 and H200 measurements at B=4 H=16 S=4096
 # (benchmarks/results/attention_cuda_*); PERSISTENT: one CTA per multiprocessor walks the tiles.
 _CONFIGS_CUDA = [(128, 2, _T), (176, 2, _T), (128, 3, _F), (128, 2, _F), (176, 2, _F)]
 # short key ranges (window, documents): 176-wide key tiles straddle the range ends; 64 wastes less
