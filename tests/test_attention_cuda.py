@@ -12,7 +12,13 @@ import torch
 import kernelwright
 from kernelwright.agents.templates import attention as family_module
 from kernelwright.agents.templates.attention import AttentionFamily
-from kernelwright.agents.templates.attention_cuda_kernel import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW
+from kernelwright.agents.templates.attention_cuda_kernel import (
+    BOUNDS_CAUSAL,
+    BOUNDS_DOCUMENTS,
+    BOUNDS_WINDOW,
+    STORE_ROW,
+    TILE_ORDER,
+)
 from kernelwright.agents.templates.attention_cuda_render import (
     NVCC_FLAGS,
     cuda_mods,
@@ -143,6 +149,109 @@ def test_bounds_skip_only_invisible_tiles_and_mask_every_partial_one(tmp_path, n
                 assert not any(seen), f"{name}: tile {n0} skipped for rows {m0}.. but has visible pairs"
             elif full_lo <= n0 < full_hi:
                 assert all(seen) and n0 + bn <= n, f"{name}: tile {n0} left unmasked for rows {m0}.. but needs a mask"
+
+
+# --- device helpers on the host: the output store's quad transpose and the persistent tile order ----
+def host_program(tmp_path: Path, source: str, *args: int) -> list[str]:
+    """Compile `source` with the host C++ compiler (C++20, threads) and run it; its stdout lines."""
+    compiler = shutil.which("g++") or shutil.which("c++")
+    if compiler is None:
+        pytest.skip("no host C++ compiler")
+    (tmp_path / "h.cpp").write_text(source)
+    subprocess.run([compiler, "-std=c++20", "-O1", "-pthread", "-o", str(tmp_path / "h"), str(tmp_path / "h.cpp")],
+                   check=True)
+    done = subprocess.run([str(tmp_path / "h"), *map(str, args)], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+# One warp emulated by 32 threads in lock step: a shuffle is a write, a barrier, a read, a barrier.
+WARP_HARNESS = r"""
+#include <barrier>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+#define KW_DI inline
+typedef uint16_t kw_t;
+struct uint4 { uint32_t x, y, z, w; };
+inline uint4 make_uint4(uint32_t x, uint32_t y, uint32_t z, uint32_t w) { return {x, y, z, w}; }
+static std::barrier<> lockstep(32);
+static uint32_t lanes[32];
+thread_local int lane_id;
+uint32_t __shfl_xor_sync(unsigned, uint32_t v, int mask) {
+    lanes[lane_id] = v;
+    lockstep.arrive_and_wait();
+    const uint32_t got = lanes[lane_id ^ mask];
+    lockstep.arrive_and_wait();
+    return got;
+}
+@@HELPER@@
+int main(int argc, char** argv) {
+    constexpr int D = @@D@@;
+    const int rows_in_range = atoi(argv[1]);
+    alignas(16) static kw_t out[8 * D];
+    for (auto& x : out) x = 0xffff;
+    std::vector<std::thread> warp;
+    for (int lane = 0; lane < 32; ++lane)
+        warp.emplace_back([&, lane] {
+            lane_id = lane;
+            const int row = lane / 4, t4 = lane % 4;
+            uint32_t w[D / 8];  // column pair 8j + 2 t4 of `row`, each value its own code: row * 256 + column
+            for (int j = 0; j < D / 8; ++j) {
+                const uint32_t col = 8 * j + 2 * t4;
+                w[j] = (row * 256 + col) | ((row * 256 + col + 1) << 16);
+            }
+            kw_store_row<D>(out + row * D, w, t4, row < rows_in_range);
+        });
+    for (auto& t : warp) t.join();
+    for (int i = 0; i < 8 * D; ++i) printf("%d\n", (int)out[i]);
+}
+"""
+
+
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_output_rows_land_in_place_after_the_quad_transpose(tmp_path, head_dim):
+    values = host_program(tmp_path, WARP_HARNESS.replace("@@HELPER@@", STORE_ROW).replace("@@D@@", str(head_dim)), 6)
+    for row in range(8):
+        got = [int(v) for v in values[row * head_dim:(row + 1) * head_dim]]
+        want = [row * 256 + c for c in range(head_dim)] if row < 6 else [0xFFFF] * head_dim  # rows 6, 7: past N_CTX
+        assert got == want, f"row {row}"
+
+
+TILE_HARNESS = r"""
+#include <cstdio>
+#include <cstdlib>
+#define KW_DI inline
+struct { int x; } gridDim, blockIdx;
+@@HELPER@@
+int main(int argc, char** argv) {
+    const int num_tiles = atoi(argv[1]);
+    gridDim.x = atoi(argv[2]);
+    for (blockIdx.x = 0; blockIdx.x < gridDim.x; ++blockIdx.x) {
+        for (int k = 0, tile = kw_tile(0); tile < num_tiles; tile = kw_tile(++k)) printf("%d ", tile);
+        printf("-1\n");
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("num_tiles, grid", [(2048, 132), (2048, 2048), (100, 132), (1000, 7), (33, 4)])
+def test_persistent_ctas_take_every_tile_once_and_balance_periodic_lengths(tmp_path, num_tiles, grid):
+    out = [int(v) for v in host_program(tmp_path, TILE_HARNESS.replace("@@HELPER@@", TILE_ORDER), num_tiles, grid)]
+    per_cta, current = [], []
+    for v in out:
+        if v < 0:
+            per_cta.append(current)
+            current = []
+        else:
+            current.append(v)
+    assert len(per_cta) == grid and sorted(sum(per_cta, [])) == list(range(num_tiles))
+    if num_tiles == 2048 and grid == 132:
+        # document tiles: 4 per document, 4, 3, 2, 1 key tiles; a strided order would give CTA i the same
+        # length every round (132 % 4 == 0): 4 * 16 = 64 key tiles for some CTAs, 16 for others
+        work = [sum(4 - t % 4 for t in tiles) for tiles in per_cta]
+        assert max(work) - min(work) <= 4, (min(work), max(work))
 
 
 # --- nvcc: the CUDA file of every variant builds for sm_90a without wgmma serialisation ------------

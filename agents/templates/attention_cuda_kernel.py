@@ -104,33 +104,8 @@ KW_DI void kw_pv(float (&o)[D / 2], const uint32_t* p, const uint8_t* v_tile) {
         kw_wgmma_rs(o, p + 4 * kk, kw_desc(v_tile + kk * 16 * 128, BN * 128, 1024), 1);
 }
 
-// Store one output row held by a quad (thread t4 has the column pairs 8j + 2 t4) as 16-byte
-// chunks: a 4 x 4 transpose of 32-bit words in two shuffle rounds gives thread t4 the eight columns
-// 8(4g + t4) ... of each group g, so a warp writes 64 contiguous bytes per row instead of 4-byte pieces.
-template <int D>
-KW_DI void kw_store_row(kw_t* row_ptr, uint32_t (&w)[D / 8], int t4, bool in_range) {
-#pragma unroll
-    for (int g = 0; g < D / 32; ++g) {
-        uint32_t* a = w + 4 * g;
-#pragma unroll
-        for (int bit = 2; bit >= 1; bit >>= 1) {  // swap 2 x 2 blocks, then words within them
-            const bool hi = t4 & bit;
-#pragma unroll
-            for (int x = 0; x < 4; ++x) {
-                if (x & bit) continue;        // pair (x, x + bit): the low thread sends x + bit, the high x
-                const uint32_t got = __shfl_xor_sync(0xffffffff, hi ? a[x] : a[x + bit], bit);
-                if (hi) a[x] = got; else a[x + bit] = got;
-            }
-        }
-        if (in_range) *reinterpret_cast<uint4*>(row_ptr + 8 * (4 * g + t4)) = make_uint4(a[0], a[1], a[2], a[3]);
-    }
-}
-
-// The CTA tile a CTA takes in its k-th round (rounds of gridDim.x tiles). Odd rounds run backwards, so
-// that a persistent CTA given a long causal or document tile in one round gets a short one in the next
-// (their lengths repeat with a period that can divide gridDim.x, e.g. 4 tiles per 512-token document).
-KW_DI int kw_tile(int k) { return k * gridDim.x + ((k & 1) ? gridDim.x - 1 - blockIdx.x : blockIdx.x); }
-
+@@STORE_ROW@@
+@@TILE_ORDER@@
 // The key range of one CTA tile (128 query rows of one batch*head): [lo, hi) holds every key tile
 // with a visible pair, [full_lo, full_hi) the tiles that need no element mask.
 struct KwRange { int lo, hi, full_lo, full_hi, n_tiles; };
@@ -324,6 +299,38 @@ kw_attn_fwd_d128(const __grid_constant__ CUtensorMap map_q, const __grid_constan
     kw_attn_fwd<128, @@BN@@>(&map_q, &map_k, &map_v, out, sm_scale, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
 }
 '''
+
+# Helpers kept apart so that the tests can compile them with g++ (tests/test_attention_cuda.py).
+STORE_ROW = r'''// Store one output row held by a quad (thread t4 has the column pairs 8j + 2 t4) as 16-byte
+// chunks: a 4 x 4 transpose of 32-bit words in two shuffle rounds gives thread t4 the eight columns
+// 8(4g + t4) ... of each group g, so a warp writes 64 contiguous bytes per row instead of 4-byte pieces.
+template <int D>
+KW_DI void kw_store_row(kw_t* row_ptr, uint32_t (&w)[D / 8], int t4, bool in_range) {
+#pragma unroll
+    for (int g = 0; g < D / 32; ++g) {
+        uint32_t* a = w + 4 * g;
+#pragma unroll
+        for (int bit = 2; bit >= 1; bit >>= 1) {  // swap 2 x 2 blocks, then words within them
+            const bool hi = t4 & bit;
+#pragma unroll
+            for (int x = 0; x < 4; ++x) {
+                if (x & bit) continue;        // pair (x, x + bit): the low thread sends x + bit, the high x
+                const uint32_t got = __shfl_xor_sync(0xffffffff, hi ? a[x] : a[x + bit], bit);
+                if (hi) a[x] = got; else a[x + bit] = got;
+            }
+        }
+        if (in_range) *reinterpret_cast<uint4*>(row_ptr + 8 * (4 * g + t4)) = make_uint4(a[0], a[1], a[2], a[3]);
+    }
+}
+
+'''
+TILE_ORDER = r'''// The CTA tile a CTA takes in its k-th round (rounds of gridDim.x tiles). Odd rounds run backwards, so
+// that a persistent CTA given a long causal or document tile in one round gets a short one in the next
+// (their lengths repeat with a period that can divide gridDim.x, e.g. 4 tiles per 512-token document).
+KW_DI int kw_tile(int k) { return k * gridDim.x + ((k & 1) ? gridDim.x - 1 - blockIdx.x : blockIdx.x); }
+
+'''
+KERNEL = KERNEL.replace("@@STORE_ROW@@\n", STORE_ROW).replace("@@TILE_ORDER@@\n", TILE_ORDER)
 
 # C bounds per tile-skipping key (same arithmetic as the Triton kernel's BOUNDS_* strings).
 BOUNDS_CAUSAL = '''    hi = min(hi, m_last + 1);
