@@ -17,8 +17,8 @@ How the problem becomes a kernel (honest summary):
   (the window rectangle of the patch, flattened), for neighbourhood attention.
 - A second backend, a hand-written FlashAttention-3-style CUDA kernel for sm_90a (TMA producer,
   two ping-pong consumer warpgroups, wgmma; attention_cuda_*.py), is offered for 1-D problems when
-  an H100 / H200 and a CUDA toolkit are present: first, except with document masks (measured slower
-  there). Its mods are translated to C++.
+  an H100 / H200 and a CUDA toolkit are present, ahead of the Triton configs. Its mods are
+  translated to C++.
 configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
 """
 from __future__ import annotations
