@@ -1,9 +1,11 @@
 """The CUDA (sm_90a) backend of the attention family: mods in C++, bounds, configs, rendering,
 the CUDA file compiled for sm_90a by nvcc (when present), and, on an H100, the real verifier."""
 import dataclasses
+import importlib.util
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,7 @@ from kernelwright.verifier.static_checks import check_source
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 
 FAMILY = AttentionFamily()
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 CUDA_VARIANTS = [v for v in VARIANTS if v != "neighborhood_2d"]
 CONFIG = {"BACKEND": "cuda", "BLOCK_N": 128, "STAGES": 2}
 
@@ -252,6 +255,22 @@ def test_persistent_ctas_take_every_tile_once_and_balance_periodic_lengths(tmp_p
         # length every round (132 % 4 == 0): 4 * 16 = 64 key tiles for some CTAs, 16 for others
         work = [sum(4 - t % 4 for t in tiles) for tiles in per_cta]
         assert max(work) - min(work) <= 4, (min(work), max(work))
+
+
+def test_every_ablation_of_the_benchmark_still_finds_its_text():
+    """benchmarks/attention_ablate.py edits the rendered kernel by text; a template change must not
+    silently turn an ablation into a no-op (it exits with a message instead)."""
+    spec = importlib.util.spec_from_file_location("kw_attention_ablate", BENCHMARKS / "attention_ablate.py")
+    ablate = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec.loader.exec_module(ablate)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    candidate = render("document_causal")
+    for name in ablate.ABLATIONS:
+        edited = ablate.ablated(candidate, name)
+        assert edited != candidate and f"kw_ablate_{name}_" in edited, name
 
 
 # --- nvcc: the CUDA file of every variant builds for sm_90a without wgmma serialisation ------------
