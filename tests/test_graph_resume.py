@@ -56,7 +56,8 @@ def test_killed_run_resumes_with_best_kernel_and_history(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     result = json.loads(resumed.stdout)
     history = result["history"]
-    assert [a["id"] for a in history] == [1, 2, 3, 4, 5] and result["stop_reason"] == "iterations"
+    assert [a["id"] for a in history] == [1, 2, 3, 4, 5] and result["stop_reason"] == "iterations", (
+        [a["id"] for a in history], result["stop_reason"], result.get("error"), resumed.stderr[-1500:])
     # the attempts made before the kill survived as they were (same timestamps: not re-run)
     for old, new in zip(before, history):
         assert (old["id"], old["started_at"], old["status"]) == (new["id"], new["started_at"], new["status"])
