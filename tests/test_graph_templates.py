@@ -147,18 +147,18 @@ def test_suite_problems_with_template_metadata_render_and_pass():
 # TRITON_INTERPRET=0: interpreter mode (this test session's default) patches triton.language for the
 # whole process, so an in-process compile would go through the interpreter's builder.
 SM90_COMPILE = """
-import importlib.util, json, sys, tempfile
+import json, sys, tempfile
 import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 from kernelwright.agents.templates.rowwise_kernels import kernel_source
+from kernelwright.verifier.problem import exec_source
 
 kind, variant = sys.argv[1:3]
+source = "import triton\\nimport triton.language as tl\\n" + kernel_source(kind, variant)
 with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:  # @triton.jit reads its source file
-    f.write("import triton\\nimport triton.language as tl\\n" + kernel_source(kind, variant))
-spec = importlib.util.spec_from_file_location("kw_sm90_row", f.name)
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+    f.write(source)
+module = exec_source(source, "kw_sm90_row", f.name)
 signature = {"x_ptr": "*fp32", "w_ptr": "*fp32", "b_ptr": "*fp32", "out_ptr": "*bf16", "n_cols": "i32",
              "stride_x": "i32", "stride_out": "i32", "eps": "fp32", "BLOCK_N": "constexpr",
              "HAS_WEIGHT": "constexpr", "HAS_BIAS": "constexpr"}
