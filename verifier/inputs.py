@@ -3,7 +3,8 @@
 The judge (trusted parent) builds every correctness input here from a seed, so a trial is
 reproducible and the candidate never chooses its data. Shape variants come from the problem's
 EXTRA_SHAPES or, when it has none, from perturbing its integer module constants to odd sizes.
-In CPU / interpreter mode SMALL_SHAPE overrides keep trials small.
+In CPU / interpreter mode SMALL_SHAPE overrides (else automatic ones, shrink.py) keep trials small;
+extra shapes then start from them.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any, Iterator
 import torch
 
 from .problem import Problem
+from .shrink import auto_small_shape
 
 POISON_BYTE = 0xFF  # all-ones bytes: a NaN in every floating dtype, -1 in signed ints
 MAX_SMALL_ELEMENTS = 1 << 21  # an extra shape larger than this in small mode is derived instead
@@ -83,8 +85,12 @@ def make_init_inputs(problem: Problem, overrides: dict[str, Any]) -> list:
 
 
 def base_overrides(problem: Problem, small: bool) -> dict[str, Any]:
-    """Constant overrides for ordinary trials: SMALL_SHAPE in CPU/interpreter mode, none otherwise."""
-    return dict(problem.metadata.get("small_shape") or {}) if small else {}
+    """Constant overrides for ordinary trials: in CPU/interpreter mode SMALL_SHAPE when declared,
+    else the automatic shrink (shrink.py); none otherwise."""
+    if not small:
+        return {}
+    declared = problem.metadata.get("small_shape")
+    return dict(declared) if declared else auto_small_shape(problem)
 
 
 def extra_shape_overrides(problem: Problem, small: bool) -> list[dict[str, Any]]:

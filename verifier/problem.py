@@ -10,6 +10,7 @@ Optional module-level metadata refines it (all names upper case, all optional):
     LARGE_MAGNITUDE = 100.0                   # scale for a large-input trial; None disables it
     LARGE_MAGNITUDE_ATOL = 0.16               # atol of that trial (float or dict); default ATOL
     SMALL_SHAPE = {"N": 1000}                 # constant overrides for the CPU interpreter
+    FIXED_DIMS = ["HEAD_DIM"]                 # constants the automatic CPU shrink must not change
     TEMPLATE = {"kind": "softmax"}            # template-coder family (agents/templates/)
     BACKENDS = ["triton", "cupy"]             # backends the coder may use
     def count_flops(*inputs) -> float: ...    # for roofline / speed-of-light checks
@@ -77,7 +78,7 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
 
 _SIMPLE_KEYS = (
     "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "LARGE_MAGNITUDE_ATOL", "BACKENDS",
-    "SMALL_SHAPE", "TEMPLATE",
+    "SMALL_SHAPE", "TEMPLATE", "FIXED_DIMS",
 )
 
 
