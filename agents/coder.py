@@ -25,6 +25,7 @@ class CodeRequest:
     artifacts_dir: str | None = None   # the run's folder (runs/<run_id>); LLM coders keep prompts/replies there
     attempt_id: int | None = None      # id the candidate will get, to name its artifact files
     device: str = "auto"               # where candidates are verified (the run's device spec)
+    analysis: dict[str, Any] = field(default_factory=dict)  # captured op graph, FLOPs, category (tools/opgraph)
 
 
 @dataclass

@@ -85,6 +85,7 @@ def code_tasks(state: State) -> list[Send]:
             "parent_source": _read(parent.get("source_path")) if parent else None,
             "best_source": best.get("source"), "backend": task["backend"],
             "attempt_index": task["attempt_index"], "iteration": task["iteration"], "tried": tried,
+            "analysis": state.get("analysis") or {},
             # optional fields: filled only when the coder contract defines them
             "artifacts_dir": state.get("run_dir"), "attempt_id": task["id"], "run_id": state.get("run_id"),
         }

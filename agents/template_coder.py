@@ -2,6 +2,8 @@
 
 Families register under the plugin kind "template" (contract: agents/templates/base.py); every
 module of `kernelwright.agents.templates` is imported first so that they self-register.
+Families are asked in order of their `priority` attribute (default 0; the general `lowered`
+family has 50, so problems with TEMPLATE metadata keep their hand-written family).
 Config choice by strategy: first_draft -> the first config (the fan-out index picks the next
 ones); any other strategy (tune_launch_config, refine_best, fix_* on a template output, ...) ->
 the next config not yet tried (`request.tried`), so a run walks the whole space once.
@@ -57,14 +59,18 @@ class TemplateCoder:
         return cls()
 
     def generate(self, request: CodeRequest) -> CodeResult:
-        matching = [(n, f) for n, f in sorted(families().items()) if f.matches(request)]
-        if not matching:
+        # lowest priority first (hand families 0, the general `lowered` family 50), then by name;
+        # stop at the first match, so an expensive general family is only asked when needed
+        ordered = sorted(families().items(), key=lambda item: (getattr(item[1], "priority", 0), item[0]))
+        matching = next(((n, f) for n, f in ordered if f.matches(request)), None)
+        if matching is None:
+            reasons = "; ".join(f"{n}: {why}" for n, f in ordered if hasattr(f, "explain") and (why := f.explain(request)))
             return CodeResult(
                 source=None, meta={"fatal": True},
-                error=(f"no template matches problem {request.problem_name}: configure an LLM endpoint "
-                       "(--base-url, --model)"),
+                error=(f"no template matches problem {request.problem_name}"
+                       + (f" ({reasons})" if reasons else "") + ": configure an LLM endpoint (--base-url, --model)"),
             )
-        name, family = matching[0]
+        name, family = matching
         configs = family.configs(request)
         tried = {_key(t.get("config") or {}) for t in request.tried if t.get("template") == name}
         if request.strategy == "first_draft":

@@ -11,12 +11,21 @@ from langgraph.runtime import Runtime
 
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.state import State
-from kernelwright.verifier.problem import LoadError, load_problem
+from kernelwright.tools.opgraph import analyze_problem
+from kernelwright.verifier.problem import LoadError, Problem, load_problem
 
 
 def new_run_id() -> str:
     """A short sortable run id: UTC time plus random suffix."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+def _analysis(problem: Problem) -> dict[str, Any]:
+    """The problem's op graph for the planner, coders and critic; a failure is a reason, not a crash."""
+    try:
+        return analyze_problem(problem)
+    except Exception as exc:  # noqa: BLE001 - the run goes on to the coders without an analysis
+        return {"captured": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}".splitlines()[0]}
 
 
 def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
@@ -39,6 +48,7 @@ def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> di
         "problem_name": state.get("problem_name") or problem.name,
         "description": problem.description,
         "problem_meta": problem.metadata,
+        "analysis": state.get("analysis") or _analysis(problem),
         "run_dir": str(run_dir),
         "started_at": time.time(),
         "elapsed_s": 0.0,

@@ -97,6 +97,7 @@ class State(InputState, total=False):
 
     description: str
     problem_meta: dict[str, Any]
+    analysis: dict[str, Any]  # tools.opgraph.analyze_problem: op graph, FLOPs, bytes, category, speed of light
     run_dir: str
     started_at: float
     elapsed_s: float

@@ -41,6 +41,7 @@ class Result(BaseModel):
     artifacts_dir: str | None = None
     best_path: str | None = None  # file holding the best kernel (runs/<run_id>/best.py)
     error: str | None = None  # why the run stopped early (e.g. the coder's endpoint failed)
+    analysis: dict = Field(default_factory=dict)  # the problem's captured op graph; `reason` says why not captured
 
     @property
     def solved(self) -> bool:

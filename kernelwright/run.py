@@ -148,4 +148,5 @@ def _result(values: dict[str, Any], run_id: str, artifacts: Path, elapsed: float
         stop_reason=values.get("stop_reason") or "", elapsed_s=float(values.get("elapsed_s") or elapsed),
         tokens=int(values.get("tokens") or 0), artifacts_dir=values.get("run_dir"),
         best_path=str(best_path) if best_path else None, error=values.get("error"),
+        analysis=values.get("analysis") or {},
     )

@@ -103,12 +103,26 @@ def test_unparsable_candidate_is_a_compile_error_without_calling_the_verifier(tm
     assert "syntax error" in result.history[0].summary
 
 
-def test_problem_without_template_stops_with_an_actionable_error(tmp_path):
-    source = SOFTMAX.read_text().replace('TEMPLATE = {"kind": "softmax"}', "")
+def test_problem_no_family_can_lower_stops_with_an_actionable_error(tmp_path):
+    """Random numbers in forward cannot be captured: no family matches, the error says why and what to do."""
+    source = SOFTMAX.read_text().replace('TEMPLATE = {"kind": "softmax"}', "").replace(
+        "return torch.softmax(x, dim=-1)", "return torch.softmax(x + torch.rand_like(x), dim=-1)")
+    assert "rand_like" in source
     result = run_graph(source, artifacts_dir=tmp_path, coder="template", iterations=3,
                        verifier=ScriptedVerifier([]))
     assert result.stop_reason == "coder_error"
-    assert result.error == "no template matches problem softmax_rows: configure an LLM endpoint (--base-url, --model)"
+    assert result.error.startswith("no template matches problem softmax_rows")
+    assert result.error.endswith("configure an LLM endpoint (--base-url, --model)")
+    assert result.analysis["captured"] is False and "random" in result.analysis["reason"]
+
+
+def test_unannotated_problem_gets_a_kernel_from_the_lowered_family(tmp_path):
+    """Without TEMPLATE metadata the general family writes the kernel; the run records the analysis."""
+    source = SOFTMAX.read_text().replace('TEMPLATE = {"kind": "softmax"}', "")
+    result = run_graph(source, artifacts_dir=tmp_path, coder="template", iterations=1,
+                       verifier=ScriptedVerifier([timed("correct")]))
+    assert result.history[0].meta["template"] == "lowered"
+    assert result.analysis["category"] == "softmax"
 
 
 def test_configured_llm_is_never_replaced_by_the_template_coder(tmp_path, monkeypatch):
