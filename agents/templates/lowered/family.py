@@ -1,0 +1,92 @@
+"""The `lowered` template family: any KernelBench-style problem, without an LLM.
+
+matches: the problem carries no hand-family metadata (TEMPLATE, score_mod, mask_mod), its forward
+captures as a shape-generic aten graph (capture.py, generalize.py) and every node has a lowering
+(emit.py; dense ops through the dense_*.py wrappers). The capture is cached per problem source.
+configs: launch sizes of the pointwise kernels (BLOCK, num_warps) and of the reductions / scans
+(tile elements, chunk length, num_warps); the first is the safe default.
+render: the candidate source (render.py).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.lowered.capture import Capture, CaptureError, source_key
+from kernelwright.agents.templates.lowered.emit import Emitter, Unsupported
+from kernelwright.agents.templates.lowered.generalize import capture_generic
+from kernelwright.agents.templates.lowered.render import dense_wrappers, render_candidate
+from kernelwright.plugins import register
+
+CONFIGS = [
+    {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4},
+    {"pw_block": 2048, "pw_warps": 8, "red_tile": 8192, "red_block_n": 2048, "red_warps": 8},
+    {"pw_block": 512, "pw_warps": 4, "red_tile": 2048, "red_block_n": 512, "red_warps": 4},
+    {"pw_block": 4096, "pw_warps": 8, "red_tile": 16384, "red_block_n": 4096, "red_warps": 16},
+]
+
+
+@dataclass
+class Lowering:
+    """What the family learned about one problem source: its capture, or why there is none."""
+
+    capture: Capture | None
+    reason: str | None
+
+
+_cache: dict[str, Lowering] = {}
+_lock = threading.Lock()  # tracing uses process-global state; coder calls run in threads
+
+
+def lowering(source: str) -> Lowering:
+    """Capture the problem once per source text and check that every op lowers."""
+    key = source_key(source)
+    with _lock:
+        if key not in _cache:
+            try:
+                cap = capture_generic(source)
+                Emitter(cap, dense_wrappers())  # raises Unsupported for an op without a lowering
+                _cache[key] = Lowering(cap, None)
+            except (CaptureError, Unsupported) as exc:
+                _cache[key] = Lowering(None, str(exc))
+        return _cache[key]
+
+
+def _hand_family_problem(request: CodeRequest) -> bool:
+    metadata = request.metadata or {}
+    functions = set(metadata.get("functions") or [])
+    source = request.problem_source
+    return bool(metadata.get("template")) or bool(functions & {"score_mod", "mask_mod"}) \
+        or re.search(r"^(def (score_mod|mask_mod)\b|TEMPLATE\s*=)", source, re.M) is not None
+
+
+@register("template", "lowered")
+class LoweredFamily:
+    """Captures the forward as an aten graph and lowers it to fused Triton kernels."""
+
+    name = "lowered"
+    priority = 50  # after the hand-written families (priority 0)
+
+    def matches(self, request: CodeRequest) -> bool:
+        if _hand_family_problem(request):
+            return False
+        return lowering(request.problem_source).capture is not None
+
+    def explain(self, request: CodeRequest) -> str | None:
+        """Why the family does not match (None when it does)."""
+        if _hand_family_problem(request):
+            return "the problem names a hand-written template family"
+        return lowering(request.problem_source).reason
+
+    def configs(self, request: CodeRequest) -> list[dict[str, Any]]:
+        return [dict(c) for c in CONFIGS]
+
+    def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
+        low = lowering(request.problem_source)
+        if low.capture is None:
+            raise ValueError(f"problem {request.problem_name} cannot be lowered: {low.reason}")
+        with _lock:  # the emitter reads the shared graph
+            return render_candidate(request.problem_source, low.capture, config)
