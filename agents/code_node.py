@@ -14,7 +14,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from kernelwright.agents.coder import CodeRequest, CodeResult, Coder
-from kernelwright.graph.context import Context, context_of
+from kernelwright.graph.context import MISSING_ENDPOINT, Context, context_of, llm_endpoint
 from kernelwright.plugins import get
 
 
@@ -22,6 +22,8 @@ def make_coder(ctx: Context) -> Coder:
     """The coder named in the context (or built by the context's injected factory)."""
     if ctx.coder_factory is not None:
         return ctx.coder_factory(ctx)
+    if ctx.coder == "llm" and llm_endpoint(ctx) is None:  # e.g. Studio without a base_url in the context
+        raise ValueError(MISSING_ENDPOINT)
     entry = get("coder", ctx.coder)
     if hasattr(entry, "from_context"):
         return entry.from_context(ctx)

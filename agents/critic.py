@@ -43,6 +43,8 @@ def feedback_for(attempt: dict[str, Any]) -> str:
     v = attempt.get("verdict") or {}
     if status == "coder_error":
         return f"Attempt {attempt['id']} produced no code: {attempt.get('error')}"
+    if status == "exhausted":
+        return f"Attempt {attempt['id']} produced no code: {attempt.get('summary')}"
     head = f"Attempt {attempt['id']} ({attempt.get('strategy')}): {status} at stage {v.get('stage')}."
     if status in ("compile_error", "runtime_error", "timeout"):
         text = f"{head} {v.get('message', '')}"

@@ -8,37 +8,58 @@ it never falls back to another model.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, model_validator
 
 from kernelwright.agents.llm_parse import estimate_tokens, split_reasoning
 
-DEFAULT_BASE_URL = "https://integrate.api.nvidia.com/v1"
 DEFAULT_MODEL = "deepseek-ai/deepseek-r1"
 KEY_ENV_VARS = ("KERNELWRIGHT_API_KEY", "NVIDIA_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_API_KEY")
+DEFAULT_CONTEXT_TOKENS = 8192  # when neither the config nor the server says (llama.cpp's usual -c)
+PROBE_TIMEOUT_S = 5.0
 
 
 class EndpointError(RuntimeError):
     """The model endpoint cannot be used (no key, unreachable, refused); one line for the user."""
 
 
+class ContextExceeded(EndpointError):
+    """HTTP 400: prompt plus answer cap did not fit the model's context. `limit`: the size the server named."""
+
+    def __init__(self, message: str, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class LLMConfig(BaseModel):
     """Where and how to ask the model. R1 defaults: temperature 0.6, top_p 0.95."""
 
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str                    # required: problem text goes only to an endpoint the user chose
     model: str = DEFAULT_MODEL
     api_key: SecretStr | None = None
     api_key_env: str | None = None   # extra env var name to try first
     temperature: float = 0.6
     top_p: float = 0.95
-    max_tokens: int = 16384
+    max_answer_tokens: int = 16384   # cap on one answer (lowered further to fit the context window)
+    context_tokens: int | None = None  # the model's context window; None = ask the server, else 8192
     timeout_s: float = 600.0         # per request
     tries: int = 3                   # attempts per request on retryable errors
     backoff_s: float = 2.0           # first wait; doubles after each failed try
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, values: Any) -> Any:
+        """`max_tokens` (the old name of `max_answer_tokens` in coder_options) still works."""
+        if isinstance(values, dict) and "max_tokens" in values:
+            values = dict(values)
+            old = values.pop("max_tokens")
+            values.setdefault("max_answer_tokens", old)
+        return values
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "LLMConfig":
@@ -49,6 +70,9 @@ class LLMConfig(BaseModel):
         if os.environ.get("KERNELWRIGHT_MODEL"):
             values["model"] = os.environ["KERNELWRIGHT_MODEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values.get("base_url"):
+            raise EndpointError("no LLM endpoint: pass base_url (--base-url) or set KERNELWRIGHT_BASE_URL; "
+                                "there is no default, so problem text only goes where you say")
         return cls(**values)
 
     def resolve_key(self) -> str:
@@ -78,6 +102,7 @@ class Reply:
     finish_reason: str | None
     tries: int
     elapsed_s: float
+    cap: int | None = None   # the per-answer token cap this call was sent with
 
     @property
     def tokens(self) -> int:
@@ -91,6 +116,20 @@ class ChatClient:
         self.config = config
         self._sleep = sleep
         self._model: Any = None
+        self._context: int | None = config.context_tokens
+        self.context_source = "config" if config.context_tokens else ""
+
+    def context_size(self) -> int:
+        """The model's context window: config, else the server (llama.cpp /props, vLLM /v1/models), else 8192."""
+        if self._context is None:
+            learned = probe_context(self.config)
+            self._context = learned or DEFAULT_CONTEXT_TOKENS
+            self.context_source = "server" if learned else "default"
+        return self._context
+
+    def learn_context(self, limit: int) -> None:
+        """Remember a smaller context size named by the server in a context-length refusal."""
+        self._context, self.context_source = limit, "server refusal"
 
     def _chat_model(self) -> Any:
         if self._model is None:
@@ -105,28 +144,35 @@ class ChatClient:
             self._model = ChatDeepSeek(
                 model=self.config.model, base_url=self.config.base_url, api_key=key,
                 temperature=self.config.temperature, top_p=self.config.top_p,
-                max_tokens=self.config.max_tokens, timeout=self.config.timeout_s,
+                max_tokens=self.config.max_answer_tokens, timeout=self.config.timeout_s,
                 max_retries=0,  # retries are ours, so they are bounded and visible
             )
         return self._model
 
-    def complete(self, prompt: str, history: list[tuple[str, str]] | None = None) -> Reply:
-        """Ask once (with bounded retries). `history` holds earlier (role, text) turns."""
+    def complete(self, prompt: str, history: list[tuple[str, str]] | None = None,
+                 max_tokens: int | None = None) -> Reply:
+        """Ask once (with bounded retries). `history` holds earlier (role, text) turns; `max_tokens` caps the answer."""
         messages = [*(history or []), ("user", prompt)]
+        cap = max_tokens or self.config.max_answer_tokens
         model = self._chat_model()
         start = time.monotonic()
         last = ""
         for attempt in range(1, max(1, self.config.tries) + 1):
             try:
-                message = model.invoke(messages)
+                message = model.invoke(messages, max_tokens=cap)
             except Exception as exc:  # noqa: BLE001 - sorted into retryable or not below
+                limit = _context_refusal(exc)
+                if limit is not None:
+                    raise ContextExceeded(_classify(exc, self.config)[1], limit or None) from None
                 retryable, last = _classify(exc, self.config)
                 if not retryable:
                     raise EndpointError(last) from None
                 if attempt < self.config.tries:
                     self._sleep(self.config.backoff_s * 2 ** (attempt - 1))
                 continue
-            return _to_reply(message, prompt, messages, attempt, time.monotonic() - start)
+            reply = _to_reply(message, prompt, messages, attempt, time.monotonic() - start)
+            reply.cap = cap
+            return reply
         raise EndpointError(f"{last} (gave up after {self.config.tries} tries)")
 
 
@@ -143,6 +189,60 @@ def _to_reply(message: Any, prompt: str, messages: list, tries: int, elapsed: fl
         completion_tokens = estimate_tokens(content) + estimate_tokens(field or "")
     finish = (message.response_metadata or {}).get("finish_reason")
     return Reply(content, reasoning, answer, prompt_tokens, completion_tokens, estimated, finish, tries, elapsed)
+
+
+_LIMIT_PATTERNS = (
+    re.compile(r"available context size \((\d+) tokens\)"),    # llama.cpp
+    re.compile(r"maximum context length is (\d+) tokens"),       # vLLM, OpenAI
+    re.compile(r"max_model_len[^\d]{0,20}(\d+)"),
+)
+
+
+def _context_refusal(exc: Exception) -> int | None:
+    """For an HTTP 400 saying the context is exceeded: the limit it names, or 0 when it names none; else None."""
+    if getattr(exc, "status_code", None) != 400:
+        return None
+    text = str(getattr(exc, "message", "") or exc)
+    lowered = text.lower()
+    if "context" not in lowered and "max_model_len" not in lowered:
+        return None
+    if not any(word in lowered for word in ("exceed", "maximum context", "too long", "max_model_len")):
+        return None
+    for pattern in _LIMIT_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return 0
+
+
+def probe_context(config: LLMConfig) -> int | None:
+    """Ask the server for its context window; None when it does not say (or cannot be reached)."""
+    import httpx
+
+    root = config.base_url.rstrip("/")
+    root = root.removesuffix("/v1")
+    try:
+        headers = {"Authorization": f"Bearer {config.resolve_key()}"}
+    except EndpointError:
+        headers = {}
+    try:
+        with httpx.Client(timeout=PROBE_TIMEOUT_S, headers=headers) as http:
+            props = http.get(f"{root}/props")
+            if props.status_code == 200:
+                body = props.json()
+                n_ctx = (body.get("default_generation_settings") or {}).get("n_ctx") or body.get("n_ctx")
+                if isinstance(n_ctx, int) and n_ctx > 0:
+                    return n_ctx
+            models = http.get(f"{config.base_url.rstrip('/')}/models")
+            if models.status_code == 200:
+                entries = [m for m in (models.json().get("data") or []) if isinstance(m, dict)]
+                named = [m for m in entries if m.get("id") == config.model] or entries
+                for entry in named:
+                    if isinstance(entry.get("max_model_len"), int) and entry["max_model_len"] > 0:
+                        return entry["max_model_len"]
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return None
 
 
 def _text_of(blocks: list) -> str:

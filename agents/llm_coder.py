@@ -11,14 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest, CodeResult
-from kernelwright.agents.llm_client import ChatClient, EndpointError, LLMConfig, Reply
+from kernelwright.agents.llm_client import (
+    ChatClient,
+    ContextExceeded,
+    EndpointError,
+    LLMConfig,
+    Reply,
+)
 from kernelwright.agents.llm_parse import extract_code, launch_settings
-from kernelwright.agents.llm_prompt import build_prompt, reask_prompt
+from kernelwright.agents.llm_prompt import (
+    MIN_ANSWER_TOKENS,
+    answer_room,
+    count_tokens,
+    fit_prompt,
+    reask_prompt,
+)
+from kernelwright.verifier.problem import source_sha
+
 from kernelwright.plugins import register
 
 __all__ = ["LLMCoder", "LLMConfig", "EndpointError"]
 
-_CONFIG_KEYS = set(LLMConfig.model_fields)
+_CONFIG_KEYS = set(LLMConfig.model_fields) | {"max_tokens"}  # old name of max_answer_tokens, still accepted
 
 
 @register("coder", "llm")
@@ -41,6 +55,28 @@ class LLMCoder:
         self.config: LLMConfig = config
         self.client = client or ChatClient(config)
 
+    def _ask_fitted(self, request: CodeRequest, files: "_Artifacts", fit: dict[str, Any]) -> tuple[str, Reply]:
+        """Fit prompt + answer cap to the context window and ask; on a context refusal, shrink and ask once more."""
+        context = self.client.context_size()
+        for retry in (False, True):
+            prompt, cap, trimmed = fit_prompt(request, context, self.config.max_answer_tokens)
+            fit.update(context_tokens=context, context_source=self.client.context_source,
+                       answer_cap=cap, prompt_trimmed=trimmed, context_retry=retry)
+            files.write("prompt.md", prompt)
+            if cap < MIN_ANSWER_TOKENS:
+                raise EndpointError(
+                    f"the prompt (about {count_tokens(prompt)} tokens) leaves no room for an answer in the model's "
+                    f"{context}-token context ({self.client.context_source}): start the server with a larger context "
+                    "(llama.cpp -c, vLLM --max-model-len) or set coder_options.context_tokens")
+            try:
+                return prompt, self.client.complete(prompt, max_tokens=cap)
+            except ContextExceeded as exc:
+                if retry:
+                    raise
+                context = exc.limit if exc.limit and exc.limit < context else context * 3 // 4
+                self.client.learn_context(context)
+        raise AssertionError("unreachable")
+
     @classmethod
     def from_context(cls, ctx: Any) -> "LLMCoder":
         """Build from the graph's runtime `Context` (or any object with the same attributes)."""
@@ -49,23 +85,28 @@ class LLMCoder:
     def generate(self, request: CodeRequest) -> CodeResult:
         """Ask for a candidate; re-ask once when the answer is malformed. Raises EndpointError."""
         files = _Artifacts(request)
-        prompt = build_prompt(request)
-        files.write("prompt.md", prompt)
         replies: list[Reply] = []
+        fit: dict[str, Any] = {}
         try:
-            replies.append(self.client.complete(prompt))
+            prompt, reply = self._ask_fitted(request, files, fit)
+            replies.append(reply)
             files.reply(1, replies[-1])
             source, reason = extract_code(replies[-1].answer)
             if source is None:
-                reason = _with_cutoff_hint(reason, replies[-1], self.config)
+                reason = _with_cutoff_hint(reason, replies[-1])
                 followup = reask_prompt(reason)
                 files.write("reask.md", followup)
                 history = [("user", prompt), ("assistant", replies[-1].answer or "(empty answer)")]
-                replies.append(self.client.complete(followup, history=history))
+                room = answer_room(self.client.context_size(), prompt, history[1][1], followup)
+                if room < MIN_ANSWER_TOKENS:  # the first exchange fills the context: re-ask on its own
+                    history, followup = [], f"{prompt}\n\n{followup}"
+                    room = answer_room(self.client.context_size(), followup)
+                cap = max(MIN_ANSWER_TOKENS, min(self.config.max_answer_tokens, room))
+                replies.append(self.client.complete(followup, history=history, max_tokens=cap))
                 files.reply(2, replies[-1])
                 source, second = extract_code(replies[-1].answer)
                 if source is None:
-                    reason = f"{reason}; after one re-ask: {_with_cutoff_hint(second, replies[-1], self.config)}"
+                    reason = f"{reason}; after one re-ask: {_with_cutoff_hint(second, replies[-1])}"
         except EndpointError as exc:
             files.write("error.txt", f"{exc}\n")
             raise
@@ -85,6 +126,7 @@ class LLMCoder:
                     "tokens_estimated": any(r.estimated for r in replies),
                     "finish_reason": replies[-1].finish_reason,
                     "reasked": len(replies) > 1,
+                    **fit,
                     "artifacts": files.folder_text,
                 },
                 "launch": launch_settings(source) if source else {},
@@ -92,6 +134,11 @@ class LLMCoder:
         )
         if source:
             files.write("candidate.py", source)
+            sha = source_sha(source)
+            result.meta["llm"]["candidate_sha"] = sha
+            earlier = _attempt_with_sha(request.tried, sha)
+            if earlier is not None:  # the verify node reuses attempt `earlier`'s verdict (see llm_prompt)
+                result.meta["repeat_of"] = earlier
         return result
 
 
@@ -108,9 +155,17 @@ def config_from_context(ctx: Any) -> LLMConfig:
     return LLMConfig.from_env(**options)
 
 
-def _with_cutoff_hint(reason: str, reply: Reply, config: LLMConfig) -> str:
+def _attempt_with_sha(tried: list[dict[str, Any]], sha: str) -> int | None:
+    """Id of the earliest earlier attempt whose candidate had this source hash."""
+    for item in tried:
+        if ((item.get("llm") or {}).get("candidate_sha")) == sha and item.get("id") is not None:
+            return int(item.get("repeat_of") or item["id"])
+    return None
+
+
+def _with_cutoff_hint(reason: str, reply: Reply) -> str:
     if reply.finish_reason == "length":
-        return f"{reason} (the answer stopped at the {config.max_tokens}-token limit: think less, answer sooner)"
+        return f"{reason} (the answer stopped at the {reply.cap}-token limit: think less, answer sooner)"
     return reason
 
 

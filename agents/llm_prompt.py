@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 
 from kernelwright.agents import prompts as P
@@ -11,7 +12,7 @@ _RELPOS = "score + (q_idx - kv_idx)"  # ast.unparse form of the seed's score_mod
 _PARENT_FIRST = {"fix_compile_error", "fix_numerics", "fix_runtime_error", "optimise_memory",
                  "optimise_compute", "tune_launch_config", "switch_backend"}
 MAX_TRIED = 20
-_BOOKKEEPING = {"llm", "fatal", "tools"}  # meta keys that say nothing about the kernel
+_BOOKKEEPING = {"llm", "fatal", "tools", "repeat_of"}  # meta keys that say nothing about the kernel
 
 
 def build_prompt(request: CodeRequest) -> str:
@@ -26,7 +27,60 @@ def build_prompt(request: CodeRequest) -> str:
     notes = ""
     if request.instructions.strip() and request.strategy in P.STRATEGY_TEMPLATES:
         notes = P.STRATEGY_NOTES.format(instructions=request.instructions.strip())
-    return "\n".join(part for part in (header, body, notes, P.OUTPUT_CONTRACT) if part)
+    return "\n".join(part for part in (header, body, notes, _repeats(request), P.OUTPUT_CONTRACT) if part)
+
+
+def _repeats(request: CodeRequest) -> str:
+    """Tell the model which of its answers repeated an earlier one word for word (last three)."""
+    lines = [P.REPEATED.format(attempt=item["id"], earlier=item["repeat_of"])
+             for item in request.tried if item.get("repeat_of") is not None and item.get("id") is not None]
+    return "\n".join(lines[-3:])
+
+
+SAFETY_TOKENS = 64        # chat template and role markers
+MIN_ANSWER_TOKENS = 128   # below this an answer cannot hold a kernel: stop with a clear error instead
+
+
+def count_tokens(text: str) -> int:
+    """A deliberately high token estimate (three characters a token; code tokenises densely)."""
+    return (len(text) + 2) // 3
+
+
+def answer_room(context_tokens: int, *texts: str) -> int:
+    """Tokens left for the answer once these message texts are in the context."""
+    return context_tokens - SAFETY_TOKENS - sum(count_tokens(t) for t in texts)
+
+
+def fit_prompt(request: CodeRequest, context_tokens: int, answer_cap: int) -> tuple[str, int, int]:
+    """(prompt, answer cap, trim steps) so that prompt + answer fit `context_tokens`.
+
+    The answer wants min(answer_cap, a quarter of the context); to make room, the list of tried
+    configurations and then the feedback are trimmed oldest-first. The problem, the kernel to start
+    from (parent or best) and the latest verdict line are always kept.
+    """
+    want = min(answer_cap, max(MIN_ANSWER_TOKENS * 2, context_tokens // 4))
+    steps = 0
+    prompt = build_prompt(request)
+    while answer_room(context_tokens, prompt) < want:
+        smaller = _trim_once(request)
+        if smaller is None:
+            break
+        request, steps = smaller, steps + 1
+        prompt = build_prompt(request)
+    return prompt, min(answer_cap, answer_room(context_tokens, prompt)), steps
+
+
+def _trim_once(request: CodeRequest) -> CodeRequest | None:
+    """One step of trimming, oldest first: a tried entry, else a feedback line after the first."""
+    if request.tried:
+        return dataclasses.replace(request, tried=request.tried[1:])
+    lines = request.feedback.strip().splitlines()
+    if len(lines) > 2:
+        return dataclasses.replace(request, feedback="\n".join([lines[0], "[... older feedback trimmed ...]", *lines[3:]]))
+    text = request.feedback.strip()
+    if len(text) > 400:
+        return dataclasses.replace(request, feedback=f"{text[:150]} [... trimmed ...] {text[-len(text) // 3:]}")
+    return None
 
 
 def reask_prompt(reason: str) -> str:

@@ -135,7 +135,7 @@ Current kernel:
 {parent_source}
 ```
 
-Configurations tried so far:
+Configurations tried so far (launch settings by value; "unresolved: <expression>" = computed at run time):
 {tried}
 
 Latest figures:
@@ -240,6 +240,11 @@ This is an attention variant: evaluate the problem's score_mod / mask_mod on the
 kernel from the query and key positions of each tile; never build a (seq x seq) bias or mask
 tensor in memory. Masked scores become -inf before the softmax; skip fully masked key tiles.
 """
+
+REPEATED = (
+    "Note: your answer for attempt {attempt} repeated attempt {earlier} exactly (the same source), so it "
+    "can only get attempt {earlier}'s verdict again: write a different kernel this time."
+)
 
 REASK = """\
 Your previous answer could not be used: {reason}.

@@ -80,7 +80,7 @@ class TemplateCoder:
         index = request.attempt_index
         if index >= len(order):
             return CodeResult(
-                source=None, meta={"template": name, "exhausted": True},
+                source=None, meta={"template": name, "exhausted": True, "configs": len(configs)},
                 error=f"all {len(configs)} configs of template {name!r} are tried; nothing left to search",
             )
         config = order[index]

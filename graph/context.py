@@ -5,6 +5,7 @@ given the same context again (`run_graph` does this from the run's saved setting
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,8 @@ class Context:
     """Model name for LLM coders, e.g. "deepseek-ai/deepseek-r1"."""
 
     base_url: str | None = None
-    """OpenAI-compatible endpoint for LLM coders, e.g. "http://localhost:8000/v1"."""
+    """OpenAI-compatible endpoint for LLM coders, e.g. "http://localhost:8000/v1". There is no default:
+    None means KERNELWRIGHT_BASE_URL, and without it the LLM coder refuses to start (`llm_endpoint`)."""
 
     api_key_env: str = "KERNELWRIGHT_API_KEY"
     """Name of the environment variable holding the endpoint's API key (never the key itself)."""
@@ -37,7 +39,9 @@ class Context:
     """Stop after this many plan -> code -> verify -> critique rounds (None = until the budget ends)."""
 
     max_tokens: int | None = None
-    """Stop once the coders have used this many tokens in total (None = no token budget)."""
+    """The run's total token budget: stop once the coders have used this many tokens in total (None = no
+    token budget). In a TOML file this key is `token_budget`; the per-answer cap of the LLM coder is
+    `coder_options.max_answer_tokens`."""
 
     fanout: int = 2
     """Candidates generated per iteration (parallel coder calls)."""
@@ -64,7 +68,7 @@ class Context:
     """Overrides of `VerifyOptions` fields (e.g. {"trials": 5, "profile": true})."""
 
     coder_options: dict[str, Any] = field(default_factory=dict)
-    """Extra keyword options for the coder (temperature, max_tokens per answer, timeout, ...)."""
+    """Extra keyword options for the coder (temperature, max_answer_tokens, context_tokens, timeout_s, ...)."""
 
     paused_s: float = 0.0
     """Seconds the run spent stopped before a resume; not counted against the wall-clock budget."""
@@ -75,6 +79,17 @@ class Context:
 
     coder_factory: Any = None
     """In-process only: a callable (Context) -> Coder that replaces the registry lookup."""
+
+
+MISSING_ENDPOINT = ("--coder llm needs an endpoint you chose: pass --base-url URL, set KERNELWRIGHT_BASE_URL, "
+                    "or set base_url in a --config file (e.g. configs/vllm_local.toml)")
+
+
+def llm_endpoint(ctx: Context) -> str | None:
+    """The endpoint the user chose for the LLM coder (context, else KERNELWRIGHT_BASE_URL); None if none.
+
+    Problem text is only ever sent to an endpoint chosen here, never to a built-in default."""
+    return ctx.base_url or os.environ.get("KERNELWRIGHT_BASE_URL") or None
 
 
 def context_of(runtime: Runtime[Context] | None) -> Context:

@@ -21,6 +21,10 @@ class InputState(TypedDict, total=False):
     run_id: str
 
 
+NO_CODE_STATUSES = ("coder_error", "exhausted")
+"""Attempt statuses without a candidate: the coder failed, or its template family tried every config."""
+
+
 class VerdictDigest(TypedDict, total=False):
     """The parts of a verifier verdict the critic and planner read (full JSON is on disk)."""
 
@@ -57,7 +61,7 @@ class _Lineage(TypedDict, total=False):
 class AttemptRecord(_Lineage, total=False):
     """One candidate: where it came from, what the verifier said, how fast it was."""
 
-    status: str          # a verdict status, or "coder_error" when no code came back
+    status: str          # a verdict status, or one of NO_CODE_STATUSES when no code came back
     summary: str
     verdict: VerdictDigest
     median_ms: float | None

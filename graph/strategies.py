@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from kernelwright.graph.state import NO_CODE_STATUSES
 from kernelwright.plugins import register, registry
 
 
@@ -97,7 +98,7 @@ class Strategy:
 
 
 def _has_code(h: History) -> bool:
-    return any(a.get("status") != "coder_error" for a in h.attempts)
+    return any(a.get("status") not in NO_CODE_STATUSES for a in h.attempts)
 
 
 BUILTIN: list[Strategy] = [

@@ -2,7 +2,8 @@
 
 Progress comes from LangGraph streaming (custom events the nodes emit). The best kernel is written
 to `runs/<run_id>/best.py` (or --out) and its path printed. Exit 0 when a correct kernel was
-found, 1 when the run ended without one, 2 for bad input.
+found, 1 when the run ended without one, 2 for bad input or a coder failure (one line on stderr),
+130 on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def command(
     budget: Optional[str] = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h [default: 15m]."),
     iterations: Optional[int] = typer.Option(None, help="Stop after N iterations (default: budget only)."),
     model: Optional[str] = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
-    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1."),
+    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with --coder llm (or KERNELWRIGHT_BASE_URL)."),
     coder: Optional[str] = typer.Option(
         None, help="auto (LLM if an endpoint is configured, else template), template, llm [default: auto]."),
     device: Optional[str] = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all [default: auto]."),
@@ -77,7 +78,16 @@ def command(
     config: Optional[Path] = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
 ) -> None:
-    """Search for a fast, verified kernel for PROBLEM until the budget is spent."""
+    """Search for a fast, verified kernel for PROBLEM until the budget is spent.
+
+    Stop reasons: wall_time | iterations | tokens (a budget is spent); target_speedup (reached).
+
+    search_exhausted: every config of the template family was tried (those attempts show as `exhausted`).
+
+    coder_error: the coder failed (no template matches, LLM endpoint error); the message is printed.
+
+    Exit codes: 0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure (LLM endpoint, no template) | 130 Ctrl-C.
+    """
     from kernelwright.config import ConfigError, load_run_config, merge_with_cli, parse_budget
     from kernelwright.run import RunError, run_graph
     from kernelwright.verifier.problem import LoadError
@@ -112,6 +122,10 @@ def command(
         sys.stdout.write(result.model_dump_json(indent=1) + "\n")
     else:
         _summary(Console(), result, out)
+    if result.error:  # the coder failed (LLM endpoint, no template matches): the run could not go on
+        typer.echo(f"error: {result.error} (run {result.run_id}; resume: kernelwright run --resume {result.run_id})",
+                   err=True)
+        raise typer.Exit(2)
     raise typer.Exit(0 if result.solved else 1)
 
 
@@ -122,8 +136,6 @@ def _summary(console: Console, result: Any, out: Optional[Path]) -> None:
     console.print(f"run {result.run_id} on {result.problem}: {len(result.history)} attempts "
                   f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))}) in {result.elapsed_s:.1f}s; "
                   f"stopped: {result.stop_reason}")
-    if result.error:
-        console.print(f"[red]error:[/red] {result.error}")
     if result.best_verdict is None:
         console.print("no correct kernel found")
         return

@@ -7,9 +7,14 @@ Keys are `Context` field names (graph/context.py), e.g.::
     model = "deepseek-ai/deepseek-r1"
     api_key_env = "NVIDIA_API_KEY"
     budget_s = 900
+    token_budget = 2000000      # the run's total tokens (Context.max_tokens)
     fanout = 4
     [coder_options]
     temperature = 0.6
+    max_answer_tokens = 4096    # cap on one answer (the old name `max_tokens` still works here)
+
+Two limits were both called `max_tokens`; a top-level `max_tokens` is refused with a one-line
+error naming the two new keys, because it silently ended runs early when meant per answer.
 """
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ from typing import Any
 from kernelwright.graph.context import Context
 
 IN_PROCESS_ONLY = {"verifier", "coder_factory", "run_id", "artifacts_dir", "paused_s"}
+TOML_NAMES = {"token_budget": "max_tokens"}  # file key -> Context field
+AMBIGUOUS = {"max_tokens": ("top-level max_tokens is ambiguous: write token_budget = N for the run's total "
+                            "tokens, or max_answer_tokens = N under [coder_options] for one answer")}
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -55,11 +63,14 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
         values = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    allowed = {f.name for f in fields(Context)} - IN_PROCESS_ONLY
+    for key, message in AMBIGUOUS.items():
+        if key in values:
+            raise ConfigError(f"{path}: {message}")
+    allowed = ({f.name for f in fields(Context)} - IN_PROCESS_ONLY - set(AMBIGUOUS)) | set(TOML_NAMES)
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-    return values
+    return {TOML_NAMES.get(key, key): value for key, value in values.items()}
 
 
 def merge_with_cli(config: dict[str, Any], cli: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

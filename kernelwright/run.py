@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from kernelwright.graph.context import Context
+from kernelwright.graph.context import MISSING_ENDPOINT, Context, llm_endpoint
 from kernelwright.result import Attempt, Result
 from kernelwright.verifier.problem import Problem, looks_like_path
 from kernelwright.verifier.verdict import Verdict
@@ -100,6 +100,9 @@ def run_graph(
         if ctx.coder not in registry("coder"):
             raise RunError(f"coder {ctx.coder!r} is not available (known: {', '.join(sorted(registry('coder')))}); "
                            "install its plugin or pass --coder template")
+        if ctx.coder == "llm" and llm_endpoint(ctx) is None:
+            raise RunError(MISSING_ENDPOINT)
+    _check_inputs(ctx, None if resume else problem)
     run_dir = artifacts / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpointer = open_checkpointer(checkpoint_path or artifacts / "checkpoints.sqlite")
@@ -131,6 +134,19 @@ def run_graph(
     values = graph.get_state(config).values or values
     checkpointer.conn.close()
     return _result(values, run_id, artifacts, time.time() - t0)
+
+
+def _check_inputs(ctx: Context, problem: Any) -> None:
+    """Refuse a bad device spec or problem before anything is written (LoadError / RunError, one line)."""
+    from kernelwright.verifier.pool import devices_from_spec
+    from kernelwright.verifier.problem import load_problem
+
+    try:
+        devices_from_spec(ctx.device)
+    except ValueError as exc:
+        raise RunError(f"--device: {exc}") from None
+    if problem is not None:
+        load_problem(problem)
 
 
 def _result(values: dict[str, Any], run_id: str, artifacts: Path, elapsed: float) -> Result:

@@ -10,6 +10,11 @@ Reasoning goes into a `reasoning_content` field (style "field") or inline betwee
 (style "think"; "think_open" omits the opening tag as some servers do). Failures: an HTTP status,
 a hang (sleep before answering), or content without any code block. When the script runs out the
 server answers HTTP 503 "script exhausted". Streaming is not supported (the client does not stream).
+
+Context window: `FakeOpenAI(n_ctx=512, announce="llama")` answers `GET /props` like llama.cpp
+(`announce="vllm"`: `GET /v1/models` with `max_model_len`; None: neither says). With `n_ctx` set, a
+request whose prompt (four characters a token) plus `max_tokens` exceeds it gets llama.cpp's HTTP 400
+"exceeds the available context size", and consumes no scripted answer.
 """
 from __future__ import annotations
 
@@ -52,9 +57,14 @@ Script = list[Answer | Callable[[dict], Answer]]
 class FakeOpenAI:
     """The server, run in a daemon thread on 127.0.0.1 with a free port."""
 
-    def __init__(self, script: Script | None = None, model: str = "fake-r1") -> None:
+    def __init__(self, script: Script | None = None, model: str = "fake-r1", n_ctx: int | None = None,
+                 announce: str | None = "llama") -> None:
         self.script: Script = list(script or [])
         self.model = model
+        self.n_ctx = n_ctx
+        self.announce = announce if n_ctx else None
+        self.gets: list[str] = []
+        self.refused: list[dict[str, Any]] = []  # requests refused for exceeding the context
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -112,6 +122,11 @@ class FakeOpenAI:
         return body
 
 
+def prompt_tokens(request: dict) -> int:
+    """The fake's token count of a request's messages: four characters a token."""
+    return sum(len(m.get("content") or "") for m in request.get("messages", [])) // 4
+
+
 def _last_user(request: dict) -> str:
     users = [m for m in request.get("messages", []) if m.get("role") == "user"]
     content = users[-1].get("content", "") if users else ""
@@ -139,6 +154,20 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             body = {"error": {"message": message, "type": "fake_error", "code": status}}
             self._send(status, json.dumps(body).encode())
 
+        def do_GET(self) -> None:  # noqa: N802 - http.server naming
+            fake.gets.append(self.path)
+            path = self.path.rstrip("/")
+            if path == "/props" and fake.announce == "llama":
+                body = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1}
+                self._send(200, json.dumps(body).encode())
+            elif path == "/v1/models":
+                entry: dict[str, Any] = {"id": fake.model, "object": "model"}
+                if fake.announce == "vllm":
+                    entry["max_model_len"] = fake.n_ctx
+                self._send(200, json.dumps({"object": "list", "data": [entry]}).encode())
+            else:
+                self._error(404, f"no route {self.path}")
+
         def do_POST(self) -> None:  # noqa: N802 - http.server naming
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -155,6 +184,14 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 fake.requests.append(request)
                 self._error(400, "the fake endpoint does not stream")
                 return
+            if fake.n_ctx is not None:
+                needed = prompt_tokens(request) + int(request.get("max_tokens") or 0)
+                if needed > fake.n_ctx:
+                    with fake._lock:
+                        fake.refused.append(request)
+                    self._error(400, f"request ({needed} tokens) exceeds the available context size "
+                                     f"({fake.n_ctx} tokens), try increasing it")
+                    return
             answer = fake._next(request)
             if answer is None:
                 self._error(503, "script exhausted")

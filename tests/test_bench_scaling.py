@@ -23,7 +23,7 @@ def sweep(tmp_path: Path, mode: str, counts: str) -> subprocess.CompletedProcess
         pytest.skip("the kernelwright console script is not installed")
     suite = tmp_path / "suite"
     for i in range(4):
-        write_problem(suite, f"{i}_p", attempts=2, delay_s=0.4, speedup=1.3)
+        write_problem(suite, f"{i}_p", attempts=2, delay_s=0.05, speedup=1.3)
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""), "PYTHON": sys.executable,
            "CPU_FAKE": "1", "GPUS": "2", "MODE": mode, "COUNTS": counts, "SUITE": str(suite), "OUT": str(tmp_path / "out")}
     return subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -35,11 +35,31 @@ def test_local_sweep_over_one_and_two_worker_processes(tmp_path):
     found = rows(tmp_path / "out" / "scaling", "local")
     assert [r["devices"] for r in found] == [1, 2]  # 4 > GPUS=2 is skipped
     assert all(r["ran"] == 4 for r in found)
-    one, two = found
-    assert two["wall_s"] < one["wall_s"] and two["speedup"] > 1.2  # 8 x 0.4 s of work split over two processes
+    assert found[0]["speedup"] == 1.0 and found[1]["speedup"] > 0
+    # the speedup figure itself depends on the machine's load: benchmarks report it, tests do not
     data = json.loads((tmp_path / "out" / "scaling" / "local-2.json").read_text())
     assert sorted(data["stats"]["workers"]) == ["cpu#0", "cpu#1"]
     assert "| local | 2 |" in run.stdout
+
+
+def test_two_worker_processes_run_jobs_at_the_same_time(tmp_path):
+    """Each run waits at a rendezvous until two runs are in flight: a serial pool would fail them."""
+    from bench_fixtures import FAKE_RUN
+    from kernelwright.bench.devices import resolve_devices
+    from kernelwright.bench.localpool import LocalPool
+    from kernelwright.bench.scheduler import Job
+
+    meet = tmp_path / "meet"
+    paths = [write_problem(tmp_path / "suite", f"{i}_p", attempts=1, rendezvous=str(meet), parties=2) for i in range(2)]
+    done = {}
+    LocalPool(resolve_devices("cpu*2"), mode="process").run(
+        [Job(key=p.stem, path=str(p), run_fn=FAKE_RUN, options={}) for p in paths],
+        lambda job, worker: None, lambda job, payload: done.__setitem__(job.key, payload))
+    assert all(p["ok"] for p in done.values()), [p.get("error") for p in done.values()]
+    assert {p["worker"] for p in done.values()} == {"cpu#0", "cpu#1"}
+    assert len({p["pid"] for p in done.values()}) == 2
+    first, second = sorted(done.values(), key=lambda p: p["started_at"])
+    assert second["started_at"] < first["finished_at"]  # the recorded spans overlap
 
 
 @pytest.mark.slow

@@ -42,6 +42,58 @@ def test_bad_input_is_one_line_and_exit_2(args, message, monkeypatch):
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
 
 
+@pytest.mark.parametrize("device,source,message", [
+    ("foo", None, "--device: unknown device 'foo'"),
+    ("cuda:9", None, "--device: device 'cuda:9': GPU 9 not visible (1 GPU(s) found)"),
+    ("cpu", "class Model(:\n", "syntax error at line 1"),
+    ("cpu", "def get_inputs():\n    return []\n", "not a problem: no `Model` defined"),
+])
+def test_bad_device_or_problem_is_refused_before_the_run_folder_exists(tmp_path, monkeypatch, device, source, message):
+    monkeypatch.setattr("kernelwright.verifier.pool._gpu_count", lambda: 1)  # a machine with one GPU
+    problem = ROOT / "problems" / "softmax.py"
+    if source is not None:
+        problem = tmp_path / "bad.py"
+        problem.write_text(source)
+    result = runner.invoke(app, ["run", str(problem), "--device", device, "--coder", "template",
+                                 "--artifacts", str(tmp_path / "runs"), "--run-id", "r1"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_llm_coder_without_an_endpoint_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERNELWRIGHT_BASE_URL", raising=False)
+    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--coder", "llm",
+                                 "--artifacts", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "needs an endpoint you chose: pass --base-url URL, set KERNELWRIGHT_BASE_URL" in lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_llm_coder_never_falls_back_to_a_hosted_endpoint(monkeypatch):
+    from kernelwright.agents.code_node import make_coder
+    from kernelwright.graph.context import Context
+
+    monkeypatch.delenv("KERNELWRIGHT_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="needs an endpoint you chose"):
+        make_coder(Context(coder="llm", model="deepseek-ai/deepseek-r1"))  # e.g. from Studio
+
+
+def test_coder_failure_during_a_run_is_one_line_on_stderr_and_exit_2(tmp_path):
+    problem = tmp_path / "noisy.py"
+    problem.write_text((ROOT / "problems" / "softmax.py").read_text().replace('TEMPLATE = {"kind": "softmax"}', "").replace(
+        "return torch.softmax(x, dim=-1)", "return torch.softmax(x + torch.rand_like(x), dim=-1)"))
+    result = runner.invoke(app, ["run", str(problem), "--coder", "template", "--iterations", "2",
+                                 "--artifacts", str(tmp_path / "runs"), "--run-id", "r1"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip().startswith("error")]
+    assert len(lines) == 1 and lines[0].startswith("error: no template matches problem")
+    assert lines[0].endswith("(run r1; resume: kernelwright run --resume r1)")
+    assert "stopped: coder_error" in result.stdout and "error" not in result.stdout.replace("coder_error", "")
+
+
 def test_run_json_writes_best_kernel(tmp_path, monkeypatch):
     # in-process stand-in for the verifier: this test pins the CLI's output, not the verifier
     monkeypatch.setattr("kernelwright.tools.verify.default_verifier", inprocess_verifier)
@@ -63,6 +115,14 @@ def test_run_summary_reports_progress_and_best_path(tmp_path, monkeypatch):
     assert "iteration 1 first_draft: best #1" in result.stderr
     assert "iteration 2 tune_launch_config" in result.stderr
     assert "best kernel written to" in result.stdout and "best.py" in result.stdout
+
+
+def test_run_help_explains_stop_reasons_and_exit_codes():
+    result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.stdout.split())
+    for reason in ("wall_time", "iterations", "tokens", "target_speedup", "search_exhausted", "coder_error"):
+        assert reason in text
+    assert "0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure" in text
 
 
 def test_graph_mermaid_names_every_node():

@@ -92,6 +92,16 @@ def test_coder_exception_stops_the_run_with_its_message(tmp_path):
     assert [a.status for a in result.history] == ["coder_error"]
 
 
+def test_a_template_family_with_every_config_tried_ends_as_exhausted_not_coder_error(tmp_path):
+    result = run_graph(SOFTMAX, artifacts_dir=tmp_path, coder="template", iterations=20, device="cpu",
+                       verifier=ScriptedVerifier([timed("incorrect")] * 20))
+    assert result.stop_reason == "search_exhausted"
+    spent = [a for a in result.history if a.status not in ("incorrect",)]
+    assert spent and {a.status for a in spent} == {"exhausted"}
+    assert spent[0].summary == "exhausted: all 6 configs of template rowwise tried"
+    assert len(result.history) - len(spent) == 6  # each config verified once
+
+
 def test_unparsable_candidate_is_a_compile_error_without_calling_the_verifier(tmp_path):
     class Broken(EchoCoder):
         def generate(self, request):

@@ -21,6 +21,18 @@ def test_empty_history_starts_with_first_draft():
     assert pick([]) == "first_draft"
 
 
+def test_attempts_without_code_leave_the_first_draft_to_do():
+    assert pick([att(1, "coder_error", 1)]) == "first_draft"
+    assert pick([att(1, "exhausted", 1)]) == "first_draft"
+
+
+def test_exhausted_attempt_feedback_says_the_search_is_spent():
+    from kernelwright.agents.critic import feedback_for
+
+    spent = att(3, "exhausted", 2, summary="exhausted: all 6 configs of template rowwise tried")
+    assert feedback_for(spent) == "Attempt 3 produced no code: exhausted: all 6 configs of template rowwise tried"
+
+
 def test_failures_choose_the_matching_fix():
     assert pick([att(1, "compile_error", 1)], stall=1) == "fix_compile_error"
     assert pick([att(1, "timeout", 1)], stall=1) == "fix_runtime_error"
@@ -89,7 +101,7 @@ def test_stop_reasons_in_priority_order():
     assert stop_reason({**base, "best": untimed}, [], ctx)[0] == ""
     fatal = [att(1, "coder_error", 1, error="endpoint down", meta={"fatal": True})]
     assert stop_reason(base, fatal, ctx) == ("coder_error", "endpoint down")
-    spent = [att(1, "coder_error", 1, meta={"exhausted": True}), att(2, "coder_error", 1, meta={"exhausted": True})]
+    spent = [att(1, "exhausted", 1, meta={"exhausted": True}), att(2, "exhausted", 1, meta={"exhausted": True})]
     assert stop_reason(base, spent, ctx)[0] == "search_exhausted"
 
 

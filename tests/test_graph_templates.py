@@ -114,7 +114,10 @@ def test_first_draft_takes_first_configs_and_tuning_walks_untried_ones():
 def test_no_matching_template_is_a_fatal_one_line_error():
     result = TemplateCoder().generate(request("class Model: pass\n", {}, name="mystery"))
     assert result.source is None and result.meta.get("fatal")
-    assert result.error == ("no template matches problem mystery: configure an LLM endpoint (--base-url, --model)")
+    assert "\n" not in result.error
+    assert result.error.startswith("no template matches problem mystery (lowered: ")
+    assert "get_init_inputs" in result.error  # the general family says why it could not lower the problem
+    assert result.error.endswith(": configure an LLM endpoint (--base-url, --model)")
 
 
 def test_suite_problems_with_template_metadata_render_and_pass():

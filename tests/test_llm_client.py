@@ -36,7 +36,7 @@ def test_reasoning_field_is_kept_apart_from_the_answer():
         result = coder_for(fake).generate(request())
     assert result.source.strip() == GOOD.strip()
     assert result.reasoning == "Row max first, then exp."
-    assert result.meta["launch"] == {"BLOCK": "triton.next_power_of_2(cols)"}
+    assert result.meta["launch"] == {"BLOCK": "unresolved: triton.next_power_of_2(cols)"}
     assert "Row max" not in result.source and "<think>" not in result.raw
 
 
@@ -145,7 +145,7 @@ def test_missing_key_is_a_clear_one_line_error(monkeypatch):
     assert "no API key" in message and "MY_KEY" in message and "KERNELWRIGHT_API_KEY" in message
     assert "\n" not in message
     with pytest.raises(EndpointError) as info:  # the graph's default key variable is not listed twice
-        LLMConfig(api_key_env="KERNELWRIGHT_API_KEY").resolve_key()
+        LLMConfig(base_url="http://x/v1", api_key_env="KERNELWRIGHT_API_KEY").resolve_key()
     assert str(info.value).count("KERNELWRIGHT_API_KEY") == 2  # once in the list, once in the example
 
 
@@ -153,9 +153,9 @@ def test_key_is_read_from_the_environment(monkeypatch):
     for name in KEY_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NVIDIA_API_KEY", "nv-123")
-    assert LLMConfig().resolve_key() == "nv-123"
+    assert LLMConfig(base_url="http://x/v1").resolve_key() == "nv-123"
     monkeypatch.setenv("KERNELWRIGHT_API_KEY", "kw-456")
-    assert LLMConfig().resolve_key() == "kw-456"
+    assert LLMConfig(base_url="http://x/v1").resolve_key() == "kw-456"
 
 
 def test_tokens_come_from_usage_or_are_estimated():
@@ -202,3 +202,18 @@ def test_unreadable_body_is_retried_like_a_server_error():
         result = coder_for(fake).generate(request())
         served = len(fake.requests)
     assert served == 2 and result.source is not None
+
+
+def test_repeated_answer_is_marked_with_the_attempt_it_repeats_and_the_next_prompt_says_so():
+    with FakeOpenAI([Answer(code=GOOD), Answer(code=GOOD), Answer(code=GOOD)]) as fake:
+        coder = coder_for(fake)
+        first = coder.generate(request())
+        tried = [{"id": 3, **first.meta}]
+        second = coder.generate(request(tried=tried))
+        tried.append({"id": 5, **second.meta})
+        coder.generate(request(tried=tried))
+        third_prompt = fake.prompts()[2]
+    assert first.meta["llm"]["candidate_sha"] == second.meta["llm"]["candidate_sha"]
+    assert "repeat_of" not in first.meta and second.meta["repeat_of"] == 3
+    assert "attempt 5 repeated attempt 3 exactly" in third_prompt
+    assert "candidate_sha" not in third_prompt and "repeat_of" not in third_prompt

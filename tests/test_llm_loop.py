@@ -105,3 +105,23 @@ def test_malformed_answers_cost_one_attempt_and_the_run_goes_on(tmp_path):
     assert first.status == "coder_error" and "after one re-ask" in first.summary
     assert first.tokens == 2 * 1500 and result.tokens == 3 * 1500
     assert second.status == "correct" and result.solved and result.error is None
+
+
+def test_a_repeated_answer_gets_the_earlier_verdict_without_a_second_verification(tmp_path):
+    from kernelwright.tools.verify import default_verifier
+
+    verified: list[str] = []
+
+    def counting_verifier(problem, paths, options, device):
+        verified.extend(p.name for p in paths)
+        return default_verifier(problem, paths, options, device)
+
+    script = [Answer(code=SRC["incorrect"]), Answer(code=SRC["incorrect"])]
+    with FakeOpenAI(script) as fake:
+        result = run_llm(fake, tmp_path, iterations=2, verifier=counting_verifier)
+        second_prompt = fake.prompts()[1]
+    first, second = result.history
+    assert verified == [f"attempt_{first.id}.py"]
+    assert second.meta["repeat_of"] == first.id and second.status == first.status == "incorrect"
+    assert second.summary == first.summary
+    assert SRC["incorrect"].strip() in second_prompt

@@ -7,7 +7,7 @@ import pytest
 
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.llm_parse import extract_code, split_reasoning
+from kernelwright.agents.llm_parse import extract_code, launch_settings, split_reasoning
 from kernelwright.agents.llm_prompt import build_prompt, uses_attention_seed
 from kernelwright.verifier.problem import load_problem
 
@@ -120,3 +120,29 @@ def test_extract_code_explains_what_is_missing():
     assert "never closed" in extract_code("```python\nclass ModelNew:\n    pass\n")[1]
     assert "does not parse (line 1" in extract_code("```python\nclass ModelNew(:\n```")[1]
     assert "at module level" in extract_code("```python\ndef f():\n    class ModelNew: pass\n```")[1]
+
+
+LAUNCHED = """
+import triton
+BLOCK_SIZE = {block}
+class ModelNew:
+    def __init__(self):
+        self.warps = 2 * 4
+    def forward(self, x):
+        n = x.shape[1]
+        kernel[(1,)](x, n, BLOCK_SIZE=BLOCK_SIZE, num_warps=self.warps, num_stages=3, TAIL=triton.cdiv(n, 2))
+"""
+
+
+def test_launch_settings_resolve_names_to_values_and_say_when_they_cannot():
+    assert launch_settings(LAUNCHED.format(block=1024)) == {
+        "BLOCK_SIZE": 1024, "num_warps": 8, "num_stages": 3, "TAIL": "unresolved: triton.cdiv(n, 2)"}
+
+
+def test_tune_prompt_lists_each_tried_configuration_by_value():
+    tried = [{"id": 1, "launch": launch_settings(LAUNCHED.format(block=1024))},
+             {"id": 2, "launch": launch_settings(LAUNCHED.format(block=4096))}]
+    text = build_prompt(req("tune_launch_config", tried=tried))
+    assert '"BLOCK_SIZE": 1024' in text and '"BLOCK_SIZE": 4096' in text
+    assert '"BLOCK_SIZE": "BLOCK_SIZE"' not in text
+    assert '"TAIL": "unresolved: triton.cdiv(n, 2)"' in text and "computed at run time" in text

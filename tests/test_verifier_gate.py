@@ -6,30 +6,56 @@ from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.pool import VerifierPool
 
 
+class CountingCondition(threading.Condition):
+    """The gate's condition, counting the threads blocked in it (so a test can wait for them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocked = 0
+
+    def wait(self, timeout=None):
+        self.blocked += 1
+        try:
+            return super().wait(timeout)
+        finally:
+            self.blocked -= 1
+
+
+def _until(check, what):
+    for _ in range(60_000):  # a bound, not a measurement: fails only if `check` never comes true
+        if check():
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"never happened: {what}")
+
+
 def test_shared_holders_overlap_and_exclusive_waits_for_them():
     gate, log, lock = DeviceGate(), [], threading.Lock()
+    gate._cond = CountingCondition()
+    inside, release = {"a": threading.Event(), "b": threading.Event()}, threading.Event()
 
-    def hold(kind, name, seconds):
+    def hold(kind, name):
         with getattr(gate, kind)():
             with lock:
                 log.append(("in", name))
-            time.sleep(seconds)
+            if name in inside:  # a and b stay until both are in: they overlap by construction
+                inside[name].set()
+                release.wait(60)
             with lock:
                 log.append(("out", name))
 
-    a = threading.Thread(target=hold, args=("shared", "a", 0.3))
-    b = threading.Thread(target=hold, args=("shared", "b", 0.3))
-    a.start(), b.start()
-    time.sleep(0.05)
-    t = threading.Thread(target=hold, args=("exclusive", "t", 0.1))
-    t.start()
-    time.sleep(0.05)
-    c = threading.Thread(target=hold, args=("shared", "c", 0.05))  # arrives while timing waits
-    c.start()
-    for thread in (a, b, t, c):
-        thread.join(5)
+    threads = {name: threading.Thread(target=hold, args=(kind, name))
+               for name, kind in (("a", "shared"), ("b", "shared"), ("t", "exclusive"), ("c", "shared"))}
+    threads["a"].start(), threads["b"].start()
+    assert inside["a"].wait(60) and inside["b"].wait(60)  # two shared holders at once
+    threads["t"].start()
+    _until(lambda: gate._cond.blocked == 1, "the exclusive request waits")
+    threads["c"].start()  # arrives while timing waits
+    _until(lambda: gate._cond.blocked == 2, "the late shared request waits too")
+    release.set()
+    for thread in threads.values():
+        thread.join(60)
     order = [f"{kind}:{name}" for kind, name in log]
-    assert order.index("in:b") < order.index("out:a")  # the two shared holders overlapped
     assert order.index("in:t") > max(order.index("out:a"), order.index("out:b"))
     assert order.index("out:t") == order.index("in:t") + 1  # nothing ran beside the exclusive holder
     assert order.index("in:c") > order.index("out:t")  # the waiting timing went first

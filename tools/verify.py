@@ -63,9 +63,27 @@ def is_better(attempt: dict[str, Any], best: dict[str, Any] | None) -> bool:
     return attempt["median_ms"] < best["median_ms"]
 
 
+def _no_code(meta: dict[str, Any], error: str | None) -> dict[str, str]:
+    """Status and summary of a candidate without code: a finished search, or a coder failure."""
+    if meta.get("exhausted"):
+        what = f"all {meta['configs']} configs" if meta.get("configs") is not None else "all configs"
+        return {"status": "exhausted", "summary": f"exhausted: {what} of template {meta.get('template')} tried"}
+    return {"status": "coder_error", "summary": f"coder_error: {error or 'no code'}"}
+
+
 def _problem(state: State) -> Problem:
     return Problem(name=state["problem_name"], source=state["problem_source"], path=state.get("problem_path"),
                    description=state.get("description", ""), metadata=dict(state.get("problem_meta") or {}))
+
+
+def _repeated_verdict(state: State, cand: dict[str, Any]) -> Verdict | None:
+    """The saved verdict of the earlier attempt this candidate repeats word for word (meta `repeat_of`)."""
+    earlier = (cand.get("meta") or {}).get("repeat_of")
+    for attempt in state.get("attempts") or []:
+        if earlier is not None and attempt.get("id") == earlier and attempt.get("verdict_path"):
+            path = Path(attempt["verdict_path"])
+            return Verdict.model_validate_json(path.read_text()) if path.is_file() else None
+    return None
 
 
 def _run_tools(attempt: dict[str, Any], verdict: Verdict, ctx: Context) -> None:
@@ -89,7 +107,10 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             continue
         path = run_dir / f"attempt_{cand['id']}.py"
         path.write_text(cand["source"])
-        if str(cand["id"]) in precheck:
+        repeated = _repeated_verdict(state, cand)
+        if repeated is not None:  # the same source as an earlier attempt: its verdict, not a second verification
+            verdicts[cand["id"]] = repeated
+        elif str(cand["id"]) in precheck:
             verdicts[cand["id"]] = Verdict.model_validate(precheck[str(cand["id"])])
         else:
             to_verify.append((cand["id"], path))
@@ -107,9 +128,9 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         attempt["meta"] = dict(cand.get("meta") or {})
         verdict = verdicts.get(cand["id"])
         if verdict is None:
-            attempt.update(status="coder_error", summary=f"coder_error: {cand.get('error') or 'no code'}",
-                           source_path=None, verdict_path=None, median_ms=None, timing_meaningful=False,
-                           speedup_eager=None, speedup_compile=None, verdict={})
+            attempt.update(**_no_code(attempt["meta"], cand.get("error")), source_path=None, verdict_path=None,
+                           median_ms=None, timing_meaningful=False, speedup_eager=None, speedup_compile=None,
+                           verdict={})
         else:
             vpath = run_dir / f"attempt_{cand['id']}.json"
             vpath.write_text(verdict.model_dump_json(indent=1))

@@ -5,12 +5,15 @@ in the problem file (read with `ast`, the file is not executed), e.g.
 ``FAKE_OUTCOME = {"solved": True, "speedup": 1.7, "delay_s": 0.2, "attempts": 3}``;
 ``{"raise": "boom"}`` makes the run fail, ``{"exit": 3}`` kills the worker process,
 ``{"hang": True}`` makes it sleep for a long time.
+``{"rendezvous": "<folder>", "parties": 2, "rendezvous_s": 120}`` makes the run wait until `parties` runs have arrived
+at that folder, so a test can prove runs were in flight together without reading a clock.
 """
 from __future__ import annotations
 
 import ast
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,20 @@ def fake_outcome(path: str) -> dict[str, Any]:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FAKE_OUTCOME" for t in node.targets):
             return dict(ast.literal_eval(node.value))
     return {}
+
+
+def rendezvous(folder: str, parties: int, timeout_s: float = 120.0) -> None:
+    """Mark this run as arrived in `folder`, then wait until `parties` runs have arrived there.
+
+    Raises after `timeout_s` (a generous bound, not a measurement): the runs were not concurrent."""
+    meet = Path(folder)
+    meet.mkdir(parents=True, exist_ok=True)
+    (meet / f"{os.getpid()}-{uuid.uuid4().hex}").touch()
+    deadline = time.monotonic() + timeout_s
+    while len(list(meet.iterdir())) < parties:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rendezvous: fewer than {parties} runs in flight together after {timeout_s:.0f} s")
+        time.sleep(0.01)
 
 
 def sleep_verifier(problem: Any, paths: list, options: Any, device: str) -> list[Verdict]:
@@ -48,6 +65,8 @@ def synthetic_run(problem: str, *, budget_s: float = 60.0, device: str = "cpu", 
         os._exit(int(spec["exit"]))
     if spec.get("hang"):
         time.sleep(float(spec.get("hang_s", 3600)))
+    if spec.get("rendezvous"):
+        rendezvous(str(spec["rendezvous"]), int(spec.get("parties", 2)), float(spec.get("rendezvous_s", 120.0)))
     start = time.time()
     n = int(spec.get("attempts", 2))
     delay = float(spec.get("delay_s", 0.0))
