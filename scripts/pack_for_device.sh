@@ -10,7 +10,7 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
     --platform manylinux_2_24_x86_64 --platform manylinux_2_31_x86_64 --platform manylinux_2_34_x86_64 \
     -d .whl -r scripts/device_wheels.txt 2>&1 | grep -v "is ignored" || true
 rm -f .whl/kernelwright-*.whl
-python3 -m pip wheel -q --no-deps --no-build-isolation -w .whl . 2>&1 | grep -vi "warn\|ignored\|!!\|\*\*\*" || true
+"${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}" -m pip wheel -q --no-deps --no-build-isolation -w .whl . 2>&1 | grep -vi "warn\|ignored\|!!\|\*\*\*" || true
 # the commit the wheel was built from (+dirty): the host's copy of .git may be stale
 echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo +dirty)" > .whl/commit.txt
 ls .whl/kernelwright-*.whl

@@ -251,18 +251,18 @@ class Emitter:
         self.assign(node, f"{wrapper.__name__}({', '.join(positional + keywords)})", True)
 
     def emit_output(self, node: torch.fx.Node) -> None:
-        result = node.args[0]
-        outs = list(result) if isinstance(result, (list, tuple)) else [result]
-        names, seen = [], set()
-        for out in outs:
-            if not isinstance(out, torch.fx.Node) or out.op == "get_attr" and out in self.lazy:
-                raise Unsupported("the forward returns a constant")
-            if self.fresh.get(out) and out not in seen:
-                names.append(self.names[out])
-            else:
-                names.append(self.copy(out))
+        seen: set[torch.fx.Node] = set()
+
+        def returned(out: Any) -> str:
+            if isinstance(out, (list, tuple)):
+                return "(" + "".join(returned(o) + ", " for o in out) + ")"
+            if not isinstance(out, torch.fx.Node) or out in self.lazy:
+                raise Unsupported(f"the forward returns a non-tensor or constant value ({out})")
+            fresh = self.fresh.get(out) and out not in seen
             seen.add(out)
-        self.lines.append("return " + (names[0] if self.cap.single_output else "(" + ", ".join(names) + ",)"))
+            return self.names[out] if fresh else self.copy(out)
+
+        self.lines.append("return " + returned(node.args[0]))
 
     def copy(self, node: torch.fx.Node) -> str:
         """A kernel copy of a returned input, view or repeated output into a fresh contiguous tensor."""

@@ -214,6 +214,10 @@ def _pow(args: list[Val], out: str) -> tuple[str, tuple]:
             return special[e].format(x=x), ()
         if e == 0.0:
             return f"tl.full({x}.shape, 1.0, tl.float32)" if not base.literal else "1.0", ()
+    if exp.literal:  # a block, so that the helper's tests on y are tensor ops
+        return f"kw_pow({x}, {x} * 0.0 + {cast(exp, F32)})", (kw_pow,)
+    if base.literal:
+        return f"kw_pow({cast(exp, F32)} * 0.0 + {x}, {cast(exp, F32)})", (kw_pow,)
     return f"kw_pow({x}, {cast(exp, F32)})", (kw_pow,)
 
 

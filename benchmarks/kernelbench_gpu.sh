@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One device call: the offline template coder on the fixed KernelBench GPU sample (issue 18), at the
+# problems' own sizes, timed against eager and torch.compile. Run from the repository root on the GPU
+# host after `scripts/pack_for_device.sh` here; carry .whl and .kernelbench (a KernelBench checkout).
+#   LEVELS="1 2"   KernelBench levels of the sample to run
+#   BUDGET_S=520   start no new problem after this many seconds (a later call resumes)
+#   PRIOR=DIR      a results.jsonl of an earlier call to resume from (carried back in)
+#   TESTS=1        first run the GPU-marked tests of the lowered family
+set -uo pipefail
+R=$PWD
+OUT=${OUT:-$R/gpu_out}
+mkdir -p "$OUT/kb_gpu"
+source scripts/device_setup.sh || exit 1
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  python3 -c "import torch, triton, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'triton', triton.__version__)"
+  cat .whl/commit.txt; date -u; } > "$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+[ -n "${PRIOR:-}" ] && [ -f "$PRIOR/results.jsonl" ] && cp "$PRIOR/results.jsonl" "$OUT/kb_gpu/results.jsonl"
+cd /tmp
+if [ "${TESTS:-0}" = 1 ]; then
+    timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 120 \
+        "$R/tests/test_lowered_dense.py" > "$OUT/gpu_tests.log" 2>&1
+    echo "pytest exit $?"; tail -4 "$OUT/gpu_tests.log"
+fi
+python3 "$R/benchmarks/kernelbench_offline.py" --kernelbench "$R/.kernelbench" --levels ${LEVELS:-1 2} \
+    --sample "$R/benchmarks/kernelbench_gpu_sample.txt" --device cuda --configs 2 --timeout 180 \
+    --stop-after "${BUDGET_S:-520}" --out "$OUT/kb_gpu" > "$OUT/kb_gpu/report_stdout.md" 2> "$OUT/kb_gpu/progress.log"
+tail -60 "$OUT/kb_gpu/progress.log" | cut -c1-200
+sed -n '/## Correctness and speed$/,/^$/p' "$OUT/kb_gpu/report.md"
