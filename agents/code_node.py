@@ -4,6 +4,8 @@ Coders come from the plugin registry (kind "coder"); an entry is a class or fact
 `entry.from_context(context)` when it has that classmethod, else `entry()`. A coder that returns
 `CodeResult(source=None, error=...)` produced no usable code this time; a coder that RAISES (an
 unreachable endpoint, a missing key) stops the run with its message: no fallback to another coder.
+The one exception is the offline seed the planner may ask for before an LLM (task coder "template"
+while the run's coder is "llm"): when it has nothing, the LLM simply starts cold.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from kernelwright.graph.context import MISSING_ENDPOINT, Context, context_of, ll
 from kernelwright.plugins import get
 
 
-def make_coder(ctx: Context) -> Coder:
-    """The coder named in the context (or built by the context's injected factory)."""
-    if ctx.coder_factory is not None:
+def make_coder(ctx: Context, name: str | None = None) -> Coder:
+    """The coder `name` (default: the context's; or built by the context's injected factory)."""
+    name = name or ctx.coder
+    if ctx.coder_factory is not None and name == ctx.coder:
         return ctx.coder_factory(ctx)
-    if ctx.coder == "llm" and llm_endpoint(ctx) is None:  # e.g. Studio without a base_url in the context
+    if name == "llm" and llm_endpoint(ctx) is None:  # e.g. Studio without a base_url in the context
         raise ValueError(MISSING_ENDPOINT)
-    entry = get("coder", ctx.coder)
+    entry = get("coder", name)
     if hasattr(entry, "from_context"):
         return entry.from_context(ctx)
     return entry() if isinstance(entry, type) else entry
@@ -34,17 +37,21 @@ def code(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the coder for one candidate; the result goes to `pending` for compile/verify."""
     ctx = context_of(runtime)
     task = payload["task"]
+    name = task.get("coder") or ctx.coder
     started = time.time()
     fatal = False
     try:
-        coder = make_coder(ctx)
+        coder = make_coder(ctx, name)
         result: CodeResult = coder.generate(CodeRequest(**{**payload["request"], "device": ctx.device}))
-        coder_name = getattr(coder, "name", ctx.coder)
+        coder_name = getattr(coder, "name", name)
     except Exception as exc:  # noqa: BLE001 - a coder failure must stop the run, with its reason
         reason = (str(exc).strip().splitlines() or [""])[0]
-        result = CodeResult(source=None, error=f"coder {ctx.coder!r} failed: {type(exc).__name__}: {reason}")
-        coder_name, fatal = ctx.coder, True
+        result = CodeResult(source=None, error=f"coder {name!r} failed: {type(exc).__name__}: {reason}")
+        coder_name, fatal = name, True
     meta = dict(result.meta or {})
+    if name != ctx.coder:  # the offline seed of an LLM run: having nothing is not a reason to stop
+        fatal = False
+        meta.pop("fatal", None)
     if fatal:
         meta["fatal"] = True
     candidate = {

@@ -55,10 +55,18 @@ def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
          "instructions": strategy.instructions, "backend": backend, "attempt_index": i, "coder": ctx.coder}
         for i in range(max(1, int(ctx.fanout)))
     ]
+    if _seeds_offline(ctx, state, iteration):
+        tasks[0]["coder"] = "template"
     get_stream_writer()({"event": "plan", "iteration": iteration, "strategy": strategy.name,
                          "parent": parent, "candidates": len(tasks)})
     return {"plan": {"strategy": strategy.name, "iteration": iteration, "parent": parent, "tasks": tasks},
             "iteration": iteration, "next_id": first_id + len(tasks), "hint": None}
+
+
+def _seeds_offline(ctx: Context, state: State, iteration: int) -> bool:
+    """Iteration 1 of an LLM run starts with the offline coder's draft (Context.seed_offline)."""
+    return (ctx.seed_offline and ctx.coder == "llm" and iteration == 1 and not state.get("attempts")
+            and "template" in registry("coder"))
 
 
 def _read(path: str | None) -> str | None:

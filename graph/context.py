@@ -43,6 +43,10 @@ class Context:
     token budget). In a TOML file this key is `token_budget`; the per-answer cap of the LLM coder is
     `coder_options.max_answer_tokens`."""
 
+    seed_offline: bool = True
+    """With an LLM coder, the first candidate of iteration 1 comes from the offline template coder, so the
+    model's later prompts start from a verified kernel and its timing (issue 18). Off: the LLM starts cold."""
+
     fanout: int = 2
     """Candidates generated per iteration (parallel coder calls)."""
 

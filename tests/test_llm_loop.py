@@ -26,6 +26,8 @@ def _api_key(monkeypatch):
 
 
 def run_llm(fake: FakeOpenAI, tmp_path: Path, **options):
+    """An LLM run that starts cold (no offline seed) unless the test says otherwise."""
+    options.setdefault("seed_offline", False)
     return run_graph(
         str(PROBLEM), coder="llm", model="deepseek-ai/deepseek-r1", base_url=fake.base_url, device="cpu",
         fanout=1, artifacts_dir=str(tmp_path / "runs"), checkpoint_path=str(tmp_path / "ckpt.sqlite"),
@@ -125,3 +127,30 @@ def test_a_repeated_answer_gets_the_earlier_verdict_without_a_second_verificatio
     assert second.meta["repeat_of"] == first.id and second.status == first.status == "incorrect"
     assert second.summary == first.summary
     assert SRC["incorrect"].strip() in second_prompt
+
+
+def test_llm_run_starts_from_the_offline_kernel_and_asks_the_model_to_beat_it(tmp_path):
+    with FakeOpenAI([Answer(code=SRC["optimised"])]) as fake:
+        result = run_llm(fake, tmp_path, iterations=2, seed_offline=True)
+        prompts = fake.prompts()
+    seed, model = result.history
+    assert (seed.coder, seed.strategy, seed.status) == ("template", "first_draft", "correct")
+    assert model.coder == "llm" and model.strategy != "first_draft" and len(prompts) == 1
+    seed_source = Path(seed.source_path).read_text().strip()
+    assert seed_source in prompts[0]  # the model starts from the verified offline kernel
+    assert f"Attempt {seed.id}" in prompts[0]  # and from what the verifier said about it
+
+
+def test_offline_seed_without_a_family_lets_the_llm_start_cold(tmp_path):
+    problem = tmp_path / "draws.py"
+    text = PROBLEM.read_text().replace('TEMPLATE = {"kind": "softmax"}', "")  # no hand family either
+    problem.write_text(text.replace("return torch.softmax(x, dim=-1)",
+                                    "return torch.softmax(x + 0 * torch.rand_like(x), dim=-1)"))
+    assert "rand_like" in problem.read_text()
+    with FakeOpenAI([Answer(code=SRC["correct"])]) as fake:
+        result = run_graph(str(problem), coder="llm", model="m", base_url=fake.base_url, device="cpu", fanout=1,
+                           iterations=2, artifacts_dir=str(tmp_path / "runs"),
+                           checkpoint_path=str(tmp_path / "ckpt.sqlite"), coder_options={"backoff_s": 0.0})
+    seed, model = result.history
+    assert seed.coder == "template" and seed.status == "coder_error" and result.error is None
+    assert model.coder == "llm" and model.strategy == "first_draft"

@@ -40,14 +40,19 @@ def test_two_iterations_against_a_real_model_end_cleanly_with_every_artifact(tmp
     assert result.stop_reason == "iterations" and len(result.history) == 2
     llm_dir = Path(result.artifacts_dir) / "llm"
     print(f"\nrun {result.run_id}: stop {result.stop_reason}, solved {result.solved}, tokens {result.tokens}")
+    assert [a.coder for a in result.history] == ["template", "llm"]  # the offline seed, then the model
     for attempt in result.history:
+        if attempt.coder == "template":
+            print(f"attempt {attempt.id} offline seed ({attempt.meta.get('template')}): {attempt.status}")
+            continue
         stem = llm_dir / f"attempt_{attempt.id}"
         prompt, reply = Path(f"{stem}_prompt.md"), Path(f"{stem}_reply_1.md")
         assert prompt.read_text().strip() and reply.is_file(), f"attempt {attempt.id}: prompt or reply missing"
         if attempt.status == "coder_error":   # no usable code: the verdict is the coder's reason, in the history
             assert attempt.summary.startswith("coder_error")
         else:
-            assert Path(attempt.verdict_path).is_file() and Path(attempt.source_path).is_file()
+            verdict = Path(result.artifacts_dir) / f"attempt_{attempt.id}.json"
+            assert verdict.is_file() and Path(attempt.source_path).is_file()
         replies = sorted(llm_dir.glob(f"attempt_{attempt.id}_reply_*.md"))
         model_s = sum(float(m) for r in replies for m in re.findall(r"; ([\d.]+) s -->", r.read_text()))
         llm = attempt.meta.get("llm") or {}
