@@ -63,6 +63,21 @@ def test_best_kernel_is_kept_when_later_attempts_fail_or_are_slower(tmp_path):
     assert coder.requests[-1].best_source == Path(result.best_path).read_text()
 
 
+def test_best_kernel_is_on_disk_as_soon_as_it_is_verified(tmp_path):
+    verdicts = [timed("correct", 1.0), timed("correct", 0.5), timed("correct", 0.8)]
+
+    def dies_on_the_third_call(problem, paths, options, device):
+        if len(verdicts) == 1:
+            raise RuntimeError("killed")  # the run dies before it can return a Result
+        return [verdicts.pop(0) for _ in paths]
+
+    with pytest.raises(RuntimeError, match="killed"):
+        run(tmp_path, dies_on_the_third_call, EchoCoder(), iterations=5, fanout=1, run_id="r1")
+    run_dir = tmp_path / "r1"
+    assert (run_dir / "attempt_3.py").exists() and not (run_dir / "attempt_3.json").exists()
+    assert (run_dir / "best.py").read_text() == (run_dir / "attempt_2.py").read_text()  # the faster second one
+
+
 def test_history_is_a_tree_of_parents_and_strategies(tmp_path):
     # it 1: both fail (incorrect beats compile_error as the repair target); it 2: fixes of #1; it 3: tune best
     verdicts = [timed("incorrect"), timed("compile_error"), timed("correct"), timed("incorrect"),

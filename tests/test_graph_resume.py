@@ -50,6 +50,7 @@ def test_killed_run_resumes_with_best_kernel_and_history(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     before = saved_attempts(tmp_path, run_id)
     assert 2 <= len(before) < 5 and before[0]["status"] == "correct"
+    assert (run_dir / "best.py").read_text() == (run_dir / "attempt_1.py").read_text()  # kept despite the kill
 
     resumed = subprocess.run(KW + ["run", "--resume", run_id, "--artifacts", str(tmp_path), "--json"], cwd=tmp_path,
                              capture_output=True, text=True, timeout=240)

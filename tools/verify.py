@@ -3,7 +3,8 @@
 All candidates of an iteration go to the verifier pool together (its workers verify them in
 parallel, across GPUs and beside each other on one GPU). Each candidate's source and verdict JSON are written to
 `<run_dir>/attempt_<id>.py|.json`. The best kernel (correct; lowest median time when timings are
-meaningful, else the first correct one) is updated here and always kept.
+meaningful, else the first correct one) is updated here, always kept, and written to
+`<run_dir>/best.py` as soon as it changes, so a killed run keeps it.
 Tool plugins (registry kind "tool") run after verification on each attempt: a callable
 `tool(attempt: dict, verdict: Verdict, context: Context) -> dict | None`; what it returns is
 stored under `attempt["meta"]["tools"][name]`.
@@ -148,5 +149,7 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         attempt["finished_at"] = time.time()
         attempts.append(attempt)
         writer({"event": "verdict", "id": cand["id"], "status": attempt["status"], "summary": attempt["summary"]})
+    if best is not None and best is not state.get("best"):
+        (run_dir / "best.py").write_text(best["source"])
     tokens = int(state.get("tokens") or 0) + sum(int(c.get("tokens") or 0) for c in pending)
     return {"pending": None, "precheck": {}, "attempts": attempts, "best": best, "tokens": tokens}
