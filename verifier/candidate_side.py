@@ -220,7 +220,8 @@ def _record(out: Any, keep: list | None = None) -> dict[str, Any]:
     if plain.layout != torch.strided:
         plain = plain.to_dense()
     record = {"is_tensor": True, "type": type(out).__qualname__, "device": out.device.type,
-              "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape), "tensor": None}
+              "dtype": str(out.dtype).replace("torch.", ""), "shape": list(out.shape),
+              "stride": list(plain.stride()) if plain.layout == torch.strided else None, "tensor": None}
     if plain.device.type not in ("cpu", "cuda"):
         return {**record, "dense": False}
     if keep is not None and plain.device.type == "cuda":

@@ -137,6 +137,31 @@ def compare(out: torch.Tensor, ref: torch.Tensor, tol: Tolerance) -> Comparison:
     return result
 
 
+def layout_mismatch(stride: list[int] | None, ref: torch.Tensor) -> str | None:
+    """Why an output's strides differ from the reference's, or None when they agree.
+
+    Dims of size 1 are ignored (their stride means nothing). A reference that is not dense and
+    non-overlapping (an expanded or strided view) sets no layout: any layout of the candidate does.
+    """
+    if stride is None or not isinstance(ref, torch.Tensor) or ref.numel() == 0 or not _dense(ref):
+        return None
+    wanted = [s for n, s in zip(ref.shape, ref.stride()) if n > 1]
+    got = [s for n, s in zip(ref.shape, stride) if n > 1]
+    if got == wanted:
+        return None
+    return f"strides {tuple(stride)} != reference {tuple(ref.stride())} (return the reference's layout, e.g. .contiguous())"
+
+
+def _dense(t: torch.Tensor) -> bool:
+    """Whether a tensor's elements fill its memory span exactly once (some permutation of contiguous)."""
+    expected = 1
+    for n, s in sorted(((n, s) for n, s in zip(t.shape, t.stride()) if n > 1), key=lambda d: d[1]):
+        if s != expected:
+            return False
+        expected *= n
+    return True
+
+
 def same_within(first: torch.Tensor, second: torch.Tensor, tol: Tolerance) -> bool:
     """Whether two candidate outputs on the same inputs agree up to rounding (NaNs equal)."""
     if first.shape != second.shape or first.dtype != second.dtype:

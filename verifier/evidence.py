@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from . import dynamic_checks
-from .correctness import Comparison, compare, dtype_name, exactly_equal, flatten, same_within, tolerance_for
+from .correctness import (Comparison, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
+                          tolerance_for)
 from .inputs import poisoned_count, seeded
 from .problem import Problem
 
@@ -95,7 +96,7 @@ def _to(x: Any, device: str) -> Any:
 
 def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[str, Any],
                   device_type: str, fired: Fired) -> Comparison:
-    """Type, density, shape, dtype, device, poison and value checks of one run's outputs."""
+    """Type, density, shape, dtype, device, layout, poison and value checks of one run's outputs."""
     worst = Comparison()
     if len(records) != len(ref.outputs):
         fired.add("shape_mismatch", f"returned {len(records)} outputs, the reference returns {len(ref.outputs)}")
@@ -118,6 +119,9 @@ def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[
             continue
         if dtype is not None and rec.get("dtype") != dtype_name(dtype):
             fired.add("dtype_mismatch", f"{where} dtype {rec.get('dtype')} != reference {dtype_name(dtype)}")
+        layout = layout_mismatch(rec.get("stride"), expected)
+        if layout:
+            fired.add("output_layout", f"{where}: {layout}")
         poisoned = poisoned_count(out)
         if poisoned:
             fired.add("reused_reference_output", f"{where}: {poisoned} elements never written (poisoned memory)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 CORRECTNESS_RULES: dict[str, str] = {
     "shape_mismatch": "output shape differs from the reference",
     "dtype_mismatch": "output dtype differs from the reference",
+    "output_layout": "output strides differ from the reference's (e.g. a transposed, non-contiguous view)",
     "device_mismatch": "output lives on another device than the reference",
     "not_dense_tensor": "output is not a plain dense torch.Tensor (subclass, lazy or sparse value)",
     "values_mismatch": "element-wise error beyond atol + rtol * |ref|",
