@@ -104,6 +104,9 @@ CASES = {
     "masked_where_int": simple("torch.where(m, x, -x) + (t == 2).float() + t.float() // 2", "x, m, t",
                                "[torch.randn(5, 8), torch.rand(5, 8) > 0.5, torch.randint(0, 5, (8,))]"),
     "returns_input_view": simple("x.t()", "x", "[torch.randn(5, 3)]"),
+    # its decomposition writes in place into a clone (copy_), which capture makes out-of-place
+    "cosine_similarity": simple("torch.mean(1 - F.cosine_similarity(x, y, dim=1))", "x, y",
+                                "[torch.randn(6, 37), torch.randn(6, 37)]"),
 }
 
 
@@ -130,3 +133,11 @@ def test_constructor_hyperparameter_is_read_at_run_time():
     assert "self.kw_init_args" in candidate
     run_both(source, candidate)
     run_both(source, candidate, overrides={"N": 5, "DIM": 1}, seed=2)
+
+
+def test_forward_writing_into_its_input_is_refused_with_a_reason():
+    from kernelwright.agents.templates.lowered.capture import CaptureError, capture
+
+    source = simple("x.mul_(2.0)", "x", "[torch.randn(4, 5)]")
+    with pytest.raises(CaptureError, match="writes into its inputs in place"):
+        capture(source)

@@ -199,6 +199,20 @@ def _reason(exc: Exception) -> str:
     return f"tracing the forward failed: {text}"
 
 
+def _forward_copy(node: torch.fx.Node) -> None:
+    """`copy_(dst, src)` into an intermediate (decompositions such as cosine_similarity's write into a
+    clone): later readers of the copy get `src` itself, when nothing reads `dst` afterwards and
+    shape and dtype agree; else CaptureError."""
+    dst, src = node.args[0], node.args[1]
+    order = {n: i for i, n in enumerate(node.graph.nodes)}
+    late = [u for u in dst.users if u is not node and order[u] > order[node]]
+    a, b = dst.meta.get("val"), getattr(src, "meta", {}).get("val")
+    if late or not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        raise CaptureError("an in-place write inside the forward that cannot be made out-of-place")
+    node.replace_all_uses_with(src)
+    node.graph.erase_node(node)
+
+
 def _check(cap: Capture) -> None:
     """Drop state writes; reject input writes, randomness and unsupported dtypes."""
     graph = cap.graph.graph
@@ -214,6 +228,8 @@ def _check(cap: Capture) -> None:
             if placeholders.index(node.args[0]) >= n_state:
                 raise CaptureError("the forward writes into its inputs in place")
             graph.erase_node(node)
+        elif packet == "copy_":
+            _forward_copy(node)
     graph.eliminate_dead_code()
     for node in graph.nodes:
         val = node.meta.get("val")

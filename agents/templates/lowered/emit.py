@@ -145,7 +145,8 @@ class Emitter:
         if isinstance(arg, torch.fx.Node):
             return self.names[arg]
         if isinstance(arg, SizeOf):
-            return f"{self.names[self.cap.placeholders[arg.index]]}.shape[{arg.dim}]"
+            tensor = self.names[self.cap.placeholders[arg.index]]
+            return "(" + " * ".join(f"{tensor}.shape[{d}]" for d in arg.dims()) + ")"
         if isinstance(arg, InitArg):
             return f"self.kw_init_args[{arg.index}]" + ("" if arg.item is None else f"[{arg.item}]")
         if isinstance(arg, (list, tuple)):

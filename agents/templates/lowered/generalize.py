@@ -11,6 +11,7 @@ How: capture the forward a second time with every integer module constant (>= 2)
 "anti-unify" the two graphs. They must have the same nodes in the same order; where an argument
 literal differs between the two, it is replaced by a marker that gives the right value in both
 captures: `SizeOf(i, d)` (size d of placeholder i, preferring the forward's inputs) or
+`SizeOf(i, d, e)` (the product of sizes d..e-1, a flattening view),
 `InitArg(k[, j])` (the constructor's k-th argument, or its j-th item). A literal that neither
 explains, or a graph whose structure changes (e.g. a layer count), makes the capture fail: the
 program could not be right at other sizes. When no constant can be perturbed (the problem
@@ -30,14 +31,19 @@ from kernelwright.agents.templates.lowered.capture import Capture, CaptureError,
 
 @dataclass(frozen=True)
 class SizeOf:
-    """Size `dim` of placeholder `index` at run time."""
+    """Size `dim` of placeholder `index` at run time; with `stop`, the product of sizes dim..stop-1
+    (a flattening view such as nn.Linear's ``view(B * N, K)`` of a 3-D input)."""
 
     index: int
     dim: int
+    stop: int | None = None
+
+    def dims(self) -> range:
+        return range(self.dim, self.stop if self.stop is not None else self.dim + 1)
 
     def value(self, cap: Capture) -> Any:
         shape = cap.shapes[self.index]
-        return shape[self.dim] if self.dim < len(shape) else None
+        return math.prod(shape[d] for d in self.dims()) if self.dims()[-1] < len(shape) else None
 
 
 @dataclass(frozen=True)
@@ -78,14 +84,19 @@ def capture_generic(source: str) -> Capture:
     if not found:
         return base
     every = {k: perturbed(v) for k, v in found.items()}
-    trials = [every] + ([{k: perturbed(v)} for k, v in found.items()] if len(found) > 1 else [])
-    for overrides in trials:
-        try:
-            other = capture(source, overrides)
-        except CaptureError:
-            continue  # this perturbation does not build or trace: try the next one
-        unify(base, other, ", ".join(sorted(overrides)))
-        if overrides is every:
+    singles = [[{k: perturbed(v)}, {k: v - 1}] for k, v in found.items()]  # v - 1: e.g. a dim index at its top
+    trials = [[every]] + (singles if len(found) > 1 else [singles[0][1:]])
+    for alternatives in trials:
+        for overrides in alternatives:
+            try:
+                other = capture(source, overrides)
+            except CaptureError:
+                continue  # this perturbation does not build or trace: try the next one
+            unify(base, other, ", ".join(sorted(overrides)))
+            break
+        else:
+            continue
+        if alternatives[0] is every:
             break  # all constants changed at once: every dependent literal is tied already
     return base
 
@@ -152,6 +163,8 @@ def _explain(a: Any, b: Any, base: Capture, other: Capture) -> SizeOf | InitArg 
     candidates: list[SizeOf | InitArg] = []
     if isinstance(a, int):
         candidates += [SizeOf(i, d) for i in order for d in range(len(base.shapes[i]))]
+        candidates += [SizeOf(i, d, e) for i in order for d in range(len(base.shapes[i]))
+                       for e in range(d + 2, len(base.shapes[i]) + 1)]
     for k, arg in enumerate(base.init_args):
         if isinstance(arg, (list, tuple)):
             candidates += [InitArg(k, j) for j in range(len(arg))]
