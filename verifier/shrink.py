@@ -3,7 +3,8 @@
 KernelBench problems declare no SMALL_SHAPE, and at full size the reference alone takes minutes on
 the CPU (the Triton interpreter far longer). `auto_small_shape` returns constant overrides such
 that every input tensor has at most MAX_INPUT_ELEMENTS (16k) elements and the forward costs at most
-MAX_FLOPS (10 MFLOP, a few ms of eager PyTorch on one core), where the fixed constants allow it.
+MAX_FLOPS (2.5 MFLOP: a few ms of eager PyTorch, seconds of interpreted Triton), where the fixed
+constants allow it.
 
 Rule: while over budget, halve the free constant shrunk least so far (value / original; ties: the
 larger, then by name), first down to 16, then to 2, so shapes keep their proportions; each step is
@@ -11,7 +12,7 @@ measured on fake tensors and skipped if it breaks a kept relation, the forward, 
 
 - Constants: module-level ints, and ints inside tuples (``input_shape = (4096,)``). One assigned an
   expression of other names (``head_dim = hidden // heads``) is recomputed, never chosen.
-- Fixed: values <= KEEP_AT_MOST (8: kernel sizes, strides, dims, small head counts), names like
+- Fixed: values <= KEEP_AT_MOST (8: kernel sizes, strides, dims, small head counts; not batch sizes), names like
   kernel/stride/padding/dilation/groups/window, and the problem's FIXED_DIMS.
 - Kept relations: every ``A % B == 0`` between constants at full size (so equal constants stay
   equal), and ``A == B * C`` (hidden = heads * head_dim), which makes A follow B and C.
@@ -37,9 +38,10 @@ import torch
 from .problem import _SIMPLE_KEYS, Problem, source_sha
 
 MAX_INPUT_ELEMENTS = 1 << 14  # per input tensor
-MAX_FLOPS = 10_000_000  # whole forward; matmul/conv by torch's formulas, else one per output element
+MAX_FLOPS = 2_500_000  # whole forward; matmul/conv by torch's formulas, else one per output element
 KEEP_AT_MOST = 8  # constants this small define the computation: never shrunk
 FLOORS = (16, 2)  # shrink to no less than 16 first; below that only while still over budget
+BATCH_NAME = re.compile(r"batch", re.IGNORECASE)  # a batch of 8 is still free: it defines no computation
 FIXED_NAME = re.compile(r"kernel|stride|padding|^pad|_pad|dilation|groups?$|window", re.IGNORECASE)
 _CHECK_REAL_UP_TO = 100  # verify on the CPU only results within 100x the budget (else trust fakes)
 _CACHE: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
@@ -85,7 +87,8 @@ def _shrink(problem: Problem, fixed: set[str]) -> dict[str, Any]:
     if start is None or _within(start):
         return {}
     free = {k for k, v in consts.values.items()
-            if v > KEEP_AT_MOST and not FIXED_NAME.search(k) and k.split("[")[0] not in fixed}
+            if (v > KEEP_AT_MOST or (v > 2 and BATCH_NAME.search(k)))
+            and not FIXED_NAME.search(k) and k.split("[")[0] not in fixed}
     for skipped in [None, *sorted(free, key=lambda k: (-consts.values[k], k))][:6]:
         history = _greedy(problem, consts, free - {skipped}, start)
         for values, cost in reversed(history[1:]):
