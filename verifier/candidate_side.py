@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from . import backends, dynamic_checks, inputs as inputs_mod, transport
+from . import backends, dynamic_checks, environ_watch, inputs as inputs_mod, transport
 from .correctness import flatten
 from .problem import LoadError, exec_source, source_sha
 
@@ -145,6 +145,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)
     if not _S.audit:
         sys.addaudithook(_audit)
+        environ_watch.install(lambda: _S.candidate_file, _report)  # environment reads from the candidate's file
         _S.audit = True
     _S.candidate_file = label
     try:

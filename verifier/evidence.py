@@ -176,6 +176,8 @@ def check_process_evidence(report: dict[str, Any], parent_events: list[str], fir
         rule = event.split(":", 1)[0]
         if rule in ("reference_access", "forbidden_import"):
             fired.add(rule, event[:200])
+        elif rule == "environment":
+            fired.add("environment_read", event[:200])
         elif event.startswith("thread"):
             fired.add("threads", event[:200])
         else:

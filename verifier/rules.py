@@ -35,6 +35,7 @@ ANTICHEAT_RULES: dict[str, str] = {
     "side_stream": "work launched on side streams or left running after the call",
     "threads": "threads, processes or subprocesses started by the candidate",
     "side_effects": "network, file or process side effects outside the sandbox",
+    "environment_read": "reads environment variables, so it may behave differently outside verification",
     "timing_mismatch": "event timings disagree with the wall clock",
     "impossible_speed": "faster than the speed-of-light floor of the problem",
     "forbidden_import": "imports the verifier, the problem module or another forbidden module",

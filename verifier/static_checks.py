@@ -3,8 +3,8 @@
 They catch the obvious reward hacks cheaply and name the line: fallback try/except, subclassing
 or instantiating the reference Model, PyTorch / library compute calls in forward (a curated list;
 allocation, view and cast calls are allowed), threads / processes / network imports, stream
-creation, frame / gc / sys.modules access, forbidden imports (kernelwright, the problem, ctypes,
-importlib), monkeypatching of torch / time / triton attributes, and result caches on self or module
+creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ, ...; TRITON_INTERPRET by a literal name
+is allowed), forbidden imports (kernelwright, the problem, ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self or module
 level. Dynamic checks (dynamic_checks.py) catch what slips through.
 """
 from __future__ import annotations
@@ -25,6 +25,9 @@ REFERENCE_MODULES = {"gc", "inspect", "traceback", "weakref"}
 EFFECT_CALLS = {"os.system", "os.popen", "os.fork", "os.forkpty", "os.kill", "os.remove", "os.unlink",
                 "os.rmdir", "os.execv", "os.execve", "os.execvp", "os.spawnv", "os.spawnl", "os.posix_spawn",
                 "os.putenv", "os.setsid", "os.chdir", "open", "os.open"}
+ENVIRONMENT_NAMES = {"os.environ", "os.environb", "os.getenv", "os.getenvb", "posix.environ", "nt.environ",
+                     "os.path.expandvars", "os.path.expanduser", "posixpath.expandvars", "posixpath.expanduser"}
+ALLOWED_ENVIRONMENT_VARS = {"TRITON_INTERPRET"}  # how Triton runs: the same inside and outside verification
 DYNAMIC_CODE = {"exec", "eval", "compile", "__import__", "globals", "breakpoint"}
 HANDLE_FACTORIES = ("load_inline", "load", "RawModule", "RawKernel", "get_function", "Module")
 REFERENCE_ATTRS = {"_getframe", "modules", "f_back", "f_globals", "f_locals", "f_code", "tb_frame",
@@ -112,6 +115,7 @@ class _Checker(ast.NodeVisitor):
         self.function: ast.FunctionDef | None = None
         self.in_jit = False
         self.handles: set[str] = set()
+        self.allowed_env: set[int] = set()  # ids of os.environ nodes read with an allowed literal name
 
     def flag(self, rule: str, node: ast.AST, message: str) -> None:
         self.findings.append(Finding(rule, getattr(node, "lineno", 0), message))
@@ -147,6 +151,8 @@ class _Checker(ast.NodeVisitor):
             self.flag("side_effects", node, f"imports {name}")
         elif name in ("sys._getframe", "sys.modules"):
             self.flag("reference_access", node, f"imports {name}")
+        elif name in ENVIRONMENT_NAMES:
+            self.flag("environment_read", node, f"imports {name} (reads environment variables)")
 
     # structure -----------------------------------------------------------------------------
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -190,7 +196,28 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in REFERENCE_ATTRS and (node.attr != "modules" or self.resolve(node.value) == "sys"):
             self.flag("reference_access", node, f"accesses .{node.attr}")
+        self._check_environment(node)
         self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self._allowed_var(node.slice):
+            self.allowed_env.add(id(node.value))
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) and self._allowed_var(node.left):
+            self.allowed_env.add(id(node.comparators[0]))
+        self.generic_visit(node)
+
+    def _check_environment(self, node: ast.expr) -> None:
+        path = self.resolve(node)
+        if path in ENVIRONMENT_NAMES and id(node) not in self.allowed_env:
+            self.flag("environment_read", node, f"reads the environment through {path} (behaviour outside "
+                                                "verification may differ)")
+
+    @staticmethod
+    def _allowed_var(node: ast.expr | None) -> bool:
+        return isinstance(node, ast.Constant) and node.value in ALLOWED_ENVIRONMENT_VARS
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -218,6 +245,12 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         path = self.resolve(node.func)
         name = path.split(".")[-1]
+        if node.args and self._allowed_var(node.args[0]):  # os.getenv("TRITON_INTERPRET"), environ.get(...)
+            if path in ("os.getenv", "os.environ.get"):
+                self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))
+        if path == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:
+            self.flag("environment_read", node, f"reads the environment through getattr(..., {node.args[1].value!r})")
         if path in DYNAMIC_CODE:
             self.flag("forbidden_import", node, f"calls {path}() (dynamic code / namespace access)")
         if path in EFFECT_CALLS:
@@ -275,6 +308,7 @@ class _Checker(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in ("__builtins__", "__loader__", "__spec__"):
             self.flag("forbidden_import", node, f"accesses {node.id}")
+        self._check_environment(node)
 
     def _in_forward_code(self) -> bool:
         return self.function is not None and self.function.name != "__init__" and not self.in_jit
