@@ -14,7 +14,8 @@ import collections.abc
 import os
 import posixpath
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ALLOWED_VARS = frozenset({"TRITON_INTERPRET"})
 _THROUGH = frozenset({os.getenv.__code__.co_filename, collections.abc.Mapping.get.__code__.co_filename,
@@ -130,7 +131,7 @@ def install(candidate_file: Callable[[], str], report: Callable[[str], None]) ->
     if isinstance(os.environ, WatchedEnviron):
         return
     env = os.environ
-    os.environ = WatchedEnviron(env._data, env.encodekey, env.decodekey, env.encodevalue, env.decodevalue)
+    os.environ = WatchedEnviron(env._data, env.encodekey, env.decodekey, env.encodevalue, env.decodevalue)  # noqa: B003 - same data
     if hasattr(os, "environb"):
         envb = os.environb
         os.environb = WatchedEnviron(envb._data, envb.encodekey, envb.decodekey, envb.encodevalue, envb.decodevalue)

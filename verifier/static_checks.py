@@ -245,9 +245,8 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         path = self.resolve(node.func)
         name = path.split(".")[-1]
-        if node.args and self._allowed_var(node.args[0]):  # os.getenv("TRITON_INTERPRET"), environ.get(...)
-            if path in ("os.getenv", "os.environ.get"):
-                self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))
+        if node.args and self._allowed_var(node.args[0]) and path in ("os.getenv", "os.environ.get"):
+            self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))  # getenv / environ.get
         if path == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
                 and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:
             self.flag("environment_read", node, f"reads the environment through getattr(..., {node.args[1].value!r})")
