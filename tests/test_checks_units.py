@@ -116,18 +116,20 @@ def test_shape_mismatch_is_reported():
     assert result.rules == ["shape_mismatch"]
 
 
-def test_trial_plan_has_five_random_an_extra_shape_and_a_large_magnitude_trial():
+def test_trial_plan_has_five_random_an_extra_shape_a_large_magnitude_and_a_shifted_trial():
     problem = load_problem(ROOT / "problems" / "softmax.py")
     plan = inputs.plan_trials(problem, trials=5, extra_shapes=True, large_magnitude=True, small=True)
     kinds = [t.kind for t in plan]
-    assert kinds.count("random") == 5 and kinds[-2:] == ["extra_shape", "large_magnitude"]
+    assert kinds.count("random") == 5 and kinds[-3:] == ["extra_shape", "large_magnitude", "shifted"]
     assert len({t.seed for t in plan}) == len(plan)
     assert plan[0].overrides == {"ROWS": 64, "COLS": 1000}
-    assert plan[-2].overrides == {"ROWS": 127, "COLS": 1029}
+    assert plan[-3].overrides == {"ROWS": 127, "COLS": 1029}
+    assert (plan[-2].scale, plan[-2].shift, plan[-1].scale, plan[-1].shift) == (100.0, None, None, 1000.0)
     a = inputs.make_inputs(problem, plan[0].overrides, plan[0].seed)[0]
     b = inputs.make_inputs(problem, plan[0].overrides, plan[0].seed)[0]
-    large = inputs.make_inputs(problem, plan[-1].overrides, plan[0].seed, scale=100.0)[0]
-    assert torch.equal(a, b) and torch.allclose(large, 100.0 * a)
+    large = inputs.make_inputs(problem, plan[-2].overrides, plan[0].seed, scale=100.0)[0]
+    shifted = inputs.make_inputs(problem, plan[-1].overrides, plan[0].seed, shift=1000.0)[0]
+    assert torch.equal(a, b) and torch.allclose(large, 100.0 * a) and torch.equal(shifted, a + 1000.0)
 
 
 def test_problem_without_extra_shapes_gets_odd_perturbed_constants():

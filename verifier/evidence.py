@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from . import dynamic_checks
-from .correctness import (Comparison, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
+from .correctness import (Comparison, Tolerance, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
                           tolerance_for)
 from .inputs import poisoned_count, seeded
 from .problem import Problem
@@ -70,6 +70,16 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
         return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False)
 
 
+def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int, device: str = "cpu") -> list:
+    """The reference Model in its own dtype on the trial inputs: what eager PyTorch gives a user."""
+    module = problem.module(overrides)
+    with seeded(seed):
+        model = module.Model(*module.get_init_inputs())
+    with torch.no_grad():
+        out = model.to(device)(*[_to(x, device) for x in inputs])
+    return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
+
+
 def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | None:
     """Output dtypes of the native reference, from a run on the meta device (no compute)."""
     try:
@@ -95,8 +105,10 @@ def _to(x: Any, device: str) -> Any:
 
 
 def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[str, Any],
-                  device_type: str, fired: Fired) -> Comparison:
-    """Type, density, shape, dtype, device, layout, poison and value checks of one run's outputs."""
+                  device_type: str, fired: Fired, tolerances: list[Tolerance | None] | None = None) -> Comparison:
+    """Type, density, shape, dtype, device, layout, poison and value checks of one run's outputs.
+
+    `tolerances`: per-output tolerances that replace the metadata's (robustness trials)."""
     worst = Comparison()
     if len(records) != len(ref.outputs):
         fired.add("shape_mismatch", f"returned {len(records)} outputs, the reference returns {len(ref.outputs)}")
@@ -127,7 +139,8 @@ def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[
             fired.add("reused_reference_output", f"{where}: {poisoned} elements never written (poisoned memory)")
         if not isinstance(expected, torch.Tensor):  # a Python number from the reference
             expected = torch.as_tensor(expected, dtype=torch.float64)
-        result = compare(out, expected, tolerance_for(dtype or out.dtype, metadata))
+        tol = tolerances[index] if tolerances and index < len(tolerances) else None
+        result = compare(out, expected, tol or tolerance_for(dtype or out.dtype, metadata))
         for rule, note in zip(result.rules, result.notes):
             fired.add(rule, f"{where}: {note}")
         worst = _worse(worst, result)

@@ -1,4 +1,4 @@
-"""Trial inputs: seeded generation, shape variants, large-magnitude scaling and memory poisoning.
+"""Trial inputs: seeded generation, shape variants, scaled / shifted inputs and memory poisoning.
 
 The judge (trusted parent) builds every correctness input here from a seed, so a trial is
 reproducible and the candidate never chooses its data. Shape variants come from the problem's
@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import torch
 
+from . import robustness
 from .problem import Problem
 from .shrink import auto_small_shape
 
@@ -29,14 +30,23 @@ class TrialSpec:
     """One correctness trial: which constants, which seed, how to scale the inputs."""
 
     trial: int
-    kind: str  # random | extra_shape | large_magnitude
+    kind: str  # random | extra_shape | large_magnitude | shifted
     seed: int
     overrides: dict[str, Any] = field(default_factory=dict)
     scale: float | None = None
+    shift: float | None = None
 
     @property
     def shape_key(self) -> str:
         return ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+
+    def describe(self) -> str:
+        """What sets this trial apart, for messages: `x * 100`, `x + 1000` or the changed sizes."""
+        if self.scale is not None:
+            return f"x * {self.scale:g}"
+        if self.shift is not None:
+            return f"x + {self.shift:g}"
+        return self.shape_key
 
 
 RNG_LOCK = threading.RLock()  # pool threads judge several devices at once; torch's RNG is global
@@ -63,8 +73,8 @@ def seed_all(seed: int) -> None:
 
 
 def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: float | None = None,
-                device: torch.device | str | None = None) -> list:
-    """Run the problem's get_inputs() under the given constants and seed; scale floating tensors.
+                device: torch.device | str | None = None, shift: float | None = None) -> list:
+    """Run the problem's get_inputs() under the given constants and seed; scale / shift floating tensors.
 
     With a `device`, tensors are created there (torch's default-device context, so the seed gives
     the same values in every process on that device) and any left elsewhere are moved there.
@@ -76,6 +86,8 @@ def make_inputs(problem: Problem, overrides: dict[str, Any], seed: int, scale: f
         inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     if scale is not None:
         inputs = [x * scale if _is_float_tensor(x) else x for x in inputs]
+    if shift is not None:
+        inputs = [x + shift if _is_float_tensor(x) else x for x in inputs]
     return inputs
 
 
@@ -156,17 +168,29 @@ def _input_elements(problem: Problem, overrides: dict[str, Any]) -> int:
 
 
 def plan_trials(problem: Problem, *, trials: int, extra_shapes: bool, large_magnitude: bool,
-                small: bool, base_seed: int = 1234) -> list[TrialSpec]:
-    """The list of correctness trials: >= 5 random, the extra shapes, one large-magnitude trial."""
+                small: bool, shifted: bool = True, base_seed: int = 1234) -> list[TrialSpec]:
+    """The list of correctness trials: >= 5 random, the extra shapes, then (problems with floating
+    inputs) a scaled and a shifted trial at the ordinary sizes (robustness.py)."""
     base = base_overrides(problem, small)
     plan = [TrialSpec(i, "random", base_seed + 7919 * i, dict(base)) for i in range(max(5, trials))]
     if extra_shapes:
         for overrides in extra_shape_overrides(problem, small):
             plan.append(TrialSpec(len(plan), "extra_shape", base_seed + 7919 * len(plan), overrides))
-    scale = problem.metadata.get("large_magnitude")
-    if large_magnitude and scale:
-        plan.append(TrialSpec(len(plan), "large_magnitude", base_seed + 7919 * len(plan), dict(base), float(scale)))
+    robust = robustness.settings(problem.metadata, scaled=large_magnitude, shifted=shifted)
+    if robust and _has_float_inputs(problem, base):
+        for kind, size in robust:
+            scale, shift = (size, None) if kind == "large_magnitude" else (None, size)
+            plan.append(TrialSpec(len(plan), kind, base_seed + 7919 * len(plan), dict(base), scale, shift))
     return plan
+
+
+def _has_float_inputs(problem: Problem, overrides: dict[str, Any]) -> bool:
+    try:
+        module = problem.module(overrides)
+        with seeded(0), torch.device("meta"):
+            return any(_is_float_tensor(x) for x in module.get_inputs())
+    except Exception:  # noqa: BLE001 - the trials themselves will report a problem that does not build
+        return False
 
 
 def timing_seeds(count: int = 3, base_seed: int = 987654) -> list[int]:

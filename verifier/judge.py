@@ -16,7 +16,7 @@ from typing import Any, Iterator, get_args
 
 import torch
 
-from . import backends, evidence, inputs as inputs_mod, static_checks, transport
+from . import backends, evidence, inputs as inputs_mod, robustness, static_checks, transport
 from .inputs import MODEL_SEED
 from .gate import DeviceGate
 from .job import Job
@@ -56,15 +56,19 @@ class Judge:
         self.launched_before = False
         self.static_rules: set[str] = set()
         self.candidate_ran = False
+        self.refusal: dict[str, Any] = {}  # the worker's answer when the candidate refused a shape at load
+        self.advisories: list[str] = []  # non-fatal flags (`specialized`), listed after the rules that fired
 
     # worker calls ------------------------------------------------------------------------------
-    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str) -> Any:
+    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str, refusable: bool = False) -> Any:
+        """Call the worker. With `refusable`, an explicit error the candidate raised (no rule fired,
+        no sticky CUDA error) comes back as the {"ok": False, ...} result instead of a verdict."""
         try:
             result = self.worker.call(fn if ":" in fn else CS + fn, payload, timeout_s=timeout_s, stage=stage)
         except WorkerError as error:
             self._worker_failed(error, stage)
         if isinstance(result, dict) and result.get("ok") is False:
-            self._candidate_failed(result, stage)
+            self._candidate_failed(result, stage, refusable)
         return result
 
     def events(self) -> list[str]:
@@ -80,13 +84,15 @@ class Judge:
             self.decide_if_fired(_stage(stage))
         raise Decided(self._finish(status, _stage(stage), message))
 
-    def _candidate_failed(self, result: dict[str, Any], stage: str) -> None:
+    def _candidate_failed(self, result: dict[str, Any], stage: str, refusable: bool = False) -> None:
         self.logs.append(result.get("log", ""))
         evidence.check_process_evidence(result, self.events(), self.fired)
         if self.fired:  # a blocked side effect or tampering made the call fail: that is the verdict
             self.decide_if_fired(_stage(stage))
         if result.get("sticky"):
             self.dirty = True
+        elif refusable:
+            return
         status = result.get("kind", "runtime_error")
         where = result.get("stage") or stage
         raise Decided(self._finish(status, _stage(where), f"{where}: {result.get('message', '')}"))
@@ -96,7 +102,7 @@ class Judge:
         v = self.verdict
         v.status, v.stage, v.rule = status, stage, rule  # type: ignore[assignment]
         v.message = message.splitlines()[0][:1000] if message else ""
-        v.flags = list(self.fired.rules)
+        v.flags = list(self.fired.rules) + [a for a in self.advisories if a not in self.fired.rules]
         v.logs = truncate("\n".join(x for x in self.logs if x))
         return v
 
@@ -123,7 +129,8 @@ class Judge:
             self.decide_if_fired("static")
         # soft findings only (compute calls, try/except): also gather the dynamic evidence of one trial
 
-    def load(self, overrides: dict[str, Any]) -> None:
+    def load(self, overrides: dict[str, Any], refusable: bool = False) -> bool:
+        """Build ModelNew in the worker; False when it refused these sizes (only with `refusable`)."""
         init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
         module = self.problem.module(overrides)
         with inputs_mod.seeded(MODEL_SEED):
@@ -132,37 +139,61 @@ class Judge:
                    "device": self.job.local_device, "init_inputs": init_inputs, "state_dict": state,
                    "seed": MODEL_SEED}
         self.candidate_ran = True
-        report = self.call("load", payload, timeout_s=self.job.options.load_timeout_s, stage="load")
+        report = self.call("load", payload, timeout_s=self.job.options.load_timeout_s, stage="load",
+                           refusable=refusable)
+        if report.get("ok") is False:
+            self.loaded_init = None  # the worker holds no model now: the next trial loads again
+            self.refusal = report
+            return False
         self.verdict.backend = report.get("backend") or self.verdict.backend
         evidence.check_process_evidence(report, self.events(), self.fired)
         if set(self.fired.rules) - self.static_rules:  # soft static findings wait for a trial's evidence
             self.decide_if_fired("load")
         self.loaded_init = repr(init_inputs)
+        return True
 
     def trials(self) -> None:
         opts = self.job.options
         plan = inputs_mod.plan_trials(self.problem, trials=opts.trials, extra_shapes=opts.extra_shapes,
-                                      large_magnitude=opts.large_magnitude, small=self.small)
+                                      large_magnitude=opts.large_magnitude, shifted=opts.shifted, small=self.small)
         seen: dict[str, int] = {}  # output fingerprint -> trial index
         sizes: dict[str, list[int]] = {}
         for spec in plan:
             if self.device_type == "cuda":
                 torch.cuda.ipc_collect()  # reclaim input / output blocks the worker has let go of
+            refusable = spec.kind == "extra_shape"  # an explicit refusal there is `specialized`, not a failure
             if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
-                self.load(spec.overrides)
-            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device)
+                if not self.load(spec.overrides, refusable=refusable):
+                    self._specialized(spec, self.refusal)
+                    continue
+            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device,
+                                          shift=spec.shift)
             originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
+            ref, tolerances = None, None
+            if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
+                ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+                eager = evidence.eager_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+                bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
+                                                     robustness.trial_metadata(spec.kind, self.problem.metadata))
+                if bar.skipped:
+                    self._record_skipped(spec, bar.skipped, originals)
+                    continue
+                tolerances = bar.tolerances
             repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
             payload = {"inputs": transport.share_all(host), "repeat": repeat,
                        "poison_sizes": sizes.get(spec.shape_key, []),
                        "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
-            report = self.call("run", payload, timeout_s=opts.run_timeout_s, stage="correctness")
+            report = self.call("run", payload, timeout_s=opts.run_timeout_s, stage="correctness", refusable=refusable)
+            if report.get("ok") is False:
+                self._specialized(spec, report)
+                continue
             evidence.check_process_evidence(report, self.events(), self.fired)
             runs = report["runs"]
             # on a GPU the candidate ran on `host` itself: what it changed is visible here
             changed = evidence.inputs_changed(originals, host if self.device_type == "cuda" else runs[0]["inputs_after"])
             del host
-            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+            if ref is None:
+                ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
             self.fetch([run["outputs"] for run in runs], ref)
             trial_fired = evidence.Fired()
             for run in runs:
@@ -172,9 +203,10 @@ class Judge:
                 self.launched_before = self.launched_before or bool(run["launches"])
                 evidence.check_run_evidence(run, self.device_type, self.fired)
             metadata = self.problem.metadata
-            if spec.kind == "large_magnitude" and metadata.get("large_magnitude_atol") is not None:
-                metadata = {**metadata, "atol": metadata["large_magnitude_atol"]}
-            comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, self.device_type, trial_fired)
+            if spec.kind in robustness.KINDS:
+                metadata = robustness.trial_metadata(spec.kind, metadata)
+            comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, self.device_type, trial_fired,
+                                                tolerances)
             if changed:
                 trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
             if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
@@ -209,20 +241,31 @@ class Judge:
 
     def _record_trial(self, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,
                       host: list) -> None:
-        shape = "x".join(str(tuple(x.shape)) for x in host if isinstance(x, torch.Tensor))
         self.verdict.trials.append(TrialResult(
-            trial=spec.trial, kind=spec.kind, shape=shape, max_abs_err=comparison.max_abs_err,
+            trial=spec.trial, kind=spec.kind, shape=_shapes(host), max_abs_err=comparison.max_abs_err,
             max_rel_err=comparison.max_rel_err, rel_norm_err=comparison.rel_norm_err,
             mismatched=comparison.mismatched, passed=not trial_fired,
             note="; ".join(trial_fired.messages[r] for r in trial_fired.rules)[:500]))
         if not trial_fired:
             return
-        if spec.kind in ("extra_shape", "large_magnitude"):
+        if spec.kind in ("extra_shape", *robustness.KINDS):
             inner = trial_fired.rules[0]
-            self.fired.add(spec.kind, f"{spec.kind.replace('_', ' ')} trial ({spec.shape_key or spec.scale}): "
+            self.fired.add(spec.kind, f"{spec.kind.replace('_', ' ')} trial ({spec.describe()}): "
                                       f"{trial_fired.messages[inner]}")
         for rule in trial_fired.rules:
             self.fired.add(rule, f"trial {spec.trial} ({spec.kind}): {trial_fired.messages[rule]}")
+
+    def _record_skipped(self, spec: inputs_mod.TrialSpec, reason: str, host: list) -> None:
+        """A robustness trial not judged because eager itself fails on its inputs; the record says why."""
+        self.verdict.trials.append(TrialResult(trial=spec.trial, kind=spec.kind, shape=_shapes(host), passed=True,
+                                               skipped=True, note=f"{spec.describe()}: {reason}"[:500]))
+
+    def _specialized(self, spec: inputs_mod.TrialSpec, failure: dict[str, Any]) -> None:
+        """The candidate refused a perturbed shape with an explicit error: flagged, not rejected."""
+        note = f"specialized: refused {spec.describe()} with {failure.get('message', '')}"[:500]
+        self.verdict.trials.append(TrialResult(trial=spec.trial, kind=spec.kind, passed=False, skipped=True, note=note))
+        if "specialized" not in self.advisories:
+            self.advisories.append("specialized")
 
     def profile(self) -> None:
         if not (self.job.options.profile and self.device_type == "cuda"):
@@ -290,6 +333,10 @@ class _StageClock:
 def _priority(rule: str) -> int:
     """Deciding order among anti-cheat rules: the most specific first, missing launches last."""
     return 1 if rule == "no_kernel_launched" else 0
+
+
+def _shapes(host: list) -> str:
+    return "x".join(str(tuple(x.shape)) for x in host if isinstance(x, torch.Tensor))
 
 
 def _stage(stage: str) -> str:

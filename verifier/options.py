@@ -10,7 +10,8 @@ class VerifyOptions(BaseModel):
     device: str = "auto"            # auto | cpu | cuda | cuda:N
     trials: int = 5                 # random-input correctness trials (at least 5 enforced)
     extra_shapes: bool = True       # test the problem's extra / perturbed shapes
-    large_magnitude: bool = True    # one trial with large-magnitude inputs where the op allows
+    large_magnitude: bool = True    # a trial with inputs x LARGE_MAGNITUDE (default 100), see robustness.py
+    shifted: bool = True            # a trial with inputs + SHIFT_MAGNITUDE (default 1000), see robustness.py
     timing: bool = True             # measure candidate and baselines (meaningful on GPU only)
     baselines: tuple[str, ...] = ("eager", "compile")
     warmup_ms: float = 25.0

@@ -7,8 +7,10 @@ Optional module-level metadata refines it (all names upper case, all optional):
     DESCRIPTION = "Row-wise softmax ..."      # task in words for the coder
     ATOL = 1e-5; RTOL = 1e-5                  # or dicts keyed by dtype name ("float32", ...)
     EXTRA_SHAPES = [{"N": 127}, {"N": 129}]  # overrides of module-level int constants
-    LARGE_MAGNITUDE = 100.0                   # scale for a large-input trial; None disables it
+    LARGE_MAGNITUDE = 100.0                   # scale of the scaled trial (default 100); None disables it
     LARGE_MAGNITUDE_ATOL = 0.16               # atol of that trial (float or dict); default ATOL
+    SHIFT_MAGNITUDE = 1000.0                  # offset of the shifted trial (default 1000); None disables it
+    SHIFT_MAGNITUDE_ATOL = 0.2                # atol of that trial (float or dict); default ATOL
     SMALL_SHAPE = {"N": 1000}                 # constant overrides for the CPU interpreter
     FIXED_DIMS = ["HEAD_DIM"]                 # constants the automatic CPU shrink must not change
     TEMPLATE = {"kind": "softmax"}            # template-coder family (agents/templates/)
@@ -78,6 +80,7 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
 
 _SIMPLE_KEYS = (
     "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "LARGE_MAGNITUDE_ATOL", "BACKENDS",
+    "SHIFT_MAGNITUDE", "SHIFT_MAGNITUDE_ATOL",
     "SMALL_SHAPE", "TEMPLATE", "FIXED_DIMS",
 )
 

@@ -20,6 +20,7 @@ CORRECTNESS_RULES: dict[str, str] = {
     "nondeterministic": "two runs on the same inputs differ beyond rounding (stale memory or a race)",
     "extra_shape": "wrong at a perturbed (ragged) shape",
     "large_magnitude": "wrong on large-magnitude inputs (missing max-subtraction, low-precision accumulation)",
+    "shifted": "wrong on inputs with a large common offset (one-pass variance, cancellation)",
 }
 
 ANTICHEAT_RULES: dict[str, str] = {

@@ -23,13 +23,14 @@ class TrialResult(BaseModel):
     """One correctness trial: which inputs, how far off, and whether it passed."""
 
     trial: int
-    kind: str = "random"  # random | extra_shape | large_magnitude | repeat
+    kind: str = "random"  # random | extra_shape | large_magnitude | shifted | repeat
     shape: str = ""
     max_abs_err: float | None = None
     max_rel_err: float | None = None
     rel_norm_err: float | None = None
     mismatched: int = 0
     passed: bool = False
+    skipped: bool = False  # not judged: eager fails on these inputs, or the candidate refused the shape (note)
     note: str = ""
 
 

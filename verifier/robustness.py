@@ -1,0 +1,78 @@
+"""Robustness trials: scaled and shifted inputs, judged relative to eager PyTorch's own error.
+
+Every problem with floating-point inputs gets two extra trials at the ordinary (CPU: small) shapes:
+
+    kind             inputs                      catches                          metadata
+    large_magnitude  x * LARGE_MAGNITUDE (100)   softmax without max-subtraction  LARGE_MAGNITUDE(_ATOL)
+    shifted          x + SHIFT_MAGNITUDE (1000)  one-pass variance E[x²]-E[x]²    SHIFT_MAGNITUDE(_ATOL)
+
+A problem switches a trial off with `LARGE_MAGNITUDE = None` / `SHIFT_MAGNITUDE = None`, or tunes
+its size; `..._ATOL` sets the trial's absolute tolerance (a float or a dict by dtype name).
+Each trial is judged against the float64 reference with the ordinary tolerance widened to
+ERROR_FACTOR times the error eager PyTorch makes in the problem's own dtype on the same inputs:
+a candidate must be about as robust as eager, not more. Where eager itself gives NaN / Inf, or
+misses even EAGER_SLACK times the ordinary tolerance, these inputs are beyond what the dtype can
+do: the trial is skipped, and the verdict's trial record says so (`skipped`, with the reason).
+(Eager float32 layer norm on the CPU misses the ordinary 1e-5 relative norm by a little on x + 1000,
+which is why the bar for skipping is looser than the ordinary tolerance.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .correctness import Tolerance, compare, dtype_name, tolerance_for
+
+DEFAULT_SCALE = 100.0
+DEFAULT_SHIFT = 1000.0
+ERROR_FACTOR = 4.0  # a candidate may make this many times eager's error (never less than the ordinary tolerance)
+EAGER_SLACK = 100.0  # eager beyond this many times the ordinary tolerance: the trial is skipped
+KINDS = {"large_magnitude": ("large_magnitude", DEFAULT_SCALE), "shifted": ("shift_magnitude", DEFAULT_SHIFT)}
+
+
+def settings(metadata: dict[str, Any], *, scaled: bool, shifted: bool) -> list[tuple[str, float]]:
+    """(kind, size) of the robustness trials to run: declared sizes, else the defaults; None / 0 is off."""
+    wanted = {"large_magnitude": scaled, "shifted": shifted}
+    found = []
+    for kind, (key, default) in KINDS.items():
+        size = metadata[key] if key in metadata else default
+        if wanted[kind] and size:
+            found.append((kind, float(size)))
+    return found
+
+
+def trial_metadata(kind: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The problem's metadata with the trial's own ATOL, when it declares one."""
+    atol = metadata.get(f"{KINDS[kind][0]}_atol")
+    return {**metadata, "atol": atol} if atol is not None else metadata
+
+
+@dataclass
+class Judgement:
+    """Per-output tolerances for the candidate, or why the trial is skipped."""
+
+    tolerances: list[Tolerance | None]
+    skipped: str = ""
+
+
+def judge_against_eager(eager: list[Any], reference: list[Any], dtypes: list[torch.dtype | None],
+                        metadata: dict[str, Any]) -> Judgement:
+    """Tolerances from eager's error against the float64 reference; a skip reason where eager fails."""
+    tolerances: list[Tolerance | None] = []
+    for index, (out, ref, dtype) in enumerate(zip(eager, reference, dtypes)):
+        if not isinstance(out, torch.Tensor) or not isinstance(ref, torch.Tensor) or not out.dtype.is_floating_point:
+            tolerances.append(None)
+            continue
+        tol = tolerance_for(dtype or out.dtype, metadata)
+        found = compare(out, ref, Tolerance(tol.atol * EAGER_SLACK, tol.rtol * EAGER_SLACK, tol.rel_norm * EAGER_SLACK))
+        where = f"output {index}" if len(eager) > 1 else "the output"
+        if "nan_inf" in found.rules:
+            return Judgement([], f"skipped: eager {dtype_name(out.dtype)} gives NaN/Inf in {where} on these inputs")
+        if not found.passed:
+            return Judgement([], f"skipped: eager {dtype_name(out.dtype)} itself misses {EAGER_SLACK:g}x the tolerance "
+                                 f"in {where} ({'; '.join(found.notes)})")
+        tolerances.append(Tolerance(max(tol.atol, ERROR_FACTOR * (found.max_abs_err or 0.0)), tol.rtol,
+                                    max(tol.rel_norm, ERROR_FACTOR * (found.rel_norm_err or 0.0))))
+    return Judgement(tolerances)
