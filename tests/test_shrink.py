@@ -221,4 +221,4 @@ def test_small_trials_and_extra_shapes_start_from_the_shrunk_base():
     assert plan[0].overrides == base
     extra = [t.overrides for t in plan if t.kind == "extra_shape"]
     assert extra and extra[0] != base
-    assert all(extra[0][k] <= v + 1 for k, v in base.items()) and extra[0]["kernel_size"] == 3
+    assert all(extra[0][k] <= v + 1 for k, v in base.items()) and extra[0].get("kernel_size", 3) == 3

@@ -2,7 +2,8 @@
 
 The judge (trusted parent) builds every correctness input here from a seed, so a trial is
 reproducible and the candidate never chooses its data. Shape variants come from the problem's
-EXTRA_SHAPES or, when it has none, from perturbing its integer module constants to odd sizes.
+EXTRA_SHAPES or, when it has none, from perturbing its free size constants (batch, sequence, rows,
+spatial: `shrink.perturbable`) to odd sizes; head dims, channels and hidden widths keep their values.
 In CPU / interpreter mode SMALL_SHAPE overrides (else automatic ones, shrink.py) keep trials small;
 extra shapes then start from them.
 """
@@ -18,7 +19,7 @@ import torch
 
 from . import robustness
 from .problem import Problem
-from .shrink import auto_small_shape
+from .shrink import auto_small_shape, fixed_names, perturbable
 
 POISON_BYTE = 0xFF  # all-ones bytes: a NaN in every floating dtype, -1 in signed ints
 MAX_SMALL_ELEMENTS = 1 << 21  # an extra shape larger than this in small mode is derived instead
@@ -118,12 +119,15 @@ def extra_shape_overrides(problem: Problem, small: bool) -> list[dict[str, Any]]
 
 
 def perturbed_overrides(problem: Problem, base: dict[str, Any]) -> dict[str, Any] | None:
-    """Perturb int module constants to odd sizes so that ignored tails show; None if impossible.
+    """Perturb free size constants to odd sizes so that ignored tails show; None if impossible.
 
-    Tries all size-like constants at once, then one at a time (largest first). A value n becomes
-    n + 1 when n is even, else an odd value near n / 2. The perturbed problem must still build.
+    Only constants `shrink.perturbable` allows (judged at their full-size value). Tries all at once,
+    then one at a time (largest first). A value n becomes n + 1 when n is even, else an odd value
+    near n / 2. The perturbed problem must still build.
     """
-    constants = {k: v for k, v in (problem.metadata.get("constants") or {}).items() if isinstance(v, int)}
+    fixed = fixed_names(problem)
+    constants = {k: v for k, v in (problem.metadata.get("constants") or {}).items()
+                 if isinstance(v, int) and perturbable(k, v, fixed)}
     current = {k: base.get(k, v) for k, v in constants.items()}
     sizes = {k: v for k, v in current.items() if v >= 2}
     if not sizes:

@@ -44,6 +44,11 @@ ANTICHEAT_RULES: dict[str, str] = {
 
 ALL_RULES = {**CORRECTNESS_RULES, **ANTICHEAT_RULES}
 
+# Flags that change no status: listed in `flags` after the rules, explained in the trial notes.
+ADVISORY_FLAGS: dict[str, str] = {
+    "specialized": "the candidate refused a perturbed (extra) shape with an explicit error",
+}
+
 
 def status_for(rule: str) -> str:
     """The verdict status a rule implies."""

@@ -23,6 +23,11 @@ measured on fake tensors and skipped if it breaks a kept relation, the forward, 
   off: earlier, larger steps first, then shrinking without one constant at a time; else {}.
 Measuring runs on FakeTensorMode (no memory), so a 4096^3 problem costs milliseconds; results are
 cached per source hash.
+
+The same classification decides which constants an extra-shape trial may perturb (`perturbable`):
+the shrinkable ones, less those whose names say they define the computation (COMPUTE_NAME: head
+dim, channels, features, hidden / embedding width, `dim`), which a kernel may legitimately support
+only at the problem's value.
 """
 from __future__ import annotations
 
@@ -43,6 +48,8 @@ KEEP_AT_MOST = 8  # constants this small define the computation: never shrunk
 FLOORS = (16, 2)  # shrink to no less than 16 first; below that only while still over budget
 BATCH_NAME = re.compile(r"batch", re.IGNORECASE)  # a batch of 8 is still free: it defines no computation
 FIXED_NAME = re.compile(r"kernel|stride|padding|^pad|_pad|dilation|groups?$|window", re.IGNORECASE)
+COMPUTE_NAME = re.compile(r"head_?(dim|embd|size)|embd|embed|hidden|channel|feature|d_model|^dim$|_dim$|^[dc]$|"
+                          r"vocab|expert|intermediate|ffn", re.IGNORECASE)
 _CHECK_REAL_UP_TO = 100  # verify on the CPU only results within 100x the budget (else trust fakes)
 _CACHE: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
@@ -59,14 +66,26 @@ class _Constants:
 
 def auto_small_shape(problem: Problem) -> dict[str, Any]:
     """Overrides of module constants that make the problem small for the CPU; {} when none help."""
-    fixed = _fixed_names(problem)
+    fixed = fixed_names(problem)
     key = (source_sha(problem.source), tuple(sorted(fixed)))
     if key not in _CACHE:
         _CACHE[key] = _shrink(problem, fixed)
     return dict(_CACHE[key])
 
 
-def _fixed_names(problem: Problem) -> set[str]:
+def shrinkable(name: str, value: int, fixed: set[str]) -> bool:
+    """Whether the CPU shrink may change a size constant (`fixed`: the problem's FIXED_DIMS)."""
+    return ((value > KEEP_AT_MOST or (value > 2 and bool(BATCH_NAME.search(name))))
+            and not FIXED_NAME.search(name) and name.split("[")[0] not in fixed)
+
+
+def perturbable(name: str, value: int, fixed: set[str]) -> bool:
+    """Whether an extra-shape trial may change a size constant: a free dim (batch, sequence, rows,
+    tokens, spatial), not one that defines the computation (head dim, channels, hidden width)."""
+    return shrinkable(name, value, fixed) and not COMPUTE_NAME.search(name.split("[")[0])
+
+
+def fixed_names(problem: Problem) -> set[str]:
     """FIXED_DIMS from the metadata, or from the source when the Problem was not loaded."""
     declared = problem.metadata.get("fixed_dims")
     if declared is None:
@@ -86,9 +105,7 @@ def _shrink(problem: Problem, fixed: set[str]) -> dict[str, Any]:
     start = _measure(problem, {})
     if start is None or _within(start):
         return {}
-    free = {k for k, v in consts.values.items()
-            if (v > KEEP_AT_MOST or (v > 2 and BATCH_NAME.search(k)))
-            and not FIXED_NAME.search(k) and k.split("[")[0] not in fixed}
+    free = {k for k, v in consts.values.items() if shrinkable(k, v, fixed)}
     for skipped in [None, *sorted(free, key=lambda k: (-consts.values[k], k))][:6]:
         history = _greedy(problem, consts, free - {skipped}, start)
         for values, cost in reversed(history[1:]):
