@@ -10,6 +10,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: no "<bool>" after flags, "[default: x]" kept as written
 )
 
 # each kernelwright/cli_<name>.py defines `command`, registered as `kernelwright <name>`

@@ -1,9 +1,9 @@
 """`kernelwright run PROBLEM`: search for a fast verified kernel with a live progress view.
 
-Progress comes from LangGraph streaming (custom events the nodes emit). The best kernel is written
-to `runs/<run_id>/best.py` (or --out) and its path printed. Exit 0 when a correct kernel was
-found, 1 when the run ended without one, 2 for bad input or a coder failure (one line on stderr),
-130 on Ctrl-C.
+Progress comes from LangGraph streaming (custom events the nodes emit; see cli_run_view). The best
+kernel is written to `runs/<run_id>/best.py` (or --out) and its path printed. Exit 0 when a correct
+kernel was found, 1 when the run ended without one, 2 for bad input or a coder failure (one line on
+stderr), 130 on Ctrl-C, which stops the run at once and prints the command that resumes it.
 """
 from __future__ import annotations
 
@@ -12,48 +12,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kernelwright.cli_run_view import ProgressView, make_console
+from kernelwright.interrupt import ExitOnInterrupt
+
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
-
-
-class _ProgressView:
-    """Renders the graph's custom events: iteration, strategy, best speedup, budget left."""
-
-    def __init__(self, console: Console, budget_s: float):
-        self.console = console
-        self.budget_s = budget_s
-        self.live = console.is_terminal
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.fields[info]}"), console=console, transient=False)
-        self.task = self.progress.add_task("starting", total=budget_s, info="")
-
-    def __enter__(self) -> "_ProgressView":
-        if self.live:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.live:
-            self.progress.stop()
-
-    def __call__(self, mode: str, chunk: Any) -> None:
-        if mode != "custom" or not isinstance(chunk, dict):
-            return
-        event = chunk.get("event")
-        if event == "plan":
-            self.progress.update(self.task, description=f"iteration {chunk['iteration']}: {chunk['strategy']}")
-        elif event == "iteration":
-            speed = chunk.get("best_speedup")
-            best = "none" if chunk.get("best_attempt") is None else (
-                f"#{chunk['best_attempt']} " + (f"{speed:.2f}x eager" if speed else "(correct, untimed)"))
-            info = f"best {best} | budget left {chunk['budget_left_s']:.0f}s | {', '.join(chunk['statuses'])}"
-            self.progress.update(self.task, completed=min(self.budget_s, chunk["elapsed_s"]), info=info)
-            if not self.live:
-                self.console.print(f"iteration {chunk['iteration']} {chunk['strategy']}: {info}")
 
 
 _CLI_DEFAULTS = {"budget_s": 900.0, "max_iterations": None, "model": None, "base_url": None, "coder": "auto",
@@ -62,17 +28,17 @@ _CLI_DEFAULTS = {"budget_s": 900.0, "max_iterations": None, "model": None, "base
 
 def command(
     problem: Optional[Path] = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
-    budget: Optional[str] = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h [default: 15m]."),
-    iterations: Optional[int] = typer.Option(None, help="Stop after N iterations (default: budget only)."),
+    budget: Optional[str] = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h.  [default: 15m]"),
+    iterations: Optional[int] = typer.Option(None, help="Stop after N iterations.  [default: none, the budget alone]"),
     model: Optional[str] = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with --coder llm (or KERNELWRIGHT_BASE_URL)."),
     coder: Optional[str] = typer.Option(
-        None, help="auto (LLM if an endpoint is configured, else template), template, llm [default: auto]."),
-    device: Optional[str] = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all [default: auto]."),
-    fanout: Optional[int] = typer.Option(None, help="Candidates per iteration [default: 2]."),
+        None, help="auto (LLM if an endpoint is configured, else template), template, llm.  [default: auto]"),
+    device: Optional[str] = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all.  [default: auto]"),
+    fanout: Optional[int] = typer.Option(None, help="Candidates per iteration.  [default: 2]"),
     target_speedup: Optional[float] = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after a crash or kill)."),
-    run_id: Optional[str] = typer.Option(None, help="Id for a new run (default: time-based)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
+    run_id: Optional[str] = typer.Option(None, help="Id for a new run.  [default: UTC time + random suffix]"),
     artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
     out: Optional[Path] = typer.Option(None, help="Also write the best kernel here."),
     config: Optional[Path] = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
@@ -106,12 +72,12 @@ def command(
         _fail(f"{problem}: problem file not found")
     if fanout < 1 or (iterations is not None and iterations < 1):
         _fail("--fanout and --iterations must be at least 1")
-    console = Console(stderr=True)
+    view = ProgressView(make_console(stderr=True), budget_s, artifacts, quiet=as_json)
     try:
-        with _ProgressView(console, budget_s) as view:
+        with view, ExitOnInterrupt(artifacts / "checkpoints.sqlite", view.interrupted):
             result = run_graph(
                 problem, budget_s=budget_s, iterations=iterations, fanout=fanout, run_id=resume or run_id,
-                artifacts_dir=artifacts, resume=resume is not None, on_event=None if as_json else view, **options,
+                artifacts_dir=artifacts, resume=resume is not None, on_event=view, **options,
             )
     except (RunError, LoadError, ValueError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
@@ -121,7 +87,7 @@ def command(
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=1) + "\n")
     else:
-        _summary(Console(), result, out)
+        _summary(make_console(), result, out)
     if result.error:  # the coder failed (LLM endpoint, no template matches): the run could not go on
         typer.echo(f"error: {result.error} (run {result.run_id}; resume: kernelwright run --resume {result.run_id})",
                    err=True)
@@ -129,7 +95,7 @@ def command(
     raise typer.Exit(0 if result.solved else 1)
 
 
-def _summary(console: Console, result: Any, out: Optional[Path]) -> None:
+def _summary(console: Any, result: Any, out: Optional[Path]) -> None:
     statuses: dict[str, int] = {}
     for attempt in result.history:
         statuses[attempt.status] = statuses.get(attempt.status, 0) + 1

@@ -2,7 +2,8 @@
 
 Every run has an id (the checkpoint thread id) and a folder `<artifacts_dir>/<run_id>/` holding
 each attempt's source and verdict, the run's settings (run.json) and the best kernel (best.py).
-The SQLite checkpointer makes a killed run resumable: `run_graph(None, run_id=..., resume=True)`.
+The SQLite checkpointer makes a killed or interrupted run resumable: `run_graph(None, run_id=..., resume=True)`
+continues with the step that was in flight. `on_event` first gets a custom event "run" (id, folder, budgets).
 """
 from __future__ import annotations
 
@@ -110,21 +111,29 @@ def run_graph(
     config = {"configurable": {"thread_id": run_id}, "recursion_limit": 1_000_000,
               "max_concurrency": max(1, ctx.max_concurrency)}
     t0 = time.time()
+    done = 0  # iterations finished before this call (when resuming)
     if resume:
         snapshot = graph.get_state(config)
         if not snapshot.values:
             raise RunError(f"no checkpoint for run {run_id!r}: start a new run instead of resuming")
         values = snapshot.values
+        done = int(values.get("iteration") or 0)  # the iteration planned last: finished unless a step of it is due
+        if any(task.name not in ("start", "plan") for task in snapshot.tasks):
+            done -= 1
         if values.get("started_at"):
             ctx.paused_s = max(0.0, time.time() - values["started_at"] - float(values.get("elapsed_s") or 0.0))
         graph_input = None  # continue from the last checkpoint
-        if not snapshot.next:
+        if not snapshot.tasks:  # finished; an interrupted step is a task (some of its writes may be saved)
             return _result(values, run_id, artifacts, time.time() - t0)
     else:
         graph_input = {**_input(problem), "run_id": run_id}
         saved_ctx = {k: v for k, v in asdict(ctx).items() if k in _SAVED}
         (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "input": graph_input, "context": saved_ctx},
                                                      indent=1, default=str))
+    if on_event is not None:
+        on_event("custom", {"event": "run", "run_id": run_id, "resumed": resume, "run_dir": str(run_dir),
+                            "max_iterations": ctx.max_iterations, "budget_s": ctx.budget_s,
+                            "iteration": done})
     values: dict[str, Any] = {}
     for mode, chunk in graph.stream(graph_input, config, context=ctx, stream_mode=["updates", "custom", "values"]):
         if mode == "values":

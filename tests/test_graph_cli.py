@@ -112,9 +112,24 @@ def test_run_summary_reports_progress_and_best_path(tmp_path, monkeypatch):
     result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--iterations", "2", "--fanout", "1",
                                  "--artifacts", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "iteration 1 first_draft: best #1" in result.stderr
-    assert "iteration 2 tune_launch_config" in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("run ") and " started: artifacts in " in lines[0]
+    assert lines[1].startswith("iteration 1 of 2 first_draft: best #1")
+    assert lines[2].startswith("iteration 2 of 2 tune_launch_config")
     assert "best kernel written to" in result.stdout and "best.py" in result.stdout
+
+
+def test_piped_output_is_not_wrapped(tmp_path, monkeypatch):
+    monkeypatch.setattr("kernelwright.tools.verify.default_verifier", inprocess_verifier)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    artifacts = tmp_path / ("a-long-folder-name-" * 4)  # every line about the run is longer than 80 columns
+    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--iterations", "1", "--fanout", "1",
+                                 "--artifacts", str(artifacts), "--run-id", "r1"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (f"run r1 started: artifacts in {artifacts / 'r1'}; Ctrl-C stops it, "
+                                             f"kernelwright run --resume r1 --artifacts {artifacts} continues it")
+    assert result.stdout.splitlines()[-1] == f"best kernel written to {artifacts / 'r1' / 'best.py'}"
+    assert result.stdout.splitlines()[0].endswith("stopped: iterations")
 
 
 def test_run_help_explains_stop_reasons_and_exit_codes():
@@ -123,6 +138,15 @@ def test_run_help_explains_stop_reasons_and_exit_codes():
     for reason in ("wall_time", "iterations", "tokens", "target_speedup", "search_exhausted", "coder_error"):
         assert reason in text
     assert "0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure" in text
+
+
+def test_run_help_shows_defaults_without_type_noise():
+    text = " ".join(runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    for option, default in (("--budget <str>", "15m"), ("--coder <str>", "auto"), ("--device <str>", "auto"),
+                            ("--fanout <int>", "2"), ("--artifacts <path>", "runs")):
+        assert option in text and f"[default: {default}]" in text.split(option, 1)[1].split(" --", 1)[0]
+    assert "<bool>" not in text and " ." not in text
+    assert "--json Print the Result as JSON" in text
 
 
 def test_graph_mermaid_names_every_node():

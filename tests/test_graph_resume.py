@@ -66,3 +66,30 @@ def test_killed_run_resumes_with_best_kernel_and_history(tmp_path):
     assert Path(result["best_path"]).read_text() == (run_dir / "attempt_1.py").read_text()
     configs = [json.dumps(a["meta"]["config"], sort_keys=True) for a in history]
     assert len(set(configs)) == 5  # the resumed run went on walking untried configs
+
+
+def test_run_killed_after_a_step_saved_its_writes_resumes_from_that_step(tmp_path):
+    """The verify step's writes are saved, the checkpoint after it is not (the process died in between):
+    the snapshot then has no `next`, yet the run is not finished."""
+    from graph_helpers import EchoCoder, ScriptedVerifier, timed
+    from kernelwright import run_graph
+
+    def options():
+        return {"verifier": ScriptedVerifier([timed("correct", 1.0)] * 3), "coder_factory": lambda ctx: EchoCoder()}
+
+    run_graph(ROOT / "problems" / "softmax.py", artifacts_dir=tmp_path, device="cpu", iterations=3, fanout=1,
+              run_id="r1", **options())
+    saver = open_checkpointer(tmp_path / "checkpoints.sqlite")
+    graph, config = make_graph(checkpointer=saver), {"configurable": {"thread_id": "r1"}}
+    before_verify = [s for s in graph.get_state_history(config) if s.next == ("verify",)][-1]  # iteration 1's
+    cut = before_verify.config["configurable"]["checkpoint_id"]
+    with saver.conn:  # keep that checkpoint and the writes of its step (verify's); drop everything later
+        saver.conn.execute("DELETE FROM checkpoints WHERE thread_id = 'r1' AND checkpoint_id > ?", (cut,))
+        saver.conn.execute("DELETE FROM writes WHERE thread_id = 'r1' AND checkpoint_id > ?", (cut,))
+    snapshot = graph.get_state(config)
+    saver.conn.close()
+    assert snapshot.next == () and [t.name for t in snapshot.tasks] == ["verify"]
+
+    result = run_graph(None, run_id="r1", resume=True, artifacts_dir=tmp_path, **options())
+    assert result.stop_reason == "iterations" and [a.id for a in result.history] == [1, 2, 3]
+    assert [a.status for a in result.history] == ["correct"] * 3
