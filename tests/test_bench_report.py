@@ -69,3 +69,31 @@ def test_compare_shows_newly_solved_problems_and_totals(tmp_path):
     correct = next(r for r in totals.rows if r[0] == "correct")
     assert correct[1:] == ["1 (50.0%)", "2 (100.0%)"]
     assert data["totals"]["b"]["fast_p"]["eager"]["2"] == pytest.approx(0.5)
+
+
+def test_report_shows_each_problem_run_time_as_the_progress_line_prints_it(tmp_path):
+    from kernelwright.bench.tables import fmt
+
+    suite = tmp_path / "suite"
+    write_problem(suite, "1_a", speedup=1.2, delay_s=0.05, attempts=2)
+    events = []
+    config = bench_config(tmp_path, suite, bench_id="A")
+    run_bench(config, on_event=lambda kind, info: events.append((kind, info)))
+    printed = [info["elapsed_s"] for kind, info in events if kind == "done"]
+    md = open(write_report(config.db, "A", tmp_path / "report")["markdown"]).read()
+    assert "| run s |" in md and len(printed) == 1 and printed[0] > 0
+    row = next(line for line in md.splitlines() if line.startswith("| 1_a |"))
+    assert f"| {fmt(printed[0], 1)} | 2 |" in row  # run s, then attempts
+
+
+@pytest.mark.parametrize("gpu,label", [
+    ({"available": False, "method": "none"}, "GPU kernel-active share (utilization.gpu; neither NVML nor nvidia-smi found)"),
+    ({"available": True, "method": "nvml", "mean_busy_share": 0.5}, "GPU kernel-active share (nvml utilization.gpu)"),
+])
+def test_gpu_busy_row_says_how_it_was_sampled(gpu, label):
+    from kernelwright.bench.metrics import summarize
+    from kernelwright.bench.report import summary_table
+
+    rows = summary_table(summarize([]), {"gpu": gpu, "wall_s": 1.0}).rows
+    assert [label, "50.0%" if gpu["available"] else "not sampled"] in rows
+    assert not any("none utilization" in str(row[0]) for row in rows)

@@ -44,5 +44,5 @@ class BenchProgress:
                 text = f"[green]correct[/] {info['problem']}" + (f" {speed:.2f}x eager" if speed else "")
             else:
                 text = f"[yellow]unsolved[/] {info['problem']}"
-            self.console.print(f"{text} ({info.get('worker')}, {info.get('elapsed_s') or 0:.1f} s)")
+            self.console.print(f"{text} ({info.get('worker')}, run {info.get('elapsed_s') or 0:.1f} s)")
 

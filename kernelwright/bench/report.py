@@ -29,15 +29,21 @@ def summary_table(m: BenchMetrics, stats: dict[str, Any] | None = None) -> Table
     if stats:
         gpu = stats.get("gpu") or {}
         rows += [
-            ["wall time of last session (s)", fmt(stats.get("wall_s"), 1)],
+            ["wall time of last session, bench workers' start-up included (s)", fmt(stats.get("wall_s"), 1)],
             ["problems per minute", fmt(stats.get("problems_per_minute"))],
             ["candidates verified per minute", fmt(stats.get("candidates_per_minute"))],
             ["run in flight share (per worker)", pct(stats.get("worker_busy_share"))],
             ["verifier busy share (verification in flight on the device)", pct(stats.get("verifier_busy_share"))],
-            [f"GPU kernel-active share ({gpu.get('method', 'nvml')} utilization.gpu)",
-             pct(gpu.get("mean_busy_share")) if gpu.get("available") else "not sampled"],
+            [gpu_label(gpu), pct(gpu.get("mean_busy_share")) if gpu.get("available") else "not sampled"],
         ]
     return Table("Summary", ["metric", "value"], rows)
+
+
+def gpu_label(gpu: dict[str, Any]) -> str:
+    """The GPU busy row's label: how it was sampled, or why it was not."""
+    if not gpu.get("available"):
+        return "GPU kernel-active share (utilization.gpu; neither NVML nor nvidia-smi found)"
+    return f"GPU kernel-active share ({gpu.get('method', 'nvml')} utilization.gpu)"
 
 
 def fast_p_table(m: BenchMetrics) -> Table:
@@ -48,13 +54,13 @@ def fast_p_table(m: BenchMetrics) -> Table:
 
 
 def problem_table(rows: list[dict[str, Any]], kernels_rel: dict[str, str]) -> Table:
-    out = Table("Per problem", ["problem", "status", "correct", "x eager", "x compile", "best ms", "first correct s", "best s", "attempts", "worker", "kernel", "error"])
+    out = Table("Per problem", ["problem", "status", "correct", "x eager", "x compile", "best ms", "first correct s", "best s", "run s", "attempts", "worker", "kernel", "error"])
     for r in rows:
         out.rows.append([
             r["problem"], r["best_status"] if r["status"] == "done" else r["status"], bool(r["solved"]),
             r["speedup_eager"], r["speedup_compile"], fmt(r["best_median_ms"], 4) if r["timing_meaningful"] else "-",
             fmt(r["time_to_first_correct"], 1),
-            fmt(r["time_to_best"], 1), r["n_attempts"], r["worker"], kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
+            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r["worker"], kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
         ])
     return out
 
