@@ -27,8 +27,21 @@ def command(
     device: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:N."),
     trials: int = typer.Option(5, help="Random-input correctness trials (at least 5 are run)."),
     no_timing: bool = typer.Option(False, "--no-timing", help="Skip timing and baselines."),
+    deadline_floor: float = typer.Option(
+        None, "--deadline-floor", metavar="SECONDS",
+        help="Least seconds a correctness or timing call may take (default: 10 on a GPU, 60 on the CPU)."),
+    deadline_factor: float = typer.Option(
+        1000.0, "--deadline-factor", metavar="X",
+        help="A candidate call may take X times the reference's measured time (above the floor)."),
+    compile_timeout: float = typer.Option(
+        120.0, "--compile-timeout", metavar="SECONDS",
+        help="GPU: extra seconds a call may take until its first kernel launch returns (JIT compiles)."),
 ) -> None:
-    """Verify CANDIDATE against PROBLEM in a sandboxed worker and print the verdict."""
+    """Verify CANDIDATE against PROBLEM in a sandboxed worker and print the verdict.
+
+    Deadlines: each correctness call may take max(floor, factor x the reference's measured time),
+    each timing call about 45 times that; on a GPU a call may also take the compile timeout until
+    its first kernel launch returns. A call past its deadline is a `timeout` verdict at its stage."""
     from kernelwright.verifier.api import verify
     from kernelwright.verifier.problem import LoadError
 
@@ -37,8 +50,16 @@ def command(
             _fail(f"{path}: {what} file not found")
     if trials < 1:
         _fail(f"--trials {trials}: give a positive number of trials")
+    if deadline_floor is not None and not deadline_floor > 0:
+        _fail(f"--deadline-floor {deadline_floor:g}: give a positive number of seconds")
+    if not deadline_factor > 0:
+        _fail(f"--deadline-factor {deadline_factor:g}: give a positive factor")
+    if not compile_timeout >= 0:
+        _fail(f"--compile-timeout {compile_timeout:g}: give a number of seconds, 0 or more")
     try:
-        verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing)
+        verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing,
+                         deadline_floor_s=deadline_floor, deadline_factor=deadline_factor,
+                         compile_timeout_s=compile_timeout)
     except (LoadError, ValueError) as exc:
         _fail(str(exc))
     if as_json:

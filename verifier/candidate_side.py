@@ -76,6 +76,15 @@ def _allow():
         return nullcontext()
 
 
+def _progress() -> None:
+    try:
+        from .sandbox import progress
+
+        progress()
+    except ImportError:  # pragma: no cover
+        pass
+
+
 def _sandbox_events() -> list[str]:
     try:
         from . import sandbox
@@ -89,7 +98,7 @@ def _sandbox_events() -> list[str]:
 
 def _tracker() -> dynamic_checks.LaunchTracker:
     if _S.tracker is None:
-        _S.tracker = dynamic_checks.LaunchTracker(allow=_allow)
+        _S.tracker = dynamic_checks.LaunchTracker(allow=_allow, on_launch=_progress)
         _S.tracker.install()
     return _S.tracker
 

@@ -41,13 +41,16 @@ LIBRARY_KERNEL_MARKERS = ("cublas", "cudnn", "cutlass", "xmma", "sgemm", "hgemm"
                           "gemmk1", "splitKreduce", "cunn_", "at::native", "cub::", "cupy_", "magma", "ampere_",
                           "hopper_", "flash_fwd", "fmha", "nvjet", "cudnn_", "xformers")
 TORCH_ALLOWED_KERNELS = ("fill", "Fill", "copy", "Copy", "arange", "zero")
+_monotonic = time.monotonic  # the harness's own clock (a candidate may patch time.monotonic)
 
 
 class LaunchTracker:
     """Counts launches of the candidate's own kernels; pauses op recording while one runs."""
 
-    def __init__(self, allow: Callable[[], Any] | None = None) -> None:
+    def __init__(self, allow: Callable[[], Any] | None = None, on_launch: Callable[[], None] | None = None) -> None:
         self.allow = allow or nullcontext  # compilers may run only inside a launch (JIT compile)
+        self.on_launch = on_launch  # told (at most once a second) that a launch returned: a heartbeat
+        self._told_at = -1.0
         self.launches: Counter[str] = Counter()
         self.depth = 0
         self.kernels: dict[str, Any] = {}
@@ -79,6 +82,14 @@ class LaunchTracker:
         self.record(name)
         with self.paused():
             yield
+        self.returned()
+
+    def returned(self) -> None:
+        """A launch returned: tell `on_launch`, at most once a second (timed loops stay cheap)."""
+        now = _monotonic()
+        if self.on_launch is not None and now - self._told_at >= 1.0:
+            self._told_at = now
+            self.on_launch()
 
     def install(self) -> None:
         """Install the Triton, CuPy and load_inline hooks (once per process)."""
@@ -134,7 +145,9 @@ class LaunchTracker:
 
             def counted(*args: Any, __fn: Callable = fn, __name: str = attr, **kwargs: Any) -> Any:
                 tracker.record(f"load_inline:{__name}")  # aten ops inside the extension stay recorded
-                return __fn(*args, **kwargs)
+                result = __fn(*args, **kwargs)
+                tracker.returned()
+                return result
 
             counted.__kw_wrapped__ = fn  # type: ignore[attr-defined]
             setattr(module, attr, counted)

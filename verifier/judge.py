@@ -16,7 +16,7 @@ from typing import Any, Iterator, get_args
 
 import torch
 
-from . import backends, evidence, inputs as inputs_mod, robustness, static_checks, transport
+from . import backends, deadlines, evidence, inputs as inputs_mod, robustness, static_checks, transport
 from .inputs import MODEL_SEED
 from .gate import DeviceGate
 from .job import Job
@@ -57,14 +57,18 @@ class Judge:
         self.static_rules: set[str] = set()
         self.candidate_ran = False
         self.refusal: dict[str, Any] = {}  # the worker's answer when the candidate refused a shape at load
+        self.deadlines = deadlines.derive(job.options, 0.0, self.device_type)  # until the reference is timed
         self.advisories: list[str] = []  # non-fatal flags (`specialized`), listed after the rules that fired
 
     # worker calls ------------------------------------------------------------------------------
-    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str, refusable: bool = False) -> Any:
+    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str, refusable: bool = False,
+             compile_s: float = 0.0) -> Any:
         """Call the worker. With `refusable`, an explicit error the candidate raised (no rule fired,
-        no sticky CUDA error) comes back as the {"ok": False, ...} result instead of a verdict."""
+        no sticky CUDA error) comes back as the {"ok": False, ...} result instead of a verdict.
+        `compile_s`: extra time until the call's first kernel launch returns (Worker.call)."""
+        extra = {"compile_s": compile_s} if compile_s else {}
         try:
-            result = self.worker.call(fn if ":" in fn else CS + fn, payload, timeout_s=timeout_s, stage=stage)
+            result = self.worker.call(fn if ":" in fn else CS + fn, payload, timeout_s=timeout_s, stage=stage, **extra)
         except WorkerError as error:
             self._worker_failed(error, stage)
         if isinstance(result, dict) and result.get("ok") is False:
@@ -183,7 +187,8 @@ class Judge:
             payload = {"inputs": transport.share_all(host), "repeat": repeat,
                        "poison_sizes": sizes.get(spec.shape_key, []),
                        "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
-            report = self.call("run", payload, timeout_s=opts.run_timeout_s, stage="correctness", refusable=refusable)
+            report = self.call("run", payload, timeout_s=self.deadlines.run_s * repeat, stage="correctness",
+                               refusable=refusable, compile_s=self.deadlines.compile_s)
             if report.get("ok") is False:
                 self._specialized(spec, report)
                 continue
@@ -235,7 +240,7 @@ class Judge:
                     wanted.append((rec, torch.empty(shape, dtype=dtype, device=self.ref_device)))
         if wanted:
             self.call("fetch", {"buffers": [[rec["pending"], transport.share(buf)] for rec, buf in wanted]},
-                      timeout_s=self.job.options.run_timeout_s, stage="correctness")
+                      timeout_s=self.deadlines.run_s, stage="correctness")
             for rec, buf in wanted:
                 rec["tensor"] = buf
 
@@ -267,6 +272,15 @@ class Judge:
         if "specialized" not in self.advisories:
             self.advisories.append("specialized")
 
+    def time_reference(self, base: dict[str, Any]) -> None:
+        """Derive the call deadlines from the reference's measured time (a floor where it fails)."""
+        try:
+            seconds = deadlines.reference_seconds(self.problem, base, self.ref_device)
+        except Exception as exc:  # noqa: BLE001 - the trials will report a reference that does not run
+            self.logs.append(f"reference not timed ({type(exc).__name__}: {exc}); deadlines at their floor")
+            seconds = 0.0
+        self.deadlines = deadlines.derive(self.job.options, seconds, self.device_type)
+
     def profile(self) -> None:
         if not (self.job.options.profile and self.device_type == "cuda"):
             return
@@ -287,6 +301,8 @@ def judge(job: Job, worker: Worker) -> Verdict:
         for event in j.events():  # start-up of the worker (imports), before any candidate code
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
+        with clock("reference_time"):
+            j.time_reference(base)
         gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
         waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
         if job.options.timing and j.device_type == "cuda":

@@ -18,6 +18,10 @@ class VerifyOptions(BaseModel):
     rep_ms: float = 100.0
     min_reps: int = 10
     profile: bool = False           # collect Triton compile metadata / ncu figures
-    load_timeout_s: float = 120.0   # import + compile
-    run_timeout_s: float = 120.0    # correctness trials
-    timing_timeout_s: float = 180.0
+    load_timeout_s: float = 120.0   # import + compile (load_inline builds here)
+    # Deadlines of correctness and timing calls derive from the reference's measured time (deadlines.py):
+    deadline_floor_s: float | None = None  # least seconds per call; None: 10 on a GPU, 60 on the CPU
+    deadline_factor: float = 1000.0  # a candidate call may take this many times the reference's
+    compile_timeout_s: float = 120.0  # GPU: extra seconds until a call's first kernel launch returns
+    run_timeout_s: float = 120.0    # cap of a correctness call's derived deadline
+    timing_timeout_s: float = 180.0  # cap of a timing call's derived deadline

@@ -37,7 +37,7 @@ def settings(metadata: dict[str, Any], *, scaled: bool, shifted: bool) -> list[t
     wanted = {"large_magnitude": scaled, "shifted": shifted}
     found = []
     for kind, (key, default) in KINDS.items():
-        size = metadata[key] if key in metadata else default
+        size = metadata.get(key, default)  # declared None switches the trial off
         if wanted[kind] and size:
             found.append((kind, float(size)))
     return found

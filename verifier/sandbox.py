@@ -88,6 +88,16 @@ def record(event: str) -> None:
             _state.event_fd = None
 
 
+def progress(_payload: Any = None) -> None:
+    """Tell the parent that a kernel launch returned (its compile is over): the call's deadline
+    restarts (`Worker.call`). Not an event: the parent reads the line as a heartbeat only."""
+    if _state.event_fd is not None:
+        try:
+            os.write(_state.event_fd, b"\x00progress\n")
+        except OSError:
+            _state.event_fd = None
+
+
 def events(_payload: Any = None) -> list[str]:
     """Events recorded in this worker since the last `clear_events()` (callable via Worker.call)."""
     return list(_state.events)

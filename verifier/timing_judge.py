@@ -45,7 +45,7 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
         _baselines(j, common)
         return
     report = j.call(CS + "time_call", {**common, "which": "candidate", "return_outputs": True},
-                    timeout_s=j.job.options.timing_timeout_s, stage="timing")
+                    timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
     evidence.check_process_evidence(report, j.events(), j.fired)
     if report.get("calls") and report.get("launches", 0) < report["calls"] and j.launched_before:
         j.fired.add("caching", f"{report['calls'] - report['launches']} of {report['calls']} timed calls launched "
@@ -121,7 +121,7 @@ def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int, segments: int =
         for which in ("null", "candidate"):
             t0 = time.perf_counter()
             done = j.call(CS + "loop", {**common, "which": which, "reps": reps},
-                          timeout_s=j.job.options.timing_timeout_s, stage="timing")
+                          timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
             walls[which].append(time.perf_counter() - t0)
             if which == "candidate":
                 report = {k: report[k] + int(done.get(k, 0)) for k in report}

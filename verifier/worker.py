@@ -5,7 +5,9 @@
 
 `call` imports `fn` in the worker and returns `fn(payload)`; tensors in the payload and the result
 travel as contiguous CPU tensors (move them to `job.local_device` there). A hang past the timeout kills the
-worker (WorkerError kind "timeout"); a worker death is kind "crash" with the exit reason; an
+worker (WorkerError kind "timeout"); with `compile_s`, the call may also take that long until its
+first kernel launch returns (JIT compiles), and each launch that returns (a progress line on the
+event channel, `sandbox.progress`) restarts its own `timeout_s`. A worker death is kind "crash" with the exit reason; an
 exception inside `fn` is kind "exception" with its traceback. The next call starts a fresh worker.
 Replies are read with `wire.safe_loads`, so a hostile worker cannot run code in the caller.
 """
@@ -32,6 +34,8 @@ from kernelwright.verifier.gate import DeviceGate
 LOG_KEEP = 16384
 SYNC_WAIT_S = 1.0
 SYNC_PREFIX = b"\x00sync "
+PROGRESS_LINE = b"\x00progress"  # a kernel launch returned in the worker (sandbox.progress)
+POLL_SLICE_S = 0.25
 MAX_EVENTS = 1000
 
 
@@ -157,6 +161,7 @@ class Worker:
         self._event_buffer = b""
         self._call_id = 0
         self._synced = 0
+        self._progress_at = 0.0  # monotonic time of the worker's last progress line
         self._silent_reported = False
         self._lock = threading.RLock()
         self.gate = DeviceGate()  # the pool hands the workers of one GPU the same gate
@@ -217,16 +222,20 @@ class Worker:
         self.close()
 
     # -- calls --------------------------------------------------------------------------------
-    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str = "") -> Any:
-        """Run `fn(payload)` in the worker ("package.module:function") and return its result."""
+    def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str = "", compile_s: float = 0.0) -> Any:
+        """Run `fn(payload)` in the worker ("package.module:function") and return its result.
+
+        Deadline: `timeout_s`; with `compile_s`, `compile_s + timeout_s` at most, cut to `timeout_s`
+        after the last kernel launch that returned (compiles happen inside the first launches)."""
         with self._lock:
             self.start()
             self._call_id += 1
+            started = time.monotonic()
             try:
                 self._requests.send_bytes(wire.dumps(("call", self._call_id, fn, payload)))  # type: ignore[union-attr]
             except OSError:
                 self._dead(stage)
-            return self._receive(timeout_s, stage=stage, call_id=self._call_id)
+            return self._receive(timeout_s, stage=stage, call_id=self._call_id, compile_s=compile_s, started=started)
 
     @property
     def log_tail(self) -> str:
@@ -288,12 +297,15 @@ class Worker:
         for drain in self._drains:
             drain.start()
 
-    def _receive(self, timeout_s: float, *, stage: str, call_id: int) -> Any:
+    def _receive(self, timeout_s: float, *, stage: str, call_id: int, compile_s: float = 0.0,
+                 started: float | None = None) -> Any:
         assert self._replies is not None
-        if not self._replies.poll(timeout_s):
+        if not self._wait_reply(timeout_s, compile_s, time.monotonic() if started is None else started):
             self._kill()
-            raise WorkerError("timeout", f"no answer within {timeout_s:g} s; worker killed",
-                              stage=stage, log_tail=self.log_tail)
+            after = self._progress_at >= (started or 0.0) and compile_s
+            reason = (f"no answer within {timeout_s:g} s of its last kernel launch" if after else
+                      f"no answer within {timeout_s + compile_s:g} s" + (" (compile allowance included)" if compile_s else ""))
+            raise WorkerError("timeout", f"{reason}; worker killed", stage=stage, log_tail=self.log_tail)
         try:
             data = self._replies.recv_bytes()
         except (EOFError, OSError):
@@ -313,6 +325,19 @@ class Worker:
             _, _, exc_type, message, trace = reply
             raise WorkerError("exception", f"{exc_type}: {message}", stage=stage, log_tail=str(trace))
         return reply[2]
+
+    def _wait_reply(self, timeout_s: float, compile_s: float, started: float) -> bool:
+        """Whether a reply came before the call's deadline (see `call`)."""
+        if not compile_s:
+            return self._replies.poll(max(0.0, started + timeout_s - time.monotonic()))  # type: ignore[union-attr]
+        hard = started + compile_s + timeout_s
+        while True:
+            deadline = min(hard, self._progress_at + timeout_s) if self._progress_at >= started else hard
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bool(self._replies.poll(0))  # type: ignore[union-attr]
+            if self._replies.poll(min(left, POLL_SLICE_S)):  # type: ignore[union-attr]
+                return True
 
     def _dead(self, stage: str) -> None:
         proc = self._proc
@@ -360,6 +385,8 @@ class Worker:
         for line in lines:
             if line.startswith(SYNC_PREFIX):
                 self._synced = max(self._synced, int(line[len(SYNC_PREFIX):] or 0))
+            elif line == PROGRESS_LINE and self._synced >= self._call_id - 1:  # not a late line of the last call
+                self._progress_at = time.monotonic()
             elif len(self._events) < MAX_EVENTS:
                 self._events.append(line.decode(errors="replace"))
 
