@@ -61,6 +61,8 @@ class ExitOnInterrupt:
         self._write_fd = -1
 
     def __enter__(self) -> Self:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals reach the main thread only (e.g. a CLI test runner in a thread): Ctrl-C as usual
         read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._previous = signal.signal(signal.SIGINT, lambda signum, frame: None)  # the watcher acts
@@ -69,6 +71,8 @@ class ExitOnInterrupt:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._write_fd < 0:
+            return
         signal.set_wakeup_fd(self._previous_fd)
         signal.signal(signal.SIGINT, self._previous)
         os.close(self._write_fd)  # the watcher reads end-of-file and returns

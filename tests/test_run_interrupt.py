@@ -63,3 +63,19 @@ def test_ctrl_c_cancels_the_verification_and_the_resume_runs_the_rest(tmp_path):
     assert result["stop_reason"] == "iterations" and all(a["status"] == "correct" for a in result["history"])
     assert json.loads((run_dir / "attempt_1.json").read_text()) == first  # iteration 1 was not run again
     assert "resumed after iteration 1" in resumed.stderr
+
+
+def test_sigint_handling_is_restored_after_the_run_and_left_alone_off_the_main_thread():
+    import threading
+
+    from kernelwright.interrupt import ExitOnInterrupt
+
+    before = signal.getsignal(signal.SIGINT)
+    with ExitOnInterrupt(Path("/nonexistent"), lambda: None):
+        assert signal.getsignal(signal.SIGINT) is not before
+    assert signal.getsignal(signal.SIGINT) is before and signal.set_wakeup_fd(-1) == -1
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(ExitOnInterrupt(Path("/x"), lambda: None).__enter__()))
+    thread.start()
+    thread.join()
+    assert seen and signal.getsignal(signal.SIGINT) is before
