@@ -39,6 +39,7 @@ def command(
 ) -> None:
     """Run run_graph on every problem of SUITE_DIR with a budget each; re-runs skip finished problems."""
     console = Console(stderr=as_json)
+    console.soft_wrap = not console.is_terminal  # piped: one line per message, never wrapped at 80 columns
     if compare:
         _compare(str(db), compare, as_json, console, report)
         return

@@ -50,3 +50,14 @@ def test_bad_max_wall_is_one_line_naming_the_option(tmp_path):
     result = CliRunner().invoke(app, ["bench", str(suite), "--max-wall", "soon", "--db", str(tmp_path / "b.sqlite")])
     assert result.exit_code == 2
     assert "--max-wall 'soon': use seconds or a duration like 90s or 2m" in result.output
+
+
+def test_piped_bench_lines_are_not_wrapped(tmp_path, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    tmp_path = tmp_path / ("a-long-folder-name-" * 4)  # the results line is longer than 80 columns
+    write_problem(tmp_path / "suite", "1_a", speedup=1.6)
+    result = _bench(tmp_path, "--bench-id", "one")
+    assert result.exit_code == 0, result.output
+    assert f"bench one: ran 1, skipped 0 finished, 0 broken file(s); results in {tmp_path / 'b.sqlite'}" \
+        in result.stdout.splitlines()
+    assert any(line.startswith("correct 1_a 1.60x eager (") and line.endswith(" s)") for line in result.stdout.splitlines())
