@@ -9,7 +9,7 @@ Every problem with floating-point inputs gets two extra trials at the ordinary (
 A problem switches a trial off with `LARGE_MAGNITUDE = None` / `SHIFT_MAGNITUDE = None`, or tunes
 its size; `..._ATOL` sets the trial's absolute tolerance (a float or a dict by dtype name).
 Each trial is judged against the float64 reference with the ordinary tolerance widened to
-ERROR_FACTOR times the error eager PyTorch makes in the problem's own dtype on the same inputs:
+ERROR_FACTOR (32) times the error eager PyTorch makes in the problem's own dtype on the same inputs:
 a candidate must be about as robust as eager, not more. Where eager itself gives NaN / Inf, or
 misses even EAGER_SLACK times the ordinary tolerance, these inputs are beyond what the dtype can
 do: the trial is skipped, and the verdict's trial record says so (`skipped`, with the reason).
@@ -27,7 +27,11 @@ from .correctness import Tolerance, compare, dtype_name, tolerance_for
 
 DEFAULT_SCALE = 100.0
 DEFAULT_SHIFT = 1000.0
-ERROR_FACTOR = 4.0  # a candidate may make this many times eager's error (never less than the ordinary tolerance)
+# A candidate may make this many times eager's error (never less than the ordinary tolerance). Honest
+# kernels that sum in another order differ from eager by up to ~8x where prefix sums cancel (a tree
+# scan for KernelBench's masked cumsum at x * 100); the failures these trials target are 1000x off
+# (one-pass layer norm at x + 1000) or NaN (softmax without max-subtraction).
+ERROR_FACTOR = 32.0
 EAGER_SLACK = 100.0  # eager beyond this many times the ordinary tolerance: the trial is skipped
 KINDS = {"large_magnitude": ("large_magnitude", DEFAULT_SCALE), "shifted": ("shift_magnitude", DEFAULT_SHIFT)}
 
