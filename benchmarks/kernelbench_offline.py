@@ -213,6 +213,8 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         proc.communicate()
         return {**base, "status": "harness_timeout", "category": category_of(Path(path)),
                 "reason": f"no result within {args.timeout} s", "seconds": round(time.time() - t0, 1)}
+    if args.device == "cuda":
+        base["gpu_mib_after"] = settle_gpu()
     found = [ln[len(MARK):] for ln in stdout.splitlines() if ln.startswith(MARK)]
     if found:
         return {**base, **json.loads(found[-1])}
@@ -222,6 +224,24 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         reason += f" (memory cap {args.mem_gb} GB)"
     return {**base, "status": "crash", "category": category_of(Path(path)), "reason": reason,
             "seconds": round(time.time() - t0, 1)}
+
+
+def settle_gpu(limit_s: float = 60.0) -> int | None:
+    """Wait (up to limit_s) until the GPU's used memory is back under 2 GiB, so that a problem's stray
+    verifier workers cannot make the next problem run out of memory; the MiB still used, or None."""
+    used = None
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=10).stdout
+            used = int(out.split()[0])
+        except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+            return None
+        if used < 2048:
+            break
+        time.sleep(1.0)
+    return used
 
 
 def load_records(path: Path) -> dict[tuple[str, str], dict[str, Any]]:

@@ -250,7 +250,11 @@ def test_dense_ops_at_gpu_sizes_match_float64(case):
     if isinstance(ref, tuple):
         assert torch.equal(out[1], ref[1])
         out, ref = out[0], ref[0]
-    assert_matches(out, ref)
+    atol = 1e-4
+    if wrapper is dense_matmul.kw_mm:  # fp32 sums of K terms: the error grows with sum |a_i b_i|, not the result
+        a, b = _f64(*args)
+        atol = max(atol, 2e-6 * (a.abs() @ b.abs()).max().item())
+    assert_matches(out, ref, atol=atol)
 
 
 # ---- emitter contract -----------------------------------------------------------------------
