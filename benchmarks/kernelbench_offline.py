@@ -234,7 +234,7 @@ def settle_gpu(limit_s: float = 60.0) -> int | None:
     while time.monotonic() < deadline:
         try:
             out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                                 capture_output=True, text=True, timeout=10).stdout
+                                 capture_output=True, text=True, timeout=10, check=False).stdout
             used = int(out.split()[0])
         except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
             return None

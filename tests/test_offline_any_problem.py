@@ -79,9 +79,17 @@ def _cpu_elements(problem: kernelwright.Problem) -> int:
     return sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
 
 
+# 3-D transposed convolutions take 4-12 minutes in the interpreter on the 2-core CI machine (the gather
+# form visits stride**3 taps per output); they are measured by benchmarks/kernelbench_offline.py instead.
+TOO_SLOW_FOR_CI = {"conv_transpose3d", "fused_convtranspose3d_maxpool_softmax"}
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", KB_FILES, ids=lambda p: p.stem)
 def test_offline_coder_writes_a_correct_kernel(path, tmp_path):
+    if path.stem in TOO_SLOW_FOR_CI:
+        pytest.skip("too slow for the CI machine's interpreter; see benchmarks/kernelbench_offline.py")
     problem = kernelwright.load_problem(path)
     shrinks = importlib.util.find_spec("kernelwright.verifier.shrink") is not None
     if not shrinks and not problem.metadata.get("small_shape"):
