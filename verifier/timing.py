@@ -204,7 +204,7 @@ def measure_peaks(device: torch.device) -> dict[str, float]:
     out = {}
     src = torch.empty(1 << 28, dtype=torch.uint8, device=device)
     dst = torch.empty_like(src)
-    out["bandwidth"] = 2 * src.numel() / _best_seconds(lambda: dst.copy_(src))
+    out["bandwidth"] = 2 * src.numel() / _best_seconds(lambda: dst.copy_(src))  # noqa: F821 - bound above
     del src, dst
     n = 8192
     for dtype, key in ((torch.bfloat16, "peak_bf16"), (torch.float32, "peak_fp32")):
