@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ class LLMConfig(BaseModel):
     top_p: float = 0.95
     max_answer_tokens: int = 16384   # cap on one answer (lowered further to fit the context window)
     context_tokens: int | None = None  # the model's context window; None = ask the server, else 8192
+    max_concurrency: int | None = None  # requests in flight to this endpoint; None = the server's slots, else no cap
     timeout_s: float = 600.0         # per request
     tries: int = 3                   # attempts per request on retryable errors
     backoff_s: float = 2.0           # first wait; doubles after each failed try
@@ -157,9 +159,11 @@ class ChatClient:
         model = self._chat_model()
         start = time.monotonic()
         last = ""
+        gate = endpoint_gate(self.config)
         for attempt in range(1, max(1, self.config.tries) + 1):
             try:
-                message = model.invoke(messages, max_tokens=cap)
+                with gate:
+                    message = model.invoke(messages, max_tokens=cap)
             except Exception as exc:  # noqa: BLE001 - sorted into retryable or not below
                 limit = _context_refusal(exc)
                 if limit is not None:
@@ -213,6 +217,42 @@ def _context_refusal(exc: Exception) -> int | None:
         if match:
             return int(match.group(1))
     return 0
+
+
+_GATES: dict[str, Any] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def endpoint_gate(config: LLMConfig) -> Any:
+    """The semaphore shared by every client of this endpoint (a fanout's parallel candidates included):
+    `max_concurrency`, else the server's slot count (llama.cpp /props total_slots), else no limit."""
+    with _GATES_LOCK:
+        if config.base_url not in _GATES:
+            limit = config.max_concurrency or probe_slots(config)
+            _GATES[config.base_url] = threading.BoundedSemaphore(limit) if limit else _NoGate()
+        return _GATES[config.base_url]
+
+
+class _NoGate:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def probe_slots(config: LLMConfig) -> int | None:
+    """Parallel request slots the server announces (llama.cpp /props `total_slots`); None if it does not say."""
+    import httpx
+
+    root = config.base_url.rstrip("/").removesuffix("/v1")
+    try:
+        with httpx.Client(timeout=PROBE_TIMEOUT_S) as http:
+            props = http.get(f"{root}/props")
+            slots = props.json().get("total_slots") if props.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return slots if isinstance(slots, int) and slots > 0 else None
 
 
 def probe_context(config: LLMConfig) -> int | None:

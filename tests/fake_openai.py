@@ -58,11 +58,14 @@ class FakeOpenAI:
     """The server, run in a daemon thread on 127.0.0.1 with a free port."""
 
     def __init__(self, script: Script | None = None, model: str = "fake-r1", n_ctx: int | None = None,
-                 announce: str | None = "llama") -> None:
+                 announce: str | None = "llama", slots: int | None = None) -> None:
         self.script: Script = list(script or [])
         self.model = model
         self.n_ctx = n_ctx
-        self.announce = announce if n_ctx else None
+        self.slots = slots  # llama.cpp's total_slots in /props (answered when n_ctx or slots is set)
+        self.announce = announce if (n_ctx or slots) else None
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most chat requests the server was answering at once
         self.gets: list[str] = []
         self.refused: list[dict[str, Any]] = []  # requests refused for exceeding the context
         self.requests: list[dict[str, Any]] = []
@@ -158,7 +161,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             fake.gets.append(self.path)
             path = self.path.rstrip("/")
             if path == "/props" and fake.announce == "llama":
-                body = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": 1}
+                body = {"default_generation_settings": {"n_ctx": fake.n_ctx}, "total_slots": fake.slots or 1}
                 self._send(200, json.dumps(body).encode())
             elif path == "/v1/models":
                 entry: dict[str, Any] = {"id": fake.model, "object": "model"}
@@ -196,6 +199,16 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if answer is None:
                 self._error(503, "script exhausted")
                 return
+            with fake._lock:
+                fake.in_flight += 1
+                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+            try:
+                self._answer(answer, request)
+            finally:
+                with fake._lock:
+                    fake.in_flight -= 1
+
+        def _answer(self, answer: Answer, request: dict) -> None:
             if answer.hang_s:
                 time.sleep(answer.hang_s)
             if answer.status != 200:

@@ -47,7 +47,7 @@ def test_context_size_is_learned_from_the_server_and_the_cap_fits_it(announce):
 
 def test_configured_context_size_wins_and_the_server_is_not_asked():
     with FakeOpenAI([Answer(code=GOOD)], n_ctx=3000) as fake:
-        result = coder_for(fake, context_tokens=2500, max_answer_tokens=600).generate(request())
+        result = coder_for(fake, context_tokens=2500, max_answer_tokens=600, max_concurrency=1).generate(request())
         gets = list(fake.gets)
     assert gets == [] and result.meta["llm"]["context_tokens"] == 2500
     assert fake.requests[0]["max_tokens"] == 600
@@ -89,3 +89,35 @@ def test_prompt_that_cannot_fit_is_a_one_line_error_saying_what_to_do():
     message = str(info.value)
     assert "512-token context" in message and "-c" in message and "context_tokens" in message
     assert "\n" not in message
+
+
+def _ask_in_parallel(fake, n: int, **options) -> list:
+    import threading
+
+    from kernelwright.agents.llm_client import ChatClient
+
+    config = LLMConfig(base_url=fake.base_url, api_key="k", backoff_s=0.0, context_tokens=8192, **options)
+    replies: list = []
+    threads = [threading.Thread(target=lambda: replies.append(ChatClient(config).complete("write a kernel")))
+               for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return replies
+
+
+def test_parallel_candidates_stay_within_the_servers_slots():
+
+
+    with FakeOpenAI([Answer(code="x = 1", hang_s=0.2)] * 3, slots=1) as fake:
+        replies = _ask_in_parallel(fake, 3)
+        assert len(replies) == 3 and fake.max_in_flight == 1
+
+
+def test_configured_concurrency_caps_requests_to_an_endpoint_that_does_not_say():
+
+
+    with FakeOpenAI([Answer(code="x = 1", hang_s=0.2)] * 4) as fake:
+        replies = _ask_in_parallel(fake, 4, max_concurrency=2)
+        assert len(replies) == 4 and fake.max_in_flight <= 2
