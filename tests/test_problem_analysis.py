@@ -123,3 +123,13 @@ def test_unknown_gpu_gives_no_sol_but_the_table_figures():
 def test_result_is_plain_json():
     result = analyze_problem(FUSED, gpu="H200")
     assert json.loads(json.dumps(result)) == result
+
+
+def test_loading_a_problem_of_kernelbench_size_allocates_nothing():
+    from kernelwright.verifier.problem import load_problem
+
+    huge = ("import torch\nimport torch.nn as nn\n\nclass Model(nn.Module):\n    def forward(self, x):\n"
+            "        return x.sum(dim=1)\n\nrows = 1 << 17\ncols = 1 << 17\n\n"  # 64 GiB of float32
+            "def get_inputs():\n    return [torch.rand(rows, cols)]\n\ndef get_init_inputs():\n    return []\n")
+    problem = load_problem(huge)
+    assert problem.metadata["constants"] == {"rows": 1 << 17, "cols": 1 << 17}
