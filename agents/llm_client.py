@@ -241,15 +241,31 @@ class _NoGate:
         return None
 
 
+def _server_client(config: LLMConfig) -> Any:
+    """An HTTP client for the endpoint's side routes (/props, /v1/models), with the key when there is one."""
+    import httpx
+
+    try:
+        headers = {"Authorization": f"Bearer {config.resolve_key()}"}
+    except EndpointError:
+        headers = {}
+    return httpx.Client(timeout=PROBE_TIMEOUT_S, headers=headers)
+
+
+def _props(http: Any, config: LLMConfig) -> dict[str, Any]:
+    """llama.cpp's GET /props (the server root, not /v1); {} when the server has no such route."""
+    props = http.get(f"{config.base_url.rstrip('/').removesuffix('/v1')}/props")
+    body = props.json() if props.status_code == 200 else {}
+    return body if isinstance(body, dict) else {}
+
+
 def probe_slots(config: LLMConfig) -> int | None:
     """Parallel request slots the server announces (llama.cpp /props `total_slots`); None if it does not say."""
     import httpx
 
-    root = config.base_url.rstrip("/").removesuffix("/v1")
     try:
-        with httpx.Client(timeout=PROBE_TIMEOUT_S) as http:
-            props = http.get(f"{root}/props")
-            slots = props.json().get("total_slots") if props.status_code == 200 else None
+        with _server_client(config) as http:
+            slots = _props(http, config).get("total_slots")
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
     return slots if isinstance(slots, int) and slots > 0 else None
@@ -259,20 +275,12 @@ def probe_context(config: LLMConfig) -> int | None:
     """Ask the server for its context window; None when it does not say (or cannot be reached)."""
     import httpx
 
-    root = config.base_url.rstrip("/")
-    root = root.removesuffix("/v1")
     try:
-        headers = {"Authorization": f"Bearer {config.resolve_key()}"}
-    except EndpointError:
-        headers = {}
-    try:
-        with httpx.Client(timeout=PROBE_TIMEOUT_S, headers=headers) as http:
-            props = http.get(f"{root}/props")
-            if props.status_code == 200:
-                body = props.json()
-                n_ctx = (body.get("default_generation_settings") or {}).get("n_ctx") or body.get("n_ctx")
-                if isinstance(n_ctx, int) and n_ctx > 0:
-                    return n_ctx
+        with _server_client(config) as http:
+            body = _props(http, config)
+            n_ctx = (body.get("default_generation_settings") or {}).get("n_ctx") or body.get("n_ctx")
+            if isinstance(n_ctx, int) and n_ctx > 0:
+                return n_ctx
             models = http.get(f"{config.base_url.rstrip('/')}/models")
             if models.status_code == 200:
                 entries = [m for m in (models.json().get("data") or []) if isinstance(m, dict)]
