@@ -28,7 +28,7 @@ from kernelwright.agents.llm_prompt import (
 )
 from kernelwright.verifier.problem import source_sha
 
-from kernelwright.plugins import register
+from kernelwright.graph.plugins import register
 
 __all__ = ["LLMCoder", "LLMConfig", "EndpointError"]
 

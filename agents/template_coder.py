@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest, CodeResult
-from kernelwright.plugins import register, registry
+from kernelwright.graph.plugins import register, registry
 
 _imported = False
 _lock = threading.Lock()  # coder calls run in parallel threads

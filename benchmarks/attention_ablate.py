@@ -20,8 +20,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attention_bench import PROBLEMS, bench, check, import_candidate, make_inputs, overrides_for  # noqa: E402
 
-from kernelwright.agents.templates.attention_cuda_render import render_cuda_candidate  # noqa: E402
-from kernelwright.agents.templates.attention_spec import parse_spec  # noqa: E402
+from kernelwright.agents.templates.attention.render_cuda import render_cuda_candidate  # noqa: E402
+from kernelwright.agents.templates.attention.spec import parse_spec  # noqa: E402
 from kernelwright.verifier.problem import load_problem  # noqa: E402
 
 # name -> (text in the rendered kernel, replacement, what the difference to the unedited time measures)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import attention_baselines as baselines  # noqa: E402
 
 from kernelwright.agents.coder import CodeRequest  # noqa: E402
-from kernelwright.agents.templates.attention import AttentionFamily  # noqa: E402
+from kernelwright.agents.templates.attention.family import AttentionFamily  # noqa: E402
 from kernelwright.verifier.problem import load_problem  # noqa: E402
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"

@@ -18,7 +18,7 @@ import attention_baselines as baselines  # noqa: E402
 from attention_bench import PROBLEMS, import_candidate, make_inputs, overrides_for  # noqa: E402
 
 from kernelwright.agents.coder import CodeRequest  # noqa: E402
-from kernelwright.agents.templates.attention import AttentionFamily  # noqa: E402
+from kernelwright.agents.templates.attention.family import AttentionFamily  # noqa: E402
 from kernelwright.verifier.problem import load_problem  # noqa: E402
 
 

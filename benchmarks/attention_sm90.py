@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import triton
 
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.attention import AttentionFamily
+from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import load_problem
 
 API_MISSING = 3  # exit code: the ASTSource / GPUTarget API is absent (tests skip on it)

@@ -3,7 +3,7 @@
     python benchmarks/profile_overhead.py --work bench_work --suite problems --limit 3 --time-limit 60
 
 Reads the kernels the bench saved (WORK/artifacts/<bench>/kernels/<problem>.py), profiles each
-against SUITE/<problem>.py with `kernelwright.tools.profile.profile_candidate`, and writes
+against SUITE/<problem>.py with `kernelwright.verifier.profile.ncu.profile_candidate`, and writes
 WORK/profiles/<problem>.json and WORK/profile_overhead.json, the latter rewritten after every
 candidate so that a time box that cuts the step keeps what was measured.
 overhead = (ncu profiling run + report import) - the same driver run without ncu.
@@ -16,7 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
-from kernelwright.tools.profile import find_ncu, profile_candidate
+from kernelwright.verifier.profile.ncu import find_ncu, profile_candidate
 
 
 def summarize(rows: list[dict], ncu: str | None, skipped: list[str]) -> dict:

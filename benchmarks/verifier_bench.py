@@ -29,7 +29,7 @@ from pathlib import Path
 
 import kernelwright
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.plugins import get
+from kernelwright.graph.plugins import get
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.pool import VerifierPool, get_pool
 from kernelwright.verifier.problem import load_problem

@@ -1,6 +1,6 @@
 """The graph wiring, and the only place that knows it. Reads top to bottom like the diagram:
 
-    START -> start -> plan =(Send x fan-out)=> code -> compile -> verify -> [node plugins] -> critique
+    START -> start -> plan =(Send x fan-out)=> code -> precheck -> verify -> [node plugins] -> critique
     critique -> plan (next strategy) | END (budget spent, target met, coder gave up)
 
 Node plugins (registry kind "node": a callable `(state, runtime) -> dict` of state updates) are
@@ -12,16 +12,16 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from kernelwright.agents.code_node import code
-from kernelwright.agents.critic import critique
-from kernelwright.agents.planner import plan
+from kernelwright.graph.nodes.code import code
+from kernelwright.graph.nodes.critique import critique
+from kernelwright.graph.nodes.plan import plan
 from kernelwright.graph.context import Context
 from kernelwright.graph.routing import route_after_critique, route_after_plan
-from kernelwright.graph.start import start
+from kernelwright.graph.nodes.start import start
 from kernelwright.graph.state import InputState, State
-from kernelwright.plugins import registry
-from kernelwright.tools.compile import compile_candidates
-from kernelwright.tools.verify import verify
+from kernelwright.graph.plugins import registry
+from kernelwright.graph.nodes.precheck import precheck
+from kernelwright.graph.nodes.verify import verify
 
 
 def make_graph(checkpointer: Any = None):
@@ -30,15 +30,15 @@ def make_graph(checkpointer: Any = None):
     builder.add_node("start", start)
     builder.add_node("plan", plan)
     builder.add_node("code", code)
-    builder.add_node("compile", compile_candidates)
+    builder.add_node("precheck", precheck)
     builder.add_node("verify", verify)
     builder.add_node("critique", critique)
 
     builder.add_edge(START, "start")
     builder.add_edge("start", "plan")
     builder.add_conditional_edges("plan", route_after_plan, ["code", END])
-    builder.add_edge("code", "compile")
-    builder.add_edge("compile", "verify")
+    builder.add_edge("code", "precheck")
+    builder.add_edge("precheck", "verify")
     previous = "verify"
     for name, node in sorted(registry("node").items()):
         builder.add_node(f"plugin_{name}", node)

@@ -1,14 +1,18 @@
 """Routing decisions of the graph, one function per decision, plus the stop rule they share."""
 from __future__ import annotations
 
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from langgraph.graph import END
 from langgraph.types import Send
 
-from kernelwright.agents.planner import code_tasks
+from kernelwright.agents.coder import CodeRequest
 from kernelwright.graph.context import Context
-from kernelwright.graph.state import State
+from kernelwright.graph.state import CodePayload, State
+
+_REQUEST_FIELDS = {f.name for f in fields(CodeRequest)}
 
 
 def stop_reason(state: dict[str, Any], this_round: list[dict[str, Any]], ctx: Context) -> tuple[str, str | None]:
@@ -42,3 +46,37 @@ def route_after_plan(state: State) -> list[Send] | str:
 def route_after_critique(state: State) -> str:
     """Plan the next iteration unless the critic recorded a reason to stop."""
     return END if state.get("stop_reason") else "plan"
+
+
+def _read(path: str | None) -> str | None:
+    try:
+        return Path(path).read_text() if path else None
+    except OSError:
+        return None
+
+
+def code_tasks(state: State) -> list[Send]:
+    """One `Send("code", payload)` per planned candidate; the payload is a full CodeRequest."""
+    attempts = {a["id"]: a for a in state.get("attempts") or []}
+    best = state.get("best") or {}
+    feedback = state.get("feedback") or {}
+    sends = []
+    for task in (state.get("plan") or {}).get("tasks", []):
+        parent = attempts.get(task["parent"]) if task["parent"] is not None else None
+        tried = [dict(a.get("meta") or {}, id=a["id"]) for a in attempts.values() if a.get("coder") == task["coder"]]
+        request = {
+            "problem_source": state["problem_source"], "problem_name": state["problem_name"],
+            "description": state.get("description", ""), "metadata": state.get("problem_meta") or {},
+            "strategy": task["strategy"], "instructions": task["instructions"],
+            "feedback": feedback.get(str(task["parent"]), feedback.get("", "")),
+            "parent_source": _read(parent.get("source_path")) if parent else None,
+            "best_source": best.get("source"), "backend": task["backend"],
+            "attempt_index": task["attempt_index"], "iteration": task["iteration"], "tried": tried,
+            "analysis": state.get("analysis") or {},
+            # optional fields: filled only when the coder contract defines them
+            "artifacts_dir": state.get("run_dir"), "attempt_id": task["id"], "run_id": state.get("run_id"),
+        }
+        request = {k: v for k, v in request.items() if k in _REQUEST_FIELDS}
+        payload: CodePayload = {"task": task, "request": request}
+        sends.append(Send("code", payload))
+    return sends

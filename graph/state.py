@@ -89,6 +89,35 @@ class BestKernel(TypedDict, total=False):
     verdict: dict[str, Any]  # full Verdict JSON
 
 
+class CodeTask(TypedDict):
+    """One planned candidate: what the planner decided for it."""
+
+    id: int
+    parent: int | None
+    iteration: int
+    strategy: str
+    instructions: str
+    backend: str
+    attempt_index: int
+    coder: str
+
+
+class Plan(TypedDict, total=False):
+    """The planner's decision for one iteration."""
+
+    strategy: str | None
+    iteration: int
+    parent: int | None
+    tasks: list[CodeTask]
+
+
+class CodePayload(TypedDict):
+    """What `Send("code", ...)` carries: the task and the coder's request (CodeRequest fields)."""
+
+    task: CodeTask
+    request: dict[str, Any]
+
+
 def merge_pending(left: list[Candidate] | None, right: list[Candidate] | None) -> list[Candidate]:
     """Coders append candidates; the verify node clears the list by writing None."""
     if right is None:
@@ -107,8 +136,8 @@ class State(InputState, total=False):
     elapsed_s: float
     iteration: int
     next_id: int
-    plan: dict[str, Any]
-    precheck: dict[str, dict[str, Any]]  # attempt id (str) -> verdict JSON from the compile precheck
+    plan: Plan
+    precheck: dict[str, dict[str, Any]]  # attempt id (str) -> verdict JSON from the precheck
     pending: Annotated[list[Candidate], merge_pending]
     attempts: Annotated[list[AttemptRecord], operator.add]
     best: BestKernel | None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kernelwright.graph.state import NO_CODE_STATUSES
-from kernelwright.plugins import register, registry
+from kernelwright.graph.plugins import register, registry
 
 
 @dataclass

@@ -65,7 +65,7 @@ def run_graph(
 ) -> Result:
     """Search for a fast, verified kernel for `problem` until the budget is spent; see module doc."""
     from kernelwright.graph.builder import make_graph
-    from kernelwright.graph.start import new_run_id
+    from kernelwright.graph.nodes.start import new_run_id
 
     known = {f.name for f in fields(Context)}
     unknown = sorted(set(context_overrides) - known)
@@ -96,7 +96,7 @@ def run_graph(
     settings.update(context_overrides)
     ctx = Context(**{**settings, "run_id": run_id, "artifacts_dir": str(artifacts)})
     if ctx.coder != "template" and ctx.coder_factory is None:
-        from kernelwright.plugins import registry
+        from kernelwright.graph.plugins import registry
 
         if ctx.coder not in registry("coder"):
             raise RunError(f"coder {ctx.coder!r} is not available (known: {', '.join(sorted(registry('coder')))}); "

@@ -7,7 +7,7 @@ DESCRIPTION = "Softmax over the last dimension of a (ROWS, COLS) float32 tensor.
 EXTRA_SHAPES = [{"ROWS": 127, "COLS": 1029}]
 LARGE_MAGNITUDE = 100.0
 SMALL_SHAPE = {"ROWS": 64, "COLS": 1000}
-TEMPLATE = {"kind": "softmax"}  # offline template coder: agents/templates/rowwise.py
+TEMPLATE = {"kind": "softmax"}  # offline template coder: agents/templates/rowwise/family.py
 
 ROWS = 4096
 COLS = 8192

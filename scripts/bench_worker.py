@@ -17,7 +17,7 @@ import sys
 import time
 
 from kernelwright.verifier.environment import collect_environment
-from kernelwright.verifier.worker import Worker, WorkerError
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 
 
 def touch_device(device: str) -> str:

@@ -1,7 +1,7 @@
 """Functions the deadline tests run inside a real worker (`Worker.call("deadline_helpers:...")`)."""
 import time
 
-from kernelwright.verifier import sandbox
+from kernelwright.verifier.sandbox import enter as sandbox
 
 
 def compile_then_answer(seconds: float) -> str:

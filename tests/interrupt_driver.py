@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import kernelwright.tools.verify as verify_node
+import kernelwright.graph.nodes.verify as verify_node
 from graph_helpers import inprocess_verifier
 
 from kernelwright.cli import main
@@ -37,7 +37,7 @@ def verifier(problem, paths, options, device):
     return [future.result()] * len(paths)
 
 
-verify_node.default_verifier = verifier
+verify_node.verify_many = verifier
 if __name__ == "__main__":
     sys.argv[0] = "kernelwright"
     main()

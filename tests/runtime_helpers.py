@@ -80,7 +80,7 @@ def run_program(argv: list[str]) -> str:
 
 
 def run_program_as_compiler(argv: list[str]) -> str:
-    from kernelwright.verifier import sandbox
+    from kernelwright.verifier.sandbox import enter as sandbox
 
     with sandbox.allow_compilers():
         return run_program(argv)
@@ -91,7 +91,7 @@ def kill_parent(_: Any = None) -> None:
 
 
 def close_event_channel(_: Any = None) -> None:
-    from kernelwright.verifier import sandbox
+    from kernelwright.verifier.sandbox import enter as sandbox
 
     fd = sandbox._state.event_fd
     sandbox._state.event_fd = None
@@ -111,7 +111,7 @@ def start_thread(_: Any = None) -> int:
 
 
 def sandbox_events(_: Any = None) -> list[str]:
-    from kernelwright.verifier import sandbox
+    from kernelwright.verifier.sandbox import enter as sandbox
 
     return sandbox.events()
 

@@ -12,16 +12,16 @@ import pytest
 import torch
 
 import kernelwright
-from kernelwright.agents.templates import attention as family_module
-from kernelwright.agents.templates.attention import AttentionFamily
-from kernelwright.agents.templates.attention_cuda_kernel import (
+from kernelwright.agents.templates.attention import family as family_module
+from kernelwright.agents.templates.attention.family import AttentionFamily
+from kernelwright.agents.templates.attention.kernel_cuda import (
     BOUNDS_CAUSAL,
     BOUNDS_DOCUMENTS,
     BOUNDS_WINDOW,
     STORE_ROW,
     TILE_ORDER,
 )
-from kernelwright.agents.templates.attention_cuda_render import (
+from kernelwright.agents.templates.attention.render_cuda import (
     NVCC_FLAGS,
     cuda_mods,
     cuda_supported,
@@ -29,7 +29,7 @@ from kernelwright.agents.templates.attention_cuda_render import (
     smem_bytes,
     MAX_SMEM,
 )
-from kernelwright.agents.templates.attention_spec import parse_spec
+from kernelwright.agents.templates.attention.spec import parse_spec
 from kernelwright.verifier.static_checks import check_source
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from kernelwright import plugins
+from kernelwright.graph import plugins
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.attention import AttentionFamily
+from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import load_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ def family() -> AttentionFamily:
 
 
 def test_family_is_registered_as_template_plugin():
-    import kernelwright.agents.templates.attention  # noqa: F401 - registers on import
+    import kernelwright.agents.templates.attention.family  # noqa: F401 - registers on import
     assert plugins.registry("template")["attention"] is AttentionFamily
 
 

@@ -1,4 +1,4 @@
-"""POLY_EXP: exp2 of a share of the score tile by an FMA-pipe polynomial (agents/templates/attention_poly.py).
+"""POLY_EXP: exp2 of a share of the score tile by an FMA-pipe polynomial (agents/templates/attention/poly_exp2.py).
 
 The helper runs under the Triton interpreter here; the sm_90 compile figures are in test_attention_sm90.py."""
 import os
@@ -9,8 +9,8 @@ import torch
 
 import kernelwright
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.attention import AttentionFamily
-from kernelwright.agents.templates.attention_poly import POLY_HELPER
+from kernelwright.agents.templates.attention.family import AttentionFamily
+from kernelwright.agents.templates.attention.poly_exp2 import POLY_HELPER
 from kernelwright.verifier.problem import exec_source, load_problem
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"

@@ -34,7 +34,7 @@ def test_run_graph_on_relpos_reaches_a_correct_kernel_on_cpu(tmp_path):
 @pytest.mark.parametrize("variant", ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window",
                                      "neighborhood_2d", "softcap", "document_causal"])
 def test_rendered_kernel_verifies_correct_on_gpu(variant):
-    from kernelwright.agents.templates.attention import AttentionFamily
+    from kernelwright.agents.templates.attention.family import AttentionFamily
 
     problem = load_problem(PROBLEMS / f"{variant}.py")
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
@@ -47,7 +47,7 @@ def test_rendered_kernel_verifies_correct_on_gpu(variant):
 @pytest.mark.gpu
 @pytest.mark.parametrize("variant", ["plain", "causal", "alibi", "document_causal"])
 def test_tma_configs_verify_correct_on_gpu(variant):
-    from kernelwright.agents.templates.attention import AttentionFamily
+    from kernelwright.agents.templates.attention.family import AttentionFamily
 
     problem = load_problem(PROBLEMS / f"{variant}.py")
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",

@@ -3,8 +3,8 @@ import ast
 
 import pytest
 
-from kernelwright.agents.templates.attention_spec import parse_spec
-from kernelwright.agents.templates.attention_translate import TranslateError, float_index_safe, translate
+from kernelwright.agents.templates.attention.spec import parse_spec
+from kernelwright.agents.templates.attention.translate_triton import TranslateError, float_index_safe, translate
 
 NAMES = {"WINDOW": "P_WINDOW", "S": "N_CTX", "H": "NUM_HEADS", "CAP": "30.0"}
 

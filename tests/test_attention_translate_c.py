@@ -10,10 +10,10 @@ import subprocess
 import pytest
 import torch
 
-from kernelwright.agents.templates.attention_spec import module_literals
-from kernelwright.agents.templates.attention_spec import spec_names as names_of
-from kernelwright.agents.templates.attention_translate import TranslateError
-from kernelwright.agents.templates.attention_translate_c import (
+from kernelwright.agents.templates.attention.spec import module_literals
+from kernelwright.agents.templates.attention.spec import spec_names as names_of
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
+from kernelwright.agents.templates.attention.translate_c import (
     C_HELPERS,
     c_call,
     c_kernel_params,

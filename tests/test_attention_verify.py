@@ -8,7 +8,7 @@ import torch
 
 import kernelwright
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.attention import AttentionFamily
+from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import exec_source, load_problem
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"

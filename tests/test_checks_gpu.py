@@ -11,7 +11,7 @@ from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import load_problem
-from kernelwright.verifier.worker import Worker
+from kernelwright.verifier.sandbox.worker import Worker
 
 pytestmark = pytest.mark.gpu
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def test_precompiled_load_inline_candidate_verifies_correct(worker):
     path = ROOT / "problems" / "candidates" / "layernorm__load_inline.py"
     if not path.is_file():
         pytest.skip("no load_inline candidate in the suite")
-    worker.call("kernelwright.verifier.candidate_side:ping", None, timeout_s=300, stage="load")
+    worker.call("kernelwright.verifier.sandbox.candidate_side:ping", None, timeout_s=300, stage="load")
     t0 = time.perf_counter()
     built = precompile([path.read_text()], extensions_dir=os.path.join(worker.cache_dir, "torch_extensions"))
     cold = time.perf_counter() - t0

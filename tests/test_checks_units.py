@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from kernelwright.verifier import correctness, dynamic_checks, inputs, static_checks
+from kernelwright.verifier import correctness, inputs, static_checks
+from kernelwright.verifier.sandbox import dynamic_checks
 from kernelwright.verifier.backends import detect_backend
 from kernelwright.verifier.problem import load_problem
 
@@ -225,7 +226,7 @@ def test_own_kernel_names_do_not_count_as_library_but_cannot_mask_one():
 def test_cupy_launch_hooks_count_kernels_and_are_not_forbidden_globals():
     import types
 
-    from kernelwright.verifier import candidate_side
+    from kernelwright.verifier.sandbox import candidate_side
 
     class RawKernel:
         def __init__(self, code, name):

@@ -10,7 +10,7 @@ from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import load_problem
-from kernelwright.verifier.worker import Worker
+from kernelwright.verifier.sandbox.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "checks"
@@ -153,7 +153,8 @@ def test_memo_by_data_pointer_is_caught_while_timing(softmax, worker):
 def test_global_holding_the_verifier_is_forbidden():
     import types
 
-    from kernelwright.verifier import candidate_side, rules
+    from kernelwright.verifier.sandbox import candidate_side
+    from kernelwright.verifier import rules
 
     module = types.ModuleType("kw_candidate_probe")
     module.helper = rules.status_for
@@ -181,7 +182,7 @@ def test_precompiled_load_inline_candidate_is_reused_and_correct(softmax, worker
     if shutil.which("c++") is None or shutil.which("ninja") is None:
         pytest.skip("needs a C++ compiler and ninja")
     source = (DATA / "softmax_cpp.py").read_text()
-    worker.call("kernelwright.verifier.candidate_side:ping", None, timeout_s=120, stage="load")
+    worker.call("kernelwright.verifier.sandbox.candidate_side:ping", None, timeout_s=120, stage="load")
     extensions = Path(worker.cache_dir) / "torch_extensions"
     built = precompile([source], extensions_dir=str(extensions))
     assert list(built.values()) == [(True, "")], built

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from graph_helpers import ScriptedVerifier, timed
-from kernelwright import plugins
+from kernelwright.graph import plugins
 from kernelwright.graph.builder import make_graph
 from kernelwright.graph.context import Context
 
@@ -71,7 +71,7 @@ def test_template_plugin_is_found_by_the_template_coder(test_plugin, tmp_path):
 
 def test_entry_point_plugin_is_loaded_from_a_dist_info(tmp_path, monkeypatch):
     (tmp_path / "kw_ep_demo.py").write_text(textwrap.dedent('''
-        from kernelwright.plugins import register
+        from kernelwright.graph.plugins import register
         LOADED = []
         def setup():
             LOADED.append(1)

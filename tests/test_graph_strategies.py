@@ -1,7 +1,7 @@
 """Strategy choice, stop rules and critic feedback from synthetic histories (no kernels run)."""
 from __future__ import annotations
 
-from kernelwright.agents.critic import feedback_for
+from kernelwright.graph.nodes.critique import feedback_for
 from kernelwright.graph.context import Context
 from kernelwright.graph.routing import route_after_critique, stop_reason
 from kernelwright.graph.strategies import History, choose, enabled_strategies
@@ -27,7 +27,7 @@ def test_attempts_without_code_leave_the_first_draft_to_do():
 
 
 def test_exhausted_attempt_feedback_says_the_search_is_spent():
-    from kernelwright.agents.critic import feedback_for
+    from kernelwright.graph.nodes.critique import feedback_for
 
     spent = att(3, "exhausted", 2, summary="exhausted: all 6 configs of template rowwise tried")
     assert feedback_for(spent) == "Attempt 3 produced no code: exhausted: all 6 configs of template rowwise tried"

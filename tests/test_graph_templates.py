@@ -12,7 +12,7 @@ import torch
 
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder, families
-from kernelwright.agents.templates.rowwise_kernels import kernel_source
+from kernelwright.agents.templates.rowwise.kernels import kernel_source
 from kernelwright.verifier.problem import exec_source, load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,7 +154,7 @@ import json, sys, tempfile
 import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
-from kernelwright.agents.templates.rowwise_kernels import kernel_source
+from kernelwright.agents.templates.rowwise.kernels import kernel_source
 from kernelwright.verifier.problem import exec_source
 
 kind, variant = sys.argv[1:3]

@@ -110,7 +110,7 @@ def test_malformed_answers_cost_one_attempt_and_the_run_goes_on(tmp_path):
 
 
 def test_a_repeated_answer_gets_the_earlier_verdict_without_a_second_verification(tmp_path):
-    from kernelwright.tools.verify import default_verifier
+    from kernelwright.verifier.api import verify_many as default_verifier
 
     verified: list[str] = []
 

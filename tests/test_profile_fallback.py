@@ -4,8 +4,8 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
-from kernelwright.tools import profile as prof
-from kernelwright.tools.profile_driver import triton_metadata
+from kernelwright.verifier.profile import ncu as prof
+from kernelwright.verifier.profile.driver import triton_metadata
 
 FIXTURE = Path(__file__).parent / "data" / "ncu_raw_softmax.csv"
 PROBLEM = Path(__file__).parents[1] / "problems" / "softmax.py"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kernelwright.tools import profile as prof
-from kernelwright.tools.ncu_parse import parse_raw_csv, reduce_kernels
+from kernelwright.verifier.profile import ncu as prof
+from kernelwright.verifier.profile.parse import parse_raw_csv, reduce_kernels
 
 TEMPLATE = (Path(__file__).parent / "data" / "ncu_raw_h100_matmul.csv").read_text()
 BASE = {"{UNIT_NS}": "nsecond", "{DUR0}": "212,480", "{DUR1}": "214,016", "{UNIT_B}": "byte", "{SMEM}": "131,072", "{LOC}": "8,192"}

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from kernelwright.verifier.sandbox_env import child_environment
-from kernelwright.verifier.worker import Worker, WorkerError
+from kernelwright.verifier.sandbox.env import child_environment
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import time
 import pytest
 import torch
 
-from kernelwright.verifier import wire
-from kernelwright.verifier.worker import Worker, WorkerError, exit_reason, physical_gpu
+from kernelwright.verifier.sandbox import wire
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError, exit_reason, physical_gpu
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import kernelwright
 from kernelwright.cli import app
 from kernelwright.verifier import deadlines
 from kernelwright.verifier.options import VerifyOptions
-from kernelwright.verifier.worker import Worker, WorkerError
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 
 ROOT = Path(__file__).resolve().parents[1]
 

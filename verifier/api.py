@@ -22,3 +22,8 @@ def verify(problem: Problem | str | Path, candidate: str | Path, options: Verify
     """
     opts = resolve_options(options, **overrides)
     return get_pool(opts.device).submit(problem, candidate, opts).result()
+
+
+def verify_many(problem: Problem, paths: list[Path], options: VerifyOptions, device: str) -> list[Verdict]:
+    """Verify several candidate files of one problem in parallel on the pool of `device` (in order)."""
+    return list(get_pool(device).verify_many([(problem, path, options) for path in paths]))

@@ -101,7 +101,7 @@ def _precompile_one(job: tuple[str, str | None]) -> tuple[str, bool, str]:
     if extensions_dir:
         os.environ["TORCH_EXTENSIONS_DIR"] = extensions_dir
     try:
-        from . import sandbox  # the same isolation as the verification worker
+        from .sandbox import enter as sandbox  # the same isolation as the verification worker
 
         work = tempfile.mkdtemp(prefix="kw_precompile_")
         sandbox.apply(workdir=work, cache_dir=str(Path(extensions_root()).parent), cuda=True)
@@ -120,7 +120,7 @@ def _precompile_one(job: tuple[str, str | None]) -> tuple[str, bool, str]:
 
 def _allow_compilers() -> Callable:
     try:
-        from .sandbox import allow_compilers
+        from .sandbox.enter import allow_compilers
 
         return allow_compilers
     except ImportError:

@@ -29,7 +29,7 @@ def _driver_version() -> str | None:
     try:
         import subprocess
 
-        from kernelwright.verifier import sandbox
+        from kernelwright.verifier.sandbox import enter as sandbox
 
         with sandbox.allow_compilers(r"^nvidia-smi$"):
             out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from . import dynamic_checks
+from .sandbox import dynamic_checks
 from .correctness import (Comparison, Tolerance, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
                           tolerance_for)
 from .inputs import poisoned_count, seeded

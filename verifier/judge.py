@@ -16,7 +16,8 @@ from typing import Any, Iterator, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, inputs as inputs_mod, robustness, static_checks, transport
+from . import backends, deadlines, evidence, inputs as inputs_mod, robustness, static_checks
+from .sandbox import transport
 from .inputs import MODEL_SEED
 from .gate import DeviceGate
 from .job import Job
@@ -24,9 +25,9 @@ from .problem import source_sha
 from .rules import ANTICHEAT_RULES, status_for
 from .timing_judge import run_timing
 from .verdict import Stage, TrialResult, Verdict, truncate
-from .worker import Worker, WorkerError
+from .sandbox.worker import Worker, WorkerError
 
-CS = "kernelwright.verifier.candidate_side:"
+CS = "kernelwright.verifier.sandbox.candidate_side:"
 
 
 class Decided(Exception):

@@ -28,7 +28,7 @@ from kernelwright.verifier.job import Job, make_job, resolve_options
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem, source_sha
 from kernelwright.verifier.verdict import Environment, Stage, Verdict, truncate
-from kernelwright.verifier.worker import Worker, WorkerError
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 
 DEFAULT_JUDGE = "kernelwright.verifier.judge:judge"
 JUDGE_ENV = "KERNELWRIGHT_JUDGE"  # "module:function" to swap the judge (tests, plugins)
@@ -86,7 +86,7 @@ def devices_from_spec(spec: str = "auto") -> list[str]:
 def _resolve_judge(judge: Judge | str | None) -> Judge:
     if callable(judge):
         return judge
-    from kernelwright.verifier.worker_child import resolve
+    from kernelwright.verifier.sandbox.child import resolve
 
     return resolve(judge or os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE)
 

@@ -17,12 +17,12 @@ from . import evidence, timing
 from .correctness import compare, tolerance_for
 from .inputs import MODEL_SEED, make_inputs, timing_seeds
 from .verdict import TimingStats
-from .worker import WorkerError
+from .sandbox.worker import WorkerError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .judge import Judge
 
-CS = "kernelwright.verifier.candidate_timing:"
+CS = "kernelwright.verifier.sandbox.candidate_timing:"
 MAX_WALL_REPS = 100
 
 

@@ -45,7 +45,7 @@ class VerifyClock:
         if isinstance(inner, str):
             inner = resolve_run_fn(inner)
         if inner is None:
-            from kernelwright.tools.verify import default_verifier as inner
+            from kernelwright.verifier.api import verify_many as inner
 
         def timed(problem: Any, paths: list, options: Any, device: str) -> list:
             started = time.time()

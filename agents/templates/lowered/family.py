@@ -19,7 +19,7 @@ from kernelwright.agents.templates.lowered.capture import Capture, CaptureError,
 from kernelwright.agents.templates.lowered.emit import Emitter, Unsupported
 from kernelwright.agents.templates.lowered.generalize import capture_generic
 from kernelwright.agents.templates.lowered.render import dense_wrappers, render_candidate
-from kernelwright.plugins import register
+from kernelwright.graph.plugins import register
 
 CONFIGS = [
     {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4},

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.plugins import register
+from kernelwright.graph.plugins import register
 
 _INPUT = re.compile(r"\bx(\d+)\b")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from kernelwright.agents.templates import attention_kernel as K
-from kernelwright.agents.templates.attention_poly import POLY_HELPER, exp2_parts
-from kernelwright.agents.templates.attention_spec import AttentionSpec
-from kernelwright.agents.templates.attention_translate import LOG2E
+from kernelwright.agents.templates.attention import kernel_triton as K
+from kernelwright.agents.templates.attention.poly_exp2 import POLY_HELPER, exp2_parts
+from kernelwright.agents.templates.attention.spec import AttentionSpec
+from kernelwright.agents.templates.attention.translate_triton import LOG2E
 
 HEADER = '''"""kernelwright attention forward for `{name}` (template family "attention", rendered, not hand-written).
 

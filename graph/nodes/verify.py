@@ -5,9 +5,9 @@ parallel, across GPUs and beside each other on one GPU). Each candidate's source
 `<run_dir>/attempt_<id>.py|.json`. The best kernel (correct; lowest median time when timings are
 meaningful, else the first correct one) is updated here, always kept, and written to
 `<run_dir>/best.py` as soon as it changes, so a killed run keeps it.
-Tool plugins (registry kind "tool") run after verification on each attempt: a callable
-`tool(attempt: dict, verdict: Verdict, context: Context) -> dict | None`; what it returns is
-stored under `attempt["meta"]["tools"][name]`.
+Tool plugins (registry kind "tool", graph/plugins.py `ToolPlugin`) run after verification on each
+attempt: `tool(attempt, verdict, runtime)` with a `ToolRuntime` (state, context, run folder); what
+it returns is stored under `attempt["meta"]["tools"][name]`.
 """
 from __future__ import annotations
 
@@ -21,47 +21,14 @@ from langgraph.runtime import Runtime
 
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.state import State
-from kernelwright.plugins import registry
+from kernelwright.graph.plugins import ToolRuntime, registry
+from kernelwright.tools.verdicts import digest, is_better
+from kernelwright.verifier.api import verify_many
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem
 from kernelwright.verifier.verdict import Verdict
 
 VerifyFn = Callable[[Problem, list[Path], VerifyOptions, str], list[Verdict]]
-
-
-def default_verifier(problem: Problem, paths: list[Path], options: VerifyOptions, device: str) -> list[Verdict]:
-    """The real out-of-process verifier: the process-wide pool of the device spec, in parallel."""
-    from kernelwright.verifier.pool import get_pool
-
-    return list(get_pool(device).verify_many([(problem, path, options) for path in paths]))
-
-
-def digest(verdict: Verdict) -> dict[str, Any]:
-    """The compact verdict kept in state for the critic and planner."""
-    failing = [t for t in verdict.trials if not t.passed]
-    worst = max(failing or verdict.trials, key=lambda t: t.max_abs_err or 0.0, default=None)
-    profile = verdict.profile or {}
-    return {
-        "status": verdict.status, "stage": verdict.stage, "message": verdict.message[:2000],
-        "rule": verdict.rule, "flags": list(verdict.flags), "logs": verdict.logs[-2000:],
-        "worst_trial": worst.model_dump(mode="json") if worst is not None else None,
-        "median_ms": verdict.timing.median_ms if verdict.timing else None,
-        "speedups": dict(verdict.speedups), "timing_meaningful": verdict.timing_meaningful,
-        "diagnosis": str(profile.get("diagnosis") or ""), "figures": dict(profile.get("figures") or {}),
-    }
-
-
-def is_better(attempt: dict[str, Any], best: dict[str, Any] | None) -> bool:
-    """A correct attempt beats no best, an unmeasured best, or a slower measured best."""
-    if attempt.get("status") != "correct":
-        return False
-    if best is None:
-        return True
-    if not attempt.get("timing_meaningful") or attempt.get("median_ms") is None:
-        return False
-    if not best.get("timing_meaningful") or best.get("median_ms") is None:
-        return True
-    return attempt["median_ms"] < best["median_ms"]
 
 
 def _no_code(meta: dict[str, Any], error: str | None) -> dict[str, str]:
@@ -87,9 +54,9 @@ def _repeated_verdict(state: State, cand: dict[str, Any]) -> Verdict | None:
     return None
 
 
-def _run_tools(attempt: dict[str, Any], verdict: Verdict, ctx: Context) -> None:
+def _run_tools(attempt: dict[str, Any], verdict: Verdict, runtime: ToolRuntime) -> None:
     for name, tool in sorted(registry("tool").items()):
-        out = tool(attempt=attempt, verdict=verdict, context=ctx)
+        out = tool(attempt, verdict, runtime)
         if out is not None:
             attempt.setdefault("meta", {}).setdefault("tools", {})[name] = out
 
@@ -117,11 +84,12 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             to_verify.append((cand["id"], path))
     if to_verify:
         options = VerifyOptions(**{"device": ctx.device, **ctx.verify_options})
-        verifier: VerifyFn = ctx.verifier or default_verifier
+        verifier: VerifyFn = ctx.verifier or verify_many
         results = verifier(_problem(state), [p for _, p in to_verify], options, ctx.device)
         verdicts.update({cid: v for (cid, _), v in zip(to_verify, results)})
     best = state.get("best")
     attempts = []
+    tool_runtime = ToolRuntime(state=state, context=ctx, run_dir=run_dir)
     writer = get_stream_writer()
     for cand in pending:
         attempt = {k: cand.get(k) for k in ("id", "parent", "iteration", "strategy", "coder", "backend",
@@ -141,7 +109,7 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                            median_ms=d["median_ms"], timing_meaningful=verdict.timing_meaningful,
                            speedup_eager=verdict.speedups.get("eager"),
                            speedup_compile=verdict.speedups.get("compile"))
-            _run_tools(attempt, verdict, ctx)
+            _run_tools(attempt, verdict, tool_runtime)
             if is_better(attempt, best):
                 best = {"attempt": cand["id"], "source": cand["source"], "median_ms": attempt["median_ms"],
                         "speedup_eager": attempt["speedup_eager"], "timing_meaningful": verdict.timing_meaningful,

@@ -23,7 +23,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernelwright.agents.templates.attention_translate import (
+from kernelwright.agents.templates.attention.translate_triton import (
     Translation,
     TranslateError,
     float_index_safe,

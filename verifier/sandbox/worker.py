@@ -28,7 +28,7 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kernelwright.verifier import sandbox, wire
+from kernelwright.verifier.sandbox import enter as sandbox, wire
 from kernelwright.verifier.gate import DeviceGate
 
 LOG_KEEP = 16384
@@ -276,7 +276,7 @@ class Worker:
                   "cache_dir": self.cache_dir, "cuda": self.gpu is not None, "preload": list(self.preload),
                   "isolate_network": self.isolate_network, "pid_namespace": self.pid_namespace,
                   "guard_home": _flag("KERNELWRIGHT_GUARD_HOME")}
-        argv = [sys.executable, "-m", "kernelwright.verifier.worker_child", json.dumps(config)]
+        argv = [sys.executable, "-m", "kernelwright.verifier.sandbox.child", json.dumps(config)]
         if self.pid_namespace:  # a shell as PID 1 there, so the worker's signals behave as usual
             argv = [*_UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-worker", *argv]
         try:

@@ -32,7 +32,7 @@ SAFE_GLOBALS: set[tuple[str, str]] = {
     ("numpy", "dtype"), ("numpy", "ndarray"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("kernelwright.verifier.wire", "_tensor_from_bytes"),
+    ("kernelwright.verifier.sandbox.wire", "_tensor_from_bytes"),
 }
 
 

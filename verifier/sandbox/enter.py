@@ -32,8 +32,8 @@ import sys
 import threading
 from typing import Any, Iterator
 
-from kernelwright.verifier import sandbox_os
-from kernelwright.verifier.sandbox_env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported
+from kernelwright.verifier.sandbox import os_layers as sandbox_os
+from kernelwright.verifier.sandbox.env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported
 
 COMPILER_PROGRAMS = re.compile(
     r"^((.*-)?(gcc|g\+\+|c\+\+|cc|clang|clang\+\+|ld|ld\.gold|ld\.lld|as)(-\d+(\.\d+)*)?|ninja|nvcc|"

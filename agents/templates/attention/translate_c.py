@@ -18,8 +18,8 @@ from __future__ import annotations
 import ast
 import math
 
-from kernelwright.agents.templates.attention_spec import module_literals
-from kernelwright.agents.templates.attention_translate import (
+from kernelwright.agents.templates.attention.spec import module_literals
+from kernelwright.agents.templates.attention.translate_triton import (
     MASK_PARAMS,
     SCORE_PARAMS,
     Translation,

@@ -17,8 +17,8 @@ import ast
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.rowwise_kernels import kernel_source
-from kernelwright.plugins import register
+from kernelwright.agents.templates.rowwise.kernels import kernel_source
+from kernelwright.graph.plugins import register
 
 KINDS = ("softmax", "logsumexp", "row_sum", "layernorm", "rmsnorm")
 REDUCING = ("logsumexp", "row_sum")

@@ -12,10 +12,10 @@ from typing import Any
 
 import torch
 
-from . import inputs as inputs_mod, timing
+from .. import inputs as inputs_mod, timing
 from .candidate_side import _S, _allow, _evidence_since_load, _failure, _record, _tracker, classify, is_sticky
-from .correctness import flatten
-from .problem import Problem
+from ..correctness import flatten
+from ..problem import Problem
 
 
 def _input_sets(payload: dict[str, Any]) -> list[list]:

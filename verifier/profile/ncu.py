@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from kernelwright.tools import profile_driver
-from kernelwright.tools.ncu_parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
-from kernelwright.tools.profile_diagnose import bound_kind, diagnose
+from kernelwright.verifier.profile import driver as profile_driver
+from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
+from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
 from kernelwright.verifier.environment import cuda_available as _cuda_available
 from kernelwright.verifier.problem import LoadError, Problem, looks_like_path, read_candidate
 

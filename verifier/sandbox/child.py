@@ -1,6 +1,6 @@
 """The worker process: enter the sandbox, then serve `fn(payload)` calls from the parent.
 
-Started by `Worker` as ``python -m kernelwright.verifier.worker_child CONFIG_JSON``. Requests come
+Started by `Worker` as ``python -m kernelwright.verifier.sandbox.child CONFIG_JSON``. Requests come
 pickled on one pipe; replies go back on another, pickled by `wire.dumps`. Module-level state of
 the called modules persists between calls, so a harness can load a candidate once and then run
 correctness and timing in separate calls.
@@ -16,7 +16,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
-from kernelwright.verifier import sandbox, wire
+from kernelwright.verifier.sandbox import enter as sandbox, wire
 
 
 def resolve(target: str) -> Callable[[Any], Any]:

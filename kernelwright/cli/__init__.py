@@ -1,4 +1,4 @@
-"""The `kernelwright` command. Each sub-command lives in its own `cli_<name>.py` module."""
+"""The `kernelwright` command. Each sub-command lives in its own module of this package."""
 from __future__ import annotations
 
 from importlib import import_module
@@ -13,11 +13,11 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no "<bool>" after flags, "[default: x]" kept as written
 )
 
-# each kernelwright/cli_<name>.py defines `command`, registered as `kernelwright <name>`
+# each kernelwright/cli/<name>.py defines `command`, registered as `kernelwright <name>`
 _COMMANDS = ("verify", "run", "bench", "profile", "graph")
 
 for _name in _COMMANDS:
-    app.command(_name)(import_module(f"kernelwright.cli_{_name}").command)
+    app.command(_name)(import_module(f"kernelwright.cli.{_name}").command)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import typer
 
-from kernelwright.cli_run_view import ProgressView, make_console
+from kernelwright.cli.run_view import ProgressView, make_console
 from kernelwright.interrupt import ExitOnInterrupt
 
 

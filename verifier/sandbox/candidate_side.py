@@ -21,9 +21,10 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from . import backends, dynamic_checks, environ_watch, inputs as inputs_mod, transport
-from .correctness import flatten
-from .problem import LoadError, exec_source, source_sha
+from .. import backends, inputs as inputs_mod
+from . import dynamic_checks, environ_watch, transport
+from ..correctness import flatten
+from ..problem import LoadError, exec_source, source_sha
 
 STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligned address",
                "illegal instruction", "device-side assert", "an illegal", "CUDA error: launch")
@@ -60,7 +61,7 @@ def _audit(event: str, _args: tuple) -> None:
 
 def _report(event: str) -> None:
     try:
-        from .sandbox import record  # written to the parent at once, where the candidate cannot erase it
+        from .enter import record  # written to the parent at once, where the candidate cannot erase it
 
         record(event)
     except ImportError:  # pragma: no cover
@@ -69,7 +70,7 @@ def _report(event: str) -> None:
 
 def _allow():
     try:
-        from .sandbox import allow_compilers
+        from .enter import allow_compilers
 
         return allow_compilers()
     except ImportError:  # pragma: no cover - in-process use without H1's sandbox
@@ -78,7 +79,7 @@ def _allow():
 
 def _progress() -> None:
     try:
-        from .sandbox import progress
+        from .enter import progress
 
         progress()
     except ImportError:  # pragma: no cover
@@ -87,7 +88,7 @@ def _progress() -> None:
 
 def _sandbox_events() -> list[str]:
     try:
-        from . import sandbox
+        from . import enter as sandbox
 
         found = sandbox.events()
         sandbox.clear_events()

@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernelwright.agents.templates.attention_cuda_host import LAUNCHER, WRAPPER
-from kernelwright.agents.templates.attention_cuda_kernel import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW, KERNEL
-from kernelwright.agents.templates.attention_cuda_ptx import DTYPES, HELPERS, pack_source, wgmma_source
-from kernelwright.agents.templates.attention_spec import AttentionSpec, spec_names
-from kernelwright.agents.templates.attention_translate import TranslateError
-from kernelwright.agents.templates.attention_translate_c import C_HELPERS, c_kernel_params, translate_c
+from kernelwright.agents.templates.attention.host_cuda import LAUNCHER, WRAPPER
+from kernelwright.agents.templates.attention.kernel_cuda import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW, KERNEL
+from kernelwright.agents.templates.attention.ptx import DTYPES, HELPERS, pack_source, wgmma_source
+from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
+from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
 
 HEAD_DIMS = (64, 128)
 BLOCK_M = 128

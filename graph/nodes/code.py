@@ -17,7 +17,8 @@ from langgraph.runtime import Runtime
 
 from kernelwright.agents.coder import CodeRequest, CodeResult, Coder
 from kernelwright.graph.context import MISSING_ENDPOINT, Context, context_of, llm_endpoint
-from kernelwright.plugins import get
+from kernelwright.graph.plugins import get
+from kernelwright.graph.state import CodePayload
 
 
 def make_coder(ctx: Context, name: str | None = None) -> Coder:
@@ -33,7 +34,7 @@ def make_coder(ctx: Context, name: str | None = None) -> Coder:
     return entry() if isinstance(entry, type) else entry
 
 
-def code(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+def code(payload: CodePayload, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the coder for one candidate; the result goes to `pending` for compile/verify."""
     ctx = context_of(runtime)
     task = payload["task"]

@@ -17,7 +17,7 @@ def command(
     as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON."),
 ) -> None:
     """Profile CANDIDATE on PROBLEM and print the figures and the diagnosis the critic receives."""
-    from kernelwright.tools.profile import profile_candidate
+    from kernelwright.verifier.profile.ncu import profile_candidate
     from kernelwright.verifier.problem import LoadError
 
     try:

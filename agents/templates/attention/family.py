@@ -26,11 +26,11 @@ from __future__ import annotations
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
-from kernelwright.agents.templates.attention_cuda_render import cuda_supported, render_cuda_candidate
-from kernelwright.agents.templates.attention_render import render_source
-from kernelwright.agents.templates.attention_spec import AttentionSpec, is_attention_problem, parse_spec
-from kernelwright.agents.templates.attention_translate import TranslateError
-from kernelwright.plugins import register
+from kernelwright.agents.templates.attention.render_cuda import cuda_supported, render_cuda_candidate
+from kernelwright.agents.templates.attention.render_triton import render_source
+from kernelwright.agents.templates.attention.spec import AttentionSpec, is_attention_problem, parse_spec
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
+from kernelwright.graph.plugins import register
 
 # (BLOCK_M, BLOCK_N, num_warps, num_stages, LAZY, PIPE_QK, TMA, WS), Hopper-minded first guesses first.
 # LAZY: skip the accumulator rescale unless the running max grew by > 8 (log2 units).

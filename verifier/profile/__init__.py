@@ -1,0 +1,1 @@
+"""Nsight Compute profiling: `ncu` runs `driver` under ncu, `parse` reads its CSV, `diagnose` words it."""
