@@ -12,17 +12,15 @@ import argparse
 import concurrent.futures
 import json
 import multiprocessing
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attention_bench import PROBLEMS, bench, check, import_candidate, make_inputs, overrides_for  # noqa: E402
+from kernelwright.bench.attention import bench, check, import_candidate, make_inputs, overrides_for
 
-from kernelwright.agents.templates.attention.render_cuda import render_cuda_candidate  # noqa: E402
-from kernelwright.agents.templates.attention.spec import parse_spec  # noqa: E402
-from kernelwright.verifier.problem import load_problem  # noqa: E402
+from kernelwright.agents.templates.attention.render_cuda import render_cuda_candidate
+from kernelwright.agents.templates.attention.spec import parse_spec
+from kernelwright.verifier.problem import load_problem
 
 # name -> (text in the rendered kernel, replacement, what the difference to the unedited time measures)
 ABLATIONS = {
@@ -35,6 +33,9 @@ ABLATIONS = {
     "no_tiles": ("hi > lo ? (hi - lo + BN - 1) / BN : 0", "0",
                  "everything but launch, setup and storing zeros"),
 }
+
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 
 
 def ablated(source: str, name: str) -> str:

@@ -8,18 +8,19 @@ Compilation and warm-up happen before the range, so ncu sees exactly the timed k
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import attention_baselines as baselines  # noqa: E402
-from attention_bench import PROBLEMS, import_candidate, make_inputs, overrides_for  # noqa: E402
+from kernelwright.bench import attention_baselines as baselines
+from kernelwright.bench.attention import import_candidate, make_inputs, overrides_for
 
-from kernelwright.agents.coder import CodeRequest  # noqa: E402
-from kernelwright.agents.templates.attention.family import AttentionFamily  # noqa: E402
-from kernelwright.verifier.problem import load_problem  # noqa: E402
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention.family import AttentionFamily
+from kernelwright.verifier.problem import load_problem
+
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 
 
 def main() -> None:

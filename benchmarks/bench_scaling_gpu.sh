@@ -7,7 +7,7 @@
 #   MODE=ray   OUT=$OUT BUDGET=20s bash benchmarks/bench_scaling_gpu.sh
 #
 # CPU_FAKE=1 runs the same sweep on a CPU host with the stand-in run function
-# (kernelwright.bench.fakes:synthetic_run): N worker processes (`--devices cpu*N`) or Ray with N
+# (tests/bench_fakes.py:synthetic_run): N worker processes (`--devices cpu*N`) or Ray with N
 # declared fake GPUs (`--ray local --ray-gpus N`); GPUS sets how many "devices" exist (default 2).
 # Knobs: SUITE (problems), BUDGET (20s), ITERATIONS (unset: budget only), MAX_WALL (unset), COUNTS ("1 2 4 8").
 set -uo pipefail
@@ -28,7 +28,8 @@ EXTRA=()
 [ -n "${MAX_WALL:-}" ] && EXTRA+=(--max-wall "$MAX_WALL")
 if [ "$CPU_FAKE" = 1 ]; then
     TOTAL=${GPUS:-2}
-    EXTRA+=(--run-fn kernelwright.bench.fakes:synthetic_run)
+    EXTRA+=(--run-fn bench_fakes:synthetic_run)
+    export PYTHONPATH="$(cd "$(dirname "$0")/.." && pwd)/tests${PYTHONPATH:+:$PYTHONPATH}"
 else
     TOTAL=$(nvidia-smi -L 2>/dev/null | wc -l)
 fi

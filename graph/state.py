@@ -7,6 +7,8 @@ run's artifact folder, not in the state, so checkpoints stay small with long his
 from __future__ import annotations
 
 import operator
+import time
+import uuid
 from typing import Annotated, Any
 
 from typing_extensions import TypedDict
@@ -19,6 +21,11 @@ class InputState(TypedDict, total=False):
     problem_source: str
     problem_name: str  # optional override of the problem's NAME
     run_id: str
+
+
+def new_run_id() -> str:
+    """A short sortable run id: UTC time plus random suffix."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
 
 
 NO_CODE_STATUSES = ("coder_error", "exhausted")

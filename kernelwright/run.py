@@ -65,7 +65,7 @@ def run_graph(
 ) -> Result:
     """Search for a fast, verified kernel for `problem` until the budget is spent; see module doc."""
     from kernelwright.graph.builder import make_graph
-    from kernelwright.graph.nodes.start import new_run_id
+    from kernelwright.graph.state import new_run_id
 
     known = {f.name for f in fields(Context)}
     unknown = sorted(set(context_overrides) - known)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FAKE_RUN = "kernelwright.bench.fakes:synthetic_run"
+FAKE_RUN = "bench_fakes:synthetic_run"
 
 PROBLEM = '''import torch
 import torch.nn as nn

@@ -13,12 +13,11 @@ def scale2_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
 
 def compile_sm90(block: int) -> dict[str, Any]:
     """Compile through Triton's real NVIDIA pipeline (ptxas runs as a subprocess) for an H100."""
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
     from triton.runtime.jit import JITFunction
 
-    source = ASTSource(JITFunction(scale2_kernel),
-                       signature={"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"},
-                       constexprs={"BLOCK": block})
-    compiled = triton.compile(source, target=GPUTarget("cuda", 90, 32))
+    from sm90 import compile_for_sm90
+
+    compiled = compile_for_sm90(JITFunction(scale2_kernel),
+                                {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"},
+                                {"BLOCK": block}, warp_size=32)
     return {"stages": sorted(compiled.asm), "cubin_bytes": len(compiled.asm["cubin"])}

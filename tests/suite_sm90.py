@@ -17,11 +17,10 @@ os.environ["TRITON_INTERPRET"] = "0"
 
 import torch  # noqa: E402
 import triton  # noqa: E402
-from triton.backends.compiler import GPUTarget  # noqa: E402
-from triton.compiler import ASTSource  # noqa: E402
 from triton.runtime.jit import JITFunction  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sm90 import compile_for_sm90  # noqa: E402
 from suite_helpers import candidate_files, candidate_problem  # noqa: E402
 
 from kernelwright.verifier.problem import exec_source, load_problem  # noqa: E402
@@ -73,7 +72,7 @@ def compile_sm90(fn: JITFunction, bound: dict, options: dict):
         else:
             raise TypeError(f"{fn.__name__}: cannot type argument {name}={value!r}")
     opts = {"num_warps": options.get("num_warps", 4), "num_stages": options.get("num_stages", 3)}
-    return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 64), options=opts)
+    return compile_for_sm90(fn, signature, constexprs, attrs, opts)
 
 
 def main(paths: list[str]) -> int:

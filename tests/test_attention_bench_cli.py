@@ -1,13 +1,13 @@
-"""benchmarks/attention_bench.py pieces that run without a GPU: config labels, --extra-config, ptxas version."""
+"""kernelwright/bench/attention.py pieces that run without a GPU: config labels, --extra-config, ptxas version."""
 import argparse
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import attention_bench as bench  # noqa: E402
+from kernelwright.bench import attention as bench
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 
 DENSE = {"BLOCK_M": 128, "BLOCK_N": 64, "num_warps": 8, "num_stages": 3, "LAZY": False, "PIPE_QK": False,
          "TMA": False, "WS": False}
@@ -38,7 +38,7 @@ def test_ptxas_version_reads_the_wheel_ptxas_or_the_override(monkeypatch, tmp_pa
 def test_dtype_switch_gives_float16_problems():
     import torch
 
-    fp16 = bench.problem_for("causal", "fp16")
+    fp16 = bench.problem_for(PROBLEMS, "causal", "fp16")
     assert fp16.module({"S": 8}).get_inputs()[0].dtype == torch.float16
-    assert bench.problem_for("causal").module({"S": 8}).get_inputs()[0].dtype == torch.bfloat16
-    assert fp16.name == bench.problem_for("causal").name
+    assert bench.problem_for(PROBLEMS, "causal").module({"S": 8}).get_inputs()[0].dtype == torch.bfloat16
+    assert fp16.name == bench.problem_for(PROBLEMS, "causal").name

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "attention_sm90.py"
+SCRIPT = Path(__file__).resolve().parent / "attention_sm90.py"
 
 
 def _compile_json(*args: str) -> dict:
-    """Run benchmarks/attention_sm90.py with these arguments; its last JSON line (skip if the API differs)."""
+    """Run tests/attention_sm90.py with these arguments; its last JSON line (skip if the API differs)."""
     env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
     proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--json"], capture_output=True, text=True, env=env,
                           timeout=240)
-    if proc.returncode == 3:  # benchmarks/attention_sm90.py: API_MISSING
+    if proc.returncode == 3:  # tests/attention_sm90.py: API_MISSING
         pytest.skip(f"this triton's ASTSource/GPUTarget API differs: {proc.stderr.strip().splitlines()[-1]}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])

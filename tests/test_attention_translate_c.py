@@ -13,13 +13,8 @@ import torch
 from kernelwright.agents.templates.attention.spec import module_literals
 from kernelwright.agents.templates.attention.spec import spec_names as names_of
 from kernelwright.agents.templates.attention.translate_triton import TranslateError
-from kernelwright.agents.templates.attention.translate_c import (
-    C_HELPERS,
-    c_call,
-    c_kernel_params,
-    c_mod_function,
-    translate_c,
-)
+from attention_c_functions import c_call, c_mod_function
+from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
 from kernelwright.verifier.problem import exec_source
 
 PROBLEMS = sorted((pathlib.Path(__file__).resolve().parents[1] / "problems" / "attention").glob("*.py"))

@@ -9,7 +9,7 @@ from kernelwright.bench import run_bench
 from kernelwright.bench.gpubusy import GpuBusySampler, nvml_reader
 from kernelwright.bench.verifyclock import VerifyClock, busy_shares, union_seconds
 
-SLEEPY = "kernelwright.bench.fakes:sleep_verifier"
+SLEEPY = "bench_fakes:sleep_verifier"
 
 
 def test_union_of_overlapping_spans_counts_once():
@@ -106,7 +106,7 @@ def test_without_nvml_or_nvidia_smi_the_summary_says_not_sampled(monkeypatch):
 def test_local_pool_over_two_fake_gpus_narrows_each_worker_to_its_gpu():
     from kernelwright.bench.devices import resolve_devices
     from kernelwright.bench.localpool import LocalPool
-    from kernelwright.bench.scheduler import Job
+    from kernelwright.bench.jobs import Job
     from bench_fixtures import FAKE_RUN
     import tempfile
     from pathlib import Path

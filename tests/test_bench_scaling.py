@@ -47,7 +47,7 @@ def test_two_worker_processes_run_jobs_at_the_same_time(tmp_path):
     from bench_fixtures import FAKE_RUN
     from kernelwright.bench.devices import resolve_devices
     from kernelwright.bench.localpool import LocalPool
-    from kernelwright.bench.scheduler import Job
+    from kernelwright.bench.jobs import Job
 
     meet = tmp_path / "meet"
     paths = [write_problem(tmp_path / "suite", f"{i}_p", attempts=1, rendezvous=str(meet), parties=2) for i in range(2)]

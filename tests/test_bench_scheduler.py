@@ -19,7 +19,7 @@ def test_device_specs():
 
 
 def test_gpu_numbers_follow_an_already_narrowed_cuda_visible_devices(monkeypatch):
-    from kernelwright.bench.scheduler import make_pool
+    from kernelwright.bench.targets import make_pool
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
     slots = resolve_devices("cuda:0,1", cuda_count=2)

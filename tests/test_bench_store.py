@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench_fixtures import bench_config, write_problem
 from kernelwright.bench import run_bench
@@ -44,7 +45,7 @@ CHILD = """
 import sys
 from kernelwright.bench import BenchConfig, run_bench
 run_bench(BenchConfig(suite_dir=sys.argv[1], db=sys.argv[2], artifacts_dir=sys.argv[3], bench_id="kill",
-                      run_fn="kernelwright.bench.fakes:synthetic_run", devices="cpu", worker_mode="thread"))
+                      run_fn="bench_fakes:synthetic_run", devices="cpu", worker_mode="thread"))
 """
 
 
@@ -64,7 +65,7 @@ def test_killed_bench_resumes_with_the_interrupted_problem(tmp_path):
     write_problem(suite, "1_quick", speedup=1.5)
     write_problem(suite, "2_slow", hang=True, hang_s=600)
     write_problem(suite, "3_quick", speedup=2.5)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(suite), db, str(tmp_path / "art")], env={**os.environ})
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(suite), db, str(tmp_path / "art")], env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)})
     try:
         deadline = time.time() + 60
         while time.time() < deadline and _status(db, "2_slow") != "running":

@@ -49,7 +49,7 @@ def test_reading_triton_interpret_is_allowed(source):
 
 WATCH = '''
 import os, posix
-from kernelwright.verifier import environ_watch
+from kernelwright.verifier.sandbox import environ_watch
 events = []
 code = compile(SRC, "cand.py", "exec")
 environ_watch.install(lambda: "cand.py", events.append)

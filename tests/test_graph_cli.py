@@ -96,7 +96,7 @@ def test_coder_failure_during_a_run_is_one_line_on_stderr_and_exit_2(tmp_path):
 
 def test_run_json_writes_best_kernel(tmp_path, monkeypatch):
     # in-process stand-in for the verifier: this test pins the CLI's output, not the verifier
-    monkeypatch.setattr("kernelwright.graph.nodes.verify.default_verifier", inprocess_verifier)
+    monkeypatch.setattr("kernelwright.graph.nodes.verify.verify_many", inprocess_verifier)
     out = tmp_path / "best_kernel.py"
     result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--coder", "template", "--iterations",
                                  "1", "--artifacts", str(tmp_path), "--out", str(out), "--json"])
@@ -108,7 +108,7 @@ def test_run_json_writes_best_kernel(tmp_path, monkeypatch):
 
 
 def test_run_summary_reports_progress_and_best_path(tmp_path, monkeypatch):
-    monkeypatch.setattr("kernelwright.graph.nodes.verify.default_verifier", inprocess_verifier)
+    monkeypatch.setattr("kernelwright.graph.nodes.verify.verify_many", inprocess_verifier)
     result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--iterations", "2", "--fanout", "1",
                                  "--artifacts", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -120,7 +120,7 @@ def test_run_summary_reports_progress_and_best_path(tmp_path, monkeypatch):
 
 
 def test_piped_output_is_not_wrapped(tmp_path, monkeypatch):
-    monkeypatch.setattr("kernelwright.graph.nodes.verify.default_verifier", inprocess_verifier)
+    monkeypatch.setattr("kernelwright.graph.nodes.verify.verify_many", inprocess_verifier)
     monkeypatch.delenv("COLUMNS", raising=False)
     artifacts = tmp_path / ("a-long-folder-name-" * 4)  # every line about the run is longer than 80 columns
     result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--iterations", "1", "--fanout", "1",

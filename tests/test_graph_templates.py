@@ -151,9 +151,8 @@ def test_suite_problems_with_template_metadata_render_and_pass():
 # whole process, so an in-process compile would go through the interpreter's builder.
 SM90_COMPILE = """
 import json, sys, tempfile
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
+sys.path.insert(0, sys.argv[3])
+from sm90 import compile_for_sm90
 from kernelwright.agents.templates.rowwise.kernels import kernel_source
 from kernelwright.verifier.problem import exec_source
 
@@ -166,7 +165,7 @@ signature = {"x_ptr": "*fp32", "w_ptr": "*fp32", "b_ptr": "*fp32", "out_ptr": "*
              "stride_x": "i32", "stride_out": "i32", "eps": "fp32", "BLOCK_N": "constexpr",
              "HAS_WEIGHT": "constexpr", "HAS_BIAS": "constexpr"}
 constexprs = {"BLOCK_N": 1024, "HAS_WEIGHT": True, "HAS_BIAS": True}
-compiled = triton.compile(ASTSource(module.row_kernel, signature, constexprs), target=GPUTarget("cuda", 90, 64))
+compiled = compile_for_sm90(module.row_kernel, signature, constexprs)
 print(json.dumps({"sm90": ".target sm_90" in compiled.asm["ptx"], "named": "row_kernel" in compiled.asm["ptx"],
                   "cubin_bytes": len(compiled.asm["cubin"])}))
 """
@@ -178,8 +177,22 @@ def test_rowwise_kernels_compile_for_sm90(kind):
     pytest.importorskip("triton")
     env = {**os.environ, "TRITON_INTERPRET": "0"}
     for variant in ("block", "online"):
-        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant, str(Path(__file__).parent)], capture_output=True, text=True,
                               env=env, timeout=240)
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         assert result["sm90"] and result["named"] and result["cubin_bytes"] > 0, result
+
+
+def test_rowwise_takes_parameter_names_from_the_run_analysis_without_running_the_problem():
+    """Inside a run the problem was analysed once (start node); the family must not execute it again."""
+    from kernelwright.agents.templates.rowwise.family import _parameter_names
+
+    analysis = {"inputs": [{"shape": [4, 8], "dtype": "float32"}],
+                "params": [{"name": "norm.weight", "buffer": False}, {"name": "norm.running", "buffer": True}]}
+    request = CodeRequest(problem_source="raise RuntimeError('the problem was executed')", problem_name="p",
+                          description="", metadata={}, strategy="first_draft", analysis=analysis)
+    assert _parameter_names(request) == ["norm.weight"]
+    with pytest.raises(Exception, match="executed"):  # without an analysis it runs the problem file
+        _parameter_names(CodeRequest(problem_source=request.problem_source, problem_name="p", description="",
+                                     metadata={}, strategy="first_draft"))

@@ -147,7 +147,7 @@ def test_triton_sm90_compile_runs_ptxas_inside_the_sandbox(worker):
 
 BARE = '''
 import json, os, subprocess
-from kernelwright.verifier import sandbox
+from kernelwright.verifier.sandbox import enter as sandbox
 status = sandbox.apply()
 out = {"status": status, "key": os.environ.get("FAKE_API_KEY"), "interp": os.environ.get("TRITON_INTERPRET")}
 try:

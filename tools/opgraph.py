@@ -55,7 +55,8 @@ def analyze_problem(problem: Problem | str | Path, overrides: dict[str, Any] | N
         module, model, inputs = _build(prob, overrides)
         state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
         result["inputs"] = [_describe(x) for x in inputs]
-        result["params"] = [{"name": k, **_describe(v)} for k, v in state.items()]
+        buffers = dict(model.named_buffers())
+        result["params"] = [{"name": k, "buffer": k in buffers, **_describe(v)} for k, v in state.items()]
         gm = _trace(model, state, inputs)
     except NotCaptured as exc:
         result["reason"] = str(exc)

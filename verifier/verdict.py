@@ -45,10 +45,6 @@ class TimingStats(BaseModel):
     n: int
     wall_ms: float | None = None  # wall-clock per iteration, for the integrity cross-check
 
-    @property
-    def cv(self) -> float:
-        return self.std_ms / self.mean_ms if self.mean_ms else 0.0
-
 
 class Environment(BaseModel):
     """Where the verdict was produced."""

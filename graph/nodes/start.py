@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +9,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from kernelwright.graph.context import Context, context_of
-from kernelwright.graph.state import State
+from kernelwright.graph.state import State, new_run_id
 from kernelwright.tools.opgraph import analyze_problem
 from kernelwright.verifier.problem import LoadError, Problem, load_problem
-
-
-def new_run_id() -> str:
-    """A short sortable run id: UTC time plus random suffix."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
 
 
 def _analysis(problem: Problem) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from multiprocessing import get_context
 from typing import Any
 
 from kernelwright.bench.devices import Device
-from kernelwright.bench.scheduler import Job, OnDone, OnStart, error_payload, execute
+from kernelwright.bench.execute import execute
+from kernelwright.bench.jobs import Job, OnDone, OnStart, error_payload
 
 POLL_S = 0.25
 

@@ -11,7 +11,8 @@ import socket
 import time
 from typing import Any
 
-from kernelwright.bench.scheduler import Job, OnDone, OnStart, error_payload, execute
+from kernelwright.bench.execute import execute
+from kernelwright.bench.jobs import Job, OnDone, OnStart, error_payload
 
 
 class RayWorker:

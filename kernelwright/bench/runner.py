@@ -14,7 +14,8 @@ from kernelwright.bench import suite as suite_mod
 from kernelwright.bench.gpubusy import GpuBusySampler
 from kernelwright.bench.metrics import BenchMetrics, summarize
 from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
-from kernelwright.bench.scheduler import DEFAULT_RUN_FN, Job, make_pool
+from kernelwright.bench.jobs import DEFAULT_RUN_FN, Job
+from kernelwright.bench.targets import make_pool
 from kernelwright.bench.store import BenchStore
 from kernelwright.bench.verifyclock import busy_shares, union_seconds
 from kernelwright.result import Result

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from kernelwright.bench.scheduler import resolve_run_fn
+from kernelwright.bench.jobs import resolve_run_fn
 
 VerifyFn = Callable[..., list]
 

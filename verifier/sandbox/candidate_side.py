@@ -3,7 +3,7 @@
 Every function takes one payload dict and returns plain values and CPU tensors (the parent reads
 them with an allow-list unpickler). Failures the candidate causes come back as
 {"ok": False, "kind": compile_error | runtime_error, ...}; the judge maps them to verdicts.
-Module-level state (`_S`) keeps the loaded candidate, hooks and cached inputs between calls.
+Module-level state (`STATE`) keeps the loaded candidate, hooks and cached inputs between calls.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligne
                "illegal instruction", "device-side assert", "an illegal", "CUDA error: launch")
 COMPILE_ERRORS = ("CompilationError", "CompileException", "NVRTCError", "PTXASError", "BuildError")
 
-_S = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets={}, baselines={}, peaks=None,
+STATE = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets={}, baselines={}, peaks=None,
                      threads=set(), backend="unknown", baseline_stats={}, candidate_file="",
                      access=[], audit=False, pending=[])
 
@@ -41,7 +41,7 @@ _GUARD = threading.local()
 
 def _audit(event: str, _args: tuple) -> None:
     """Report frame / gc introspection that candidate code does (the reference is not here, but it tried)."""
-    if event not in AUDITED or not _S.candidate_file or getattr(_GUARD, "on", False):
+    if event not in AUDITED or not STATE.candidate_file or getattr(_GUARD, "on", False):
         return
     _GUARD.on = True
     try:
@@ -49,7 +49,7 @@ def _audit(event: str, _args: tuple) -> None:
         for _ in range(6):
             if frame is None:
                 break
-            if frame.f_code.co_filename == _S.candidate_file:
+            if frame.f_code.co_filename == STATE.candidate_file:
                 _report(f"reference_access: {event} from line {frame.f_lineno}")
                 break
             frame = frame.f_back
@@ -65,10 +65,10 @@ def _report(event: str) -> None:
 
         record(event)
     except ImportError:  # pragma: no cover
-        _S.access.append(event)
+        STATE.access.append(event)
 
 
-def _allow():
+def allow_candidate():
     try:
         from .enter import allow_compilers
 
@@ -97,17 +97,17 @@ def _sandbox_events() -> list[str]:
         return []
 
 
-def _tracker() -> dynamic_checks.LaunchTracker:
-    if _S.tracker is None:
-        _S.tracker = dynamic_checks.LaunchTracker(allow=_allow, on_launch=_progress)
-        _S.tracker.install()
-    return _S.tracker
+def launch_tracker() -> dynamic_checks.LaunchTracker:
+    if STATE.tracker is None:
+        STATE.tracker = dynamic_checks.LaunchTracker(allow=allow_candidate, on_launch=_progress)
+        STATE.tracker.install()
+    return STATE.tracker
 
 
-def _failure(kind: str, stage: str, exc: BaseException, **extra: Any) -> dict[str, Any]:
+def failure_report(kind: str, stage: str, exc: BaseException, **extra: Any) -> dict[str, Any]:
     text = f"{type(exc).__name__}: {exc}"
     try:
-        extra = {**_evidence_since_load(), **extra} if _S.before is not None else extra
+        extra = {**evidence_since_load(), **extra} if STATE.before is not None else extra
     except Exception:  # noqa: BLE001 - evidence is best effort once the candidate broke things
         pass
     return {"ok": False, "kind": kind, "stage": stage, "message": text.strip().splitlines()[0][:400] if text.strip() else "",
@@ -130,13 +130,13 @@ def is_sticky(message: str) -> bool:
 def load(payload: dict[str, Any]) -> dict[str, Any]:
     """Exec the candidate source, build ModelNew with the init inputs and the reference's state."""
     device = torch.device(payload["device"])
-    _S.device, _S.model = device, None
+    STATE.device, STATE.model = device, None
     source, label = payload["source"], payload["label"]
-    tracker = _tracker()
-    _S.backend = backends.detect_backend(source)
+    tracker = launch_tracker()
+    STATE.backend = backends.detect_backend(source)
     if backends.uses_module(source, "cupy"):
         try:
-            with _allow():
+            with allow_candidate():
                 backends.require_cupy()
         except ImportError as exc:
             return {"ok": False, "kind": "compile_error", "stage": "compile", "message": str(exc), "log": ""}
@@ -146,20 +146,20 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
             print(f"kernelwright: cupy launch hooks not installed: {exc}")
     if device.type == "cuda":
         _warm_cuda(device)
-    _S.threads = {t.ident for t in threading.enumerate()}
+    STATE.threads = {t.ident for t in threading.enumerate()}
     _sandbox_events()
-    _S.before = dynamic_checks.snapshot()
+    STATE.before = dynamic_checks.snapshot()
     if not os.path.isfile(label):
         # Triton (not the interpreter) reads kernel source through inspect: give it a linecache entry
         label = f"<candidate {source_sha(source)}>"
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)
-    if not _S.audit:
+    if not STATE.audit:
         sys.addaudithook(_audit)
-        environ_watch.install(lambda: _S.candidate_file, _report)  # environment reads from the candidate's file
-        _S.audit = True
-    _S.candidate_file = label
+        environ_watch.install(lambda: STATE.candidate_file, _report)  # environment reads from the candidate's file
+        STATE.audit = True
+    STATE.candidate_file = label
     try:
-        with _allow():
+        with allow_candidate():
             module = exec_source(source, f"kw_candidate_{source_sha(source)}", label)
     except LoadError as exc:
         return {"ok": False, "kind": "compile_error", "stage": "load", "message": str(exc)[:2000], "log": str(exc)[-12000:]}
@@ -169,21 +169,21 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "kind": "compile_error", "stage": "load", "message": f"{label}: no class ModelNew", "log": ""}
     try:
         inputs_mod.seed_all(payload.get("seed", 0))
-        with _allow():
+        with allow_candidate():
             model = module.ModelNew(*payload.get("init_inputs", []))
         _copy_state(model, payload.get("state_dict") or {})
         model = model.to(device)
     except Exception as exc:  # noqa: BLE001 - the candidate's constructor failed
-        return _failure("compile_error", "load", exc)
-    _S.model = model
-    return {"ok": True, "backend": _S.backend, **_evidence_since_load()}
+        return failure_report("compile_error", "load", exc)
+    STATE.model = model
+    return {"ok": True, "backend": STATE.backend, **evidence_since_load()}
 
 
 def _warm_cuda(device: torch.device) -> None:
     """Initialise CUDA and the profiler before the tamper snapshot, so their lazy set-up is not blamed."""
     import torch.profiler  # noqa: F401
 
-    with _allow():
+    with allow_candidate():
         torch.zeros(1, device=device).zero_()
         torch.cuda.synchronize()
 
@@ -215,13 +215,13 @@ def _copy_state(model: Any, state: dict[str, torch.Tensor]) -> None:
         model.load_state_dict(matching, strict=False)
 
 
-def _evidence_since_load() -> dict[str, Any]:
+def evidence_since_load() -> dict[str, Any]:
     current = {t.ident for t in threading.enumerate()}
-    new_threads = [t.name for t in threading.enumerate() if t.ident in current - _S.threads and t.is_alive()]
-    return {"tamper": dynamic_checks.tampered(_S.before), "events": _sandbox_events(), "new_threads": new_threads}
+    new_threads = [t.name for t in threading.enumerate() if t.ident in current - STATE.threads and t.is_alive()]
+    return {"tamper": dynamic_checks.tampered(STATE.before), "events": _sandbox_events(), "new_threads": new_threads}
 
 
-def _record(out: Any, keep: list | None = None) -> dict[str, Any]:
+def record_outputs(out: Any, keep: list | None = None) -> dict[str, Any]:
     """What the parent needs to judge one output. With `keep`, a CUDA output stays here until the
     parent fetches it (`fetch`); otherwise it travels as a CPU copy."""
     if not isinstance(out, torch.Tensor):
@@ -248,8 +248,8 @@ def _record(out: Any, keep: list | None = None) -> dict[str, Any]:
 def fetch(payload: dict[str, Any]) -> dict[str, Any]:
     """Copy kept outputs into buffers the parent shared: {"buffers": [[pending index, record]]}."""
     for index, record in payload["buffers"]:
-        transport.open_shared(record, _S.device).copy_(_S.pending[index])
-    torch.cuda.synchronize(_S.device)
+        transport.open_shared(record, STATE.device).copy_(STATE.pending[index])
+    torch.cuda.synchronize(STATE.device)
     return {"ok": True}
 
 
@@ -280,9 +280,9 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
     the candidate makes to them, and outputs stay here until the parent fetches them. On the CPU
     the inputs arrive as copies and their state after the call is sent back.
     """
-    model, device, tracker = _S.model, _S.device, _tracker()
-    _S.pending = []
-    keep = _S.pending if device.type == "cuda" else None
+    model, device, tracker = STATE.model, STATE.device, launch_tracker()
+    STATE.pending = []
+    keep = STATE.pending if device.type == "cuda" else None
     # the repeat run gets the very same tensors: a memo keyed on them is then hit
     dev_inputs, shared = transport.open_all(payload["inputs"], device)
     results = []
@@ -308,11 +308,11 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
                     torch.cuda.synchronize()
         except Exception as exc:  # noqa: BLE001 - the candidate failed while running
             kind = classify(exc)
-            return _failure(kind, "compile" if kind == "compile_error" else "correctness", exc,
+            return failure_report(kind, "compile" if kind == "compile_error" else "correctness", exc,
                             sticky=is_sticky(str(exc)))
         outputs = flatten(out)
         results.append({
-            "outputs": [_record(o, keep) for o in outputs],
+            "outputs": [record_outputs(o, keep) for o in outputs],
             "aliases": _overlaps(outputs, dev_inputs),
             "launches": dict(tracker.launches),
             "compute_ops": recorder.compute_ops(),
@@ -322,9 +322,9 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
             if rep == 0 and not shared else [],
         })
         del out, outputs
-    return {"ok": True, "runs": results, **_evidence_since_load()}
+    return {"ok": True, "runs": results, **evidence_since_load()}
 
 
 def profile_meta(_payload: Any = None) -> dict[str, Any]:
     """Triton compile metadata (registers, spills, shared memory) of the kernels launched so far."""
-    return _tracker().triton_metadata()
+    return launch_tracker().triton_metadata()

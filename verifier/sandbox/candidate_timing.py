@@ -2,7 +2,7 @@
 
 Baselines (eager, torch.compile) are timed before the candidate loads and their statistics are
 cached per problem and shape for the worker's life; the reference model itself is dropped before
-the candidate loads. Shares the worker state (`candidate_side._S`) with the correctness calls.
+the candidate loads. Shares the worker state (`candidate_side.STATE`) with the correctness calls.
 """
 from __future__ import annotations
 
@@ -13,36 +13,38 @@ from typing import Any
 import torch
 
 from .. import inputs as inputs_mod, timing
-from .candidate_side import _S, _allow, _evidence_since_load, _failure, _record, _tracker, classify, is_sticky
+from .candidate_side import (
+    STATE, allow_candidate, classify, evidence_since_load, failure_report, is_sticky, launch_tracker, record_outputs,
+)
 from ..correctness import flatten
 from ..problem import Problem
 
 
 def _input_sets(payload: dict[str, Any]) -> list[list]:
     key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
-    if key not in _S.sets:
+    if key not in STATE.sets:
         problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
-        _S.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed, device=payload["device"])
+        STATE.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed, device=payload["device"])
                          for seed in payload["seeds"]]}
-    return _S.sets[key]
+    return STATE.sets[key]
 
 
 def _callable_for(payload: dict[str, Any]) -> Any:
     which = payload["which"]
     if which == "candidate":
-        model = _S.model
+        model = STATE.model
         return lambda xs: model(*xs)
     key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
-    if key not in _S.baselines:
+    if key not in STATE.baselines:
         problem = Problem(name="reference", source=payload["problem_source"])
         module = problem.module(payload.get("overrides", {}))
         inputs_mod.seed_all(payload.get("seed", 0))
         ref = module.Model(*module.get_init_inputs()).to(payload["device"])
         if which == "compile":
-            with _allow():
+            with allow_candidate():
                 ref = torch.compile(ref)
-        _S.baselines = {key: ref}  # one reference at a time; dropped before the candidate loads
-    ref = _S.baselines[key]
+        STATE.baselines = {key: ref}  # one reference at a time; dropped before the candidate loads
+    ref = STATE.baselines[key]
     return lambda xs: ref(*xs)
 
 
@@ -50,8 +52,8 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
     """Time `which` (candidate | eager | compile) on rotated input sets; CUDA events or wall clock."""
     which = payload["which"]
     stats_key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
-    if which != "candidate" and stats_key in _S.baseline_stats:
-        return _S.baseline_stats[stats_key]
+    if which != "candidate" and stats_key in STATE.baseline_stats:
+        return STATE.baseline_stats[stats_key]
     sets = _input_sets(payload)
     fn = _callable_for(payload)
     calls = [0]
@@ -62,10 +64,10 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
             calls[0] += 1
             return inner(xs)
 
-        _tracker().reset()
+        launch_tracker().reset()
     cuda = torch.device(payload["device"]).type == "cuda"
     try:
-        with torch.no_grad(), (_allow() if payload["which"] == "compile" else nullcontext()):
+        with torch.no_grad(), (allow_candidate() if payload["which"] == "compile" else nullcontext()):
             if cuda:
                 with timing.no_gc():
                     result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
@@ -74,15 +76,15 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
                 result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", 2))
             outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
     except Exception as exc:  # noqa: BLE001
-        return _failure(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
-    _S.pending = []
-    keep = _S.pending if cuda else None
-    result["outputs"] = [[_record(o, keep) for o in outs] for outs in outputs]  # the parent fetches CUDA ones
+        return failure_report(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
+    STATE.pending = []
+    keep = STATE.pending if cuda else None
+    result["outputs"] = [[record_outputs(o, keep) for o in outs] for outs in outputs]  # the parent fetches CUDA ones
     if which != "candidate":
-        _S.baseline_stats[stats_key] = {"ok": True, **result}
-        return _S.baseline_stats[stats_key]
-    launched = sum(_tracker().launches.values())
-    return {"ok": True, **result, "calls": calls[0], "launches": launched, **_evidence_since_load()}
+        STATE.baseline_stats[stats_key] = {"ok": True, **result}
+        return STATE.baseline_stats[stats_key]
+    launched = sum(launch_tracker().launches.values())
+    return {"ok": True, **result, "calls": calls[0], "launches": launched, **evidence_since_load()}
 
 
 def loop(payload: dict[str, Any]) -> dict[str, Any]:
@@ -96,9 +98,9 @@ def loop(payload: dict[str, Any]) -> dict[str, Any]:
 
 def drop_reference(_payload: Any = None) -> None:
     """Free baseline models and their outputs before the candidate is loaded (when any was built)."""
-    if not _S.baselines:
+    if not STATE.baselines:
         return
-    _S.baselines = {}
+    STATE.baselines = {}
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -106,6 +108,6 @@ def drop_reference(_payload: Any = None) -> None:
 
 def peaks(payload: dict[str, Any]) -> dict[str, float]:
     """Measured bandwidth / matmul peaks of this worker's GPU (cached for the worker's life)."""
-    if _S.peaks is None:
-        _S.peaks = timing.measure_peaks(torch.device(payload["device"]))
-    return _S.peaks
+    if STATE.peaks is None:
+        STATE.peaks = timing.measure_peaks(torch.device(payload["device"]))
+    return STATE.peaks

@@ -148,7 +148,6 @@ class Worker:
         self.cache_dir = cache_dir or os.path.join(self.base_dir, "cache")
         self.restarts = 0
         self.starts = 0
-        self.last_start_s = 0.0
         self.last_restart_s = 0.0
         self.info: dict[str, Any] = {}
         self._proc: subprocess.Popen | None = None
@@ -191,7 +190,6 @@ class Worker:
                 raise
             self.info = ready if isinstance(ready, dict) else {}
             elapsed = time.perf_counter() - began
-            self.last_start_s = elapsed
             if self.starts:
                 self.restarts += 1
                 self.last_restart_s = elapsed

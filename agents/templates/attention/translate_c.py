@@ -237,31 +237,3 @@ def c_kernel_params(tree: ast.Module) -> list[tuple[str, str]]:
             raise TranslateError(f"init argument `{name}` needs a numeric module constant (its default) to get a C type")
         params.append((types[f"P_{name}"], f"P_{name}"))
     return params
-
-
-def c_mod_function(translation: Translation, kind: str, params: list[tuple[str, str]], name: str = "") -> str:
-    """A complete device function: `KW_DEVICE float kw_score_mod(float score, int b_idx, int h_idx,
-    int q_idx, int kv_idx, <params>)` or `KW_DEVICE bool kw_mask_mod(int b_idx, ..., <params>)`;
-    `name` replaces kw_<kind> (e.g. for a function returning a Translation whose result is its bias)."""
-    if kind not in ("score_mod", "mask_mod"):
-        raise ValueError(f"kind must be 'score_mod' or 'mask_mod', got {kind!r}")
-    head = ["float score"] if kind == "score_mod" else []
-    args = head + [f"int {p}" for p in MASK_PARAMS] + [f"{t} {n}" for t, n in params]
-    rtype = "float" if kind == "score_mod" else "bool"
-    body = "".join(f"  {s}\n" for s in translation.statements)
-    return f"KW_DEVICE {rtype} {name or 'kw_' + kind}({', '.join(args)}) {{\n{body}  return {translation.result};\n}}\n"
-
-
-def c_call(kind: str, params: list[tuple[str, str]], score: str = "score",
-           indices: tuple[str, str, str, str] = MASK_PARAMS) -> str:
-    """The call expression for a function from c_mod_function, e.g. `kw_mask_mod(b_idx, ..., P_WINDOW)`."""
-    args = ([score] if kind == "score_mod" else []) + list(indices) + [n for _, n in params]
-    return f"kw_{kind}({', '.join(args)})"
-
-
-def c_mod_functions(tree: ast.Module, names: dict[str, str]) -> str:
-    """The wrapped device functions of every mod the problem defines (without C_HELPERS)."""
-    params = c_kernel_params(tree)
-    present = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    return "".join(c_mod_function(translate_c(tree, k, names), k, params)
-                   for k in ("score_mod", "mask_mod") if k in present)

@@ -78,7 +78,11 @@ def _model_init(tree: ast.Module) -> str | None:
 
 
 def _parameter_names(request: CodeRequest) -> list[str]:
-    """Names of the reference model's parameters (runs the trusted problem file once)."""
+    """Names of the reference model's parameters: from the run's problem analysis, else by running the
+    trusted problem file once (a request made outside a run has no analysis)."""
+    described = (request.analysis or {}).get("params")
+    if described is not None and (request.analysis or {}).get("inputs"):
+        return [p["name"] for p in described if not p.get("buffer")]
     from kernelwright.verifier.problem import exec_source
 
     module = exec_source(request.problem_source, "kw_template_probe", f"<problem {request.problem_name}>")

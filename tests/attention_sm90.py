@@ -2,11 +2,11 @@
 
 Used by the CI compile test and for tuning without the device: registers, stack (spills), shared
 memory and whether wgmma was emitted, per variant and config.
-    python benchmarks/attention_sm90.py plain causal --all-configs
+    python tests/attention_sm90.py plain causal --all-configs
 
 Run it in a process that never imported triton in interpreter mode (TRITON_INTERPRET unset or 0):
 interpreter mode patches triton.language globally. tests/test_attention_sm90.py starts it as a
-subprocess with --json.
+subprocess with --json. The compile itself is tests/sm90.py's.
 """
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from typing import Any, Iterator
 
 import triton
 
+from sm90 import API_MISSING, compile_for_sm90
+
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import load_problem
 
-API_MISSING = 3  # exit code: the ASTSource / GPUTarget API is absent (tests skip on it)
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 GPU_PARAMS = {"P_WINDOW": 256, "P_GRID_H": 64, "P_GRID_W": 64, "P_KERNEL": 13}
@@ -72,8 +73,8 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
 
     `mask_all` is the 1-D kernel's MASK_ALL (False = an unmasked problem at a length that BLOCK_N divides)."""
     try:
-        from triton.backends.compiler import GPUTarget
-        from triton.compiler import ASTSource
+        from triton.backends.compiler import GPUTarget  # noqa: F401 - the API compile_for_sm90 needs
+        from triton.compiler import ASTSource  # noqa: F401
     except ImportError as exc:  # this triton lays its compiler API out differently
         print(f"triton compiler API not found: {exc}", file=sys.stderr)
         sys.exit(API_MISSING)
@@ -101,8 +102,7 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
                 attrs[(i,)] = [["tt.divisibility", 16]]
     options = {"num_warps": config["num_warps"], "num_stages": config["num_stages"]}
     with real_triton():
-        return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 64),
-                              options=options)
+        return compile_for_sm90(fn, signature, constexprs, attrs, options)
 
 
 def resources(kernel: Any) -> dict[str, Any]:
