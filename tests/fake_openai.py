@@ -81,6 +81,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.disconnects = 0  # streamed answers the client stopped reading before the end
+        self.hung_up = threading.Event()  # set at the first such disconnect
         self.closing = threading.Event()  # set by close(): stalled streams end
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -228,6 +229,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 except OSError:  # the client hung up mid-stream (it stopped on a stall, a cap or its budget)
                     with fake._lock:
                         fake.disconnects += 1
+                    fake.hung_up.set()
                 self.close_connection = True
             elif answer.garbage:
                 self._send(200, b"<html>not json</html>")
