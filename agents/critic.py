@@ -13,6 +13,7 @@ from typing import Any
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
+from kernelwright.agents.failed_line import failing_lines
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.routing import stop_reason
 from kernelwright.graph.state import State
@@ -38,7 +39,16 @@ def _trial_text(trial: dict[str, Any] | None) -> str:
 
 
 def feedback_for(attempt: dict[str, Any]) -> str:
-    """Plain-words feedback on one attempt, for the coder that repairs or refines it."""
+    """Plain-words feedback on one attempt (with the kernel's lines the verdict names), for the next coder."""
+    text = _feedback_text(attempt)
+    if attempt.get("status") in ("compile_error", "runtime_error", "timeout", "incorrect", "rejected"):
+        quoted = failing_lines(attempt)
+        if quoted:
+            text = f"{text}\n{quoted}"
+    return text
+
+
+def _feedback_text(attempt: dict[str, Any]) -> str:
     status = attempt.get("status")
     v = attempt.get("verdict") or {}
     if status == "coder_error":
