@@ -166,7 +166,7 @@ class ChatClient:
         cap = max_tokens or self.config.max_answer_tokens
         start = self._clock()
         if deadline is not None and start >= deadline:
-            return _budget_reply(messages, cap)
+            return _budget_reply(cap)
         model = self._chat_model()
         last = ""
         gate = endpoint_gate(self.config)
@@ -174,7 +174,7 @@ class ChatClient:
         for attempt in range(1, max(1, self.config.tries) + 1):
             left = None if deadline is None else deadline - self._clock()
             if (left is not None and left <= 0) or not gate.acquire(timeout=left):
-                return _budget_reply(messages, cap, tries=attempt)
+                return _budget_reply(cap, tries=attempt - 1)
             try:
                 streamed = read_stream(lambda: model.stream(messages, max_tokens=cap, stream_usage=True),
                                        limits, self._clock)
@@ -197,7 +197,7 @@ class ChatClient:
         raise EndpointError(f"{last} (gave up after {self.config.tries} tries)")
 
 
-def _budget_reply(messages: list, cap: int, tries: int = 0) -> Reply:
+def _budget_reply(cap: int, tries: int = 0) -> Reply:
     """The reply of a call the run's deadline prevented: no answer, nothing spent."""
     return Reply("", "", "", 0, 0, True, None, tries, 0.0, cap=cap, cut="budget")
 

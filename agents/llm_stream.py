@@ -8,11 +8,13 @@ kept: `Streamed.cut` says why the answer is partial ("stall", "cap" or "budget";
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 TICK_S = 0.2  # longest single wait: the clock (and so the deadline) is looked at least this often
 
@@ -102,10 +104,8 @@ def _pump(open_stream: Callable[[], Iterable[Any]], chunks: queue.Queue, stop: t
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken stream may fail; nothing is left to save
                 close()  # hangs up: the server stops generating an answer nobody reads
-            except Exception:  # noqa: BLE001 - closing a broken stream may fail; nothing is left to save
-                pass
 
 
 def _add(out: Streamed, chunk: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_openai import Answer, FakeOpenAI
+
 from kernelwright import run_graph
 
 PROBLEM = Path(__file__).parent.parent / "problems" / "softmax.py"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.critic import feedback_for
@@ -69,6 +68,7 @@ def test_the_example_is_trimmed_first_when_the_context_is_tight():
     context = count_tokens(full) + 64 + 300  # room for a 300-token answer only with the example dropped
     prompt, cap, steps = fit_prompt(req("fix_numerics", parent_source=FAILING, best_source=SEED), context, 1000)
     assert steps >= 1 and "A kernel from this run that passed" not in prompt and FAILING.strip() in prompt
+    assert cap >= 300
 
 
 @pytest.mark.slow

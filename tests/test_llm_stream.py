@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fake_openai import Answer, FakeOpenAI
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import ChatClient, EndpointError, LLMConfig

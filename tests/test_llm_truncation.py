@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from fake_openai import Answer, FakeOpenAI
-from kernelwright import run_graph
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import ChatClient, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder
+
+from kernelwright import run_graph
 
 DATA = Path(__file__).parent / "data" / "llm"
 PROBLEM = Path(__file__).parent.parent / "problems" / "softmax.py"
