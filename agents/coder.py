@@ -26,6 +26,7 @@ class CodeRequest:
     attempt_id: int | None = None      # id the candidate will get, to name its artifact files
     device: str = "auto"               # where candidates are verified (the run's device spec)
     analysis: dict[str, Any] = field(default_factory=dict)  # captured op graph, FLOPs, category (tools/opgraph)
+    deadline: float | None = None      # time.time() at which the run's budget ends; coders return by then
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernelwright.agents.failed_line import failing_lines
 from kernelwright.verifier.rules import ALL_RULES
 
 
@@ -29,7 +30,16 @@ def _trial_text(trial: dict[str, Any] | None) -> str:
 
 
 def feedback_for(attempt: dict[str, Any]) -> str:
-    """Plain-words feedback on one attempt, for the coder that repairs or refines it."""
+    """Plain-words feedback on one attempt (with the kernel's lines the verdict names), for the next coder."""
+    text = _feedback_text(attempt)
+    if attempt.get("status") in ("compile_error", "runtime_error", "timeout", "incorrect", "rejected"):
+        quoted = failing_lines(attempt)
+        if quoted:
+            text = f"{text}\n{quoted}"
+    return text
+
+
+def _feedback_text(attempt: dict[str, Any]) -> str:
     status = attempt.get("status")
     v = attempt.get("verdict") or {}
     if status == "coder_error":

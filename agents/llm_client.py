@@ -1,9 +1,11 @@
 """A chat client for any OpenAI-compatible endpoint, tuned for DeepSeek-R1.
 
 Built on `langchain_deepseek.ChatDeepSeek`, which keeps the `reasoning_content` field (it lands in
-`AIMessage.additional_kwargs["reasoning_content"]`) and accepts any base URL. The client retries
-5xx, rate-limit and connection errors with exponential back-off, then raises `EndpointError`;
-it never falls back to another model.
+`AIMessage.additional_kwargs["reasoning_content"]`) and accepts any base URL. Answers are streamed
+(`agents/llm_stream.py`): a call ends on a stall, on the per-answer cap or at the run's deadline, and
+keeps what arrived. The client retries 5xx, rate-limit, connection errors and a missing first token
+with exponential back-off (never past the deadline), then raises `EndpointError`; it never falls
+back to another model.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from kernelwright.agents.llm_parse import estimate_tokens, split_reasoning
+from kernelwright.agents.llm_stream import FirstTokenTimeout, Limits, Streamed, read_stream
 
 DEFAULT_MODEL = "deepseek-ai/deepseek-r1"
 KEY_ENV_VARS = ("KERNELWRIGHT_API_KEY", "NVIDIA_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_API_KEY")
@@ -46,10 +49,11 @@ class LLMConfig(BaseModel):
     api_key_env: str | None = None   # extra env var name to try first
     temperature: float = 0.6
     top_p: float = 0.95
-    max_answer_tokens: int = 16384   # cap on one answer (lowered further to fit the context window)
+    max_answer_tokens: int = Field(16384, gt=0)  # cap on one answer (lowered further to fit the context window)
+    stall_s: float = Field(120.0, gt=0)  # end an answer when no token came for this long (its text is kept)
     context_tokens: int | None = None  # the model's context window; None = ask the server, else 8192
     max_concurrency: int | None = None  # requests in flight to this endpoint; None = the server's slots, else no cap
-    timeout_s: float = 600.0         # per request
+    timeout_s: float = Field(600.0, gt=0)  # per request: connect and wait for the first token (prompt reading)
     tries: int = 3                   # attempts per request on retryable errors
     backoff_s: float = 2.0           # first wait; doubles after each failed try
 
@@ -105,6 +109,7 @@ class Reply:
     tries: int
     elapsed_s: float
     cap: int | None = None   # the per-answer token cap this call was sent with
+    cut: str = ""            # why the answer is partial: stall | cap | budget ("" = it ended by itself)
 
     @property
     def tokens(self) -> int:
@@ -114,9 +119,10 @@ class Reply:
 class ChatClient:
     """Sends one user message and returns a `Reply`; retries, then raises EndpointError."""
 
-    def __init__(self, config: LLMConfig, sleep: Any = time.sleep) -> None:
+    def __init__(self, config: LLMConfig, sleep: Any = time.sleep, clock: Any = time.time) -> None:
         self.config = config
         self._sleep = sleep
+        self._clock = clock  # the clock of `deadline` (time.time: the run's budget is wall-clock)
         self._model: Any = None
         self._context: int | None = config.context_tokens
         self.context_source = "config" if config.context_tokens else ""
@@ -146,24 +152,32 @@ class ChatClient:
             self._model = ChatDeepSeek(
                 model=self.config.model, base_url=self.config.base_url, api_key=key,
                 temperature=self.config.temperature, top_p=self.config.top_p,
-                max_tokens=self.config.max_answer_tokens, timeout=self.config.timeout_s,
-                max_retries=0,  # retries are ours, so they are bounded and visible
+                max_tokens=self.config.max_answer_tokens, max_retries=0,  # retries are ours: bounded, visible
+                timeout=max(self.config.timeout_s, self.config.stall_s),  # per read; the stream reader is stricter
             )
         return self._model
 
     def complete(self, prompt: str, history: list[tuple[str, str]] | None = None,
-                 max_tokens: int | None = None) -> Reply:
-        """Ask once (with bounded retries). `history` holds earlier (role, text) turns; `max_tokens` caps the answer."""
+                 max_tokens: int | None = None, deadline: float | None = None) -> Reply:
+        """Ask once (with bounded retries) and stream the answer. `history` holds earlier (role, text) turns,
+        `max_tokens` caps the answer, `deadline` (on the client's clock) is when the run's budget ends:
+        past it no call starts, and a call in flight stops there with what it has (`Reply.cut` = "budget")."""
         messages = [*(history or []), ("user", prompt)]
         cap = max_tokens or self.config.max_answer_tokens
+        start = self._clock()
+        if deadline is not None and start >= deadline:
+            return _budget_reply(cap)
         model = self._chat_model()
-        start = time.monotonic()
         last = ""
         gate = endpoint_gate(self.config)
+        limits = Limits(self.config.timeout_s, self.config.stall_s, cap, deadline)
         for attempt in range(1, max(1, self.config.tries) + 1):
+            left = None if deadline is None else deadline - self._clock()
+            if (left is not None and left <= 0) or not gate.acquire(timeout=left):
+                return _budget_reply(cap, tries=attempt - 1)
             try:
-                with gate:
-                    message = model.invoke(messages, max_tokens=cap)
+                streamed = read_stream(lambda: model.stream(messages, max_tokens=cap, stream_usage=True),
+                                       limits, self._clock)
             except Exception as exc:  # noqa: BLE001 - sorted into retryable or not below
                 limit = _context_refusal(exc)
                 if limit is not None:
@@ -172,27 +186,37 @@ class ChatClient:
                 if not retryable:
                     raise EndpointError(last) from None
                 if attempt < self.config.tries:
-                    self._sleep(self.config.backoff_s * 2 ** (attempt - 1))
+                    wait = self.config.backoff_s * 2 ** (attempt - 1)
+                    self._sleep(wait if deadline is None else max(0.0, min(wait, deadline - self._clock())))
                 continue
-            reply = _to_reply(message, prompt, messages, attempt, time.monotonic() - start)
+            finally:
+                gate.release()
+            reply = _to_reply(streamed, messages, attempt, self._clock() - start)
             reply.cap = cap
             return reply
         raise EndpointError(f"{last} (gave up after {self.config.tries} tries)")
 
 
-def _to_reply(message: Any, prompt: str, messages: list, tries: int, elapsed: float) -> Reply:
-    content = message.content if isinstance(message.content, str) else _text_of(message.content)
-    field = (message.additional_kwargs or {}).get("reasoning_content")
-    reasoning, answer = split_reasoning(content, field if isinstance(field, str) else None)
-    usage = getattr(message, "usage_metadata", None) or {}
+def _budget_reply(cap: int, tries: int = 0) -> Reply:
+    """The reply of a call the run's deadline prevented: no answer, nothing spent."""
+    return Reply("", "", "", 0, 0, True, None, tries, 0.0, cap=cap, cut="budget")
+
+
+def _to_reply(streamed: Streamed, messages: list, tries: int, elapsed: float) -> Reply:
+    content = "".join(streamed.content)
+    field = "".join(streamed.reasoning) or None
+    reasoning, answer = split_reasoning(content, field)
+    usage = streamed.usage or {}
     prompt_tokens = int(usage.get("input_tokens") or 0)
     completion_tokens = int(usage.get("output_tokens") or 0)
     estimated = not usage
     if estimated:
         prompt_tokens = sum(estimate_tokens(text) for _, text in messages)
-        completion_tokens = estimate_tokens(content) + estimate_tokens(field or "")
-    finish = (message.response_metadata or {}).get("finish_reason")
-    return Reply(content, reasoning, answer, prompt_tokens, completion_tokens, estimated, finish, tries, elapsed)
+        completion_tokens = max(streamed.tokens, estimate_tokens(content) + estimate_tokens(field or ""))
+    finish = streamed.finish_reason
+    cut = streamed.cut or ("cap" if finish == "length" else "")
+    return Reply(content, reasoning, answer, prompt_tokens, completion_tokens, estimated, finish, tries, elapsed,
+                 cut=cut)
 
 
 _LIMIT_PATTERNS = (
@@ -234,10 +258,10 @@ def endpoint_gate(config: LLMConfig) -> Any:
 
 
 class _NoGate:
-    def __enter__(self) -> None:
-        return None
+    def acquire(self, timeout: float | None = None) -> bool:
+        return True
 
-    def __exit__(self, *exc: Any) -> None:
+    def release(self) -> None:
         return None
 
 
@@ -293,16 +317,12 @@ def probe_context(config: LLMConfig) -> int | None:
     return None
 
 
-def _text_of(blocks: list) -> str:
-    return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in blocks)
-
-
 def _classify(exc: Exception, config: LLMConfig) -> tuple[bool, str]:
     """(retryable, one-line message) for an exception raised by the chat model."""
     import openai
 
     where = f"{config.base_url} (model {config.model})"
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, (openai.APITimeoutError, FirstTokenTimeout)):
         return True, f"endpoint {where} did not answer within {config.timeout_s:g} s"
     if isinstance(exc, openai.APIConnectionError):
         return True, f"cannot reach endpoint {where}: check --base-url and that the server is up"

@@ -18,6 +18,7 @@ from kernelwright.agents.llm_client import (
     LLMConfig,
     Reply,
 )
+from kernelwright.agents.llm_cuts import budget_note, cut_hint, truncation_warning
 from kernelwright.agents.llm_parse import extract_code, launch_settings
 from kernelwright.agents.llm_prompt import (
     MIN_ANSWER_TOKENS,
@@ -69,7 +70,7 @@ class LLMCoder:
                     f"{context}-token context ({self.client.context_source}): start the server with a larger context "
                     "(llama.cpp -c, vLLM --max-model-len) or set coder_options.context_tokens")
             try:
-                return prompt, self.client.complete(prompt, max_tokens=cap)
+                return prompt, self.client.complete(prompt, max_tokens=cap, deadline=request.deadline)
             except ContextExceeded as exc:
                 if retry:
                     raise
@@ -92,7 +93,7 @@ class LLMCoder:
             replies.append(reply)
             files.reply(1, replies[-1])
             source, reason = extract_code(replies[-1].answer)
-            if source is None:
+            if source is None and reply.cut != "budget":
                 reason = _with_cutoff_hint(reason, replies[-1])
                 followup = reask_prompt(reason)
                 files.write("reask.md", followup)
@@ -102,7 +103,8 @@ class LLMCoder:
                     history, followup = [], f"{prompt}\n\n{followup}"
                     room = answer_room(self.client.context_size(), followup)
                 cap = max(MIN_ANSWER_TOKENS, min(self.config.max_answer_tokens, room))
-                replies.append(self.client.complete(followup, history=history, max_tokens=cap))
+                replies.append(self.client.complete(followup, history=history, max_tokens=cap,
+                                                    deadline=request.deadline))
                 files.reply(2, replies[-1])
                 source, second = extract_code(replies[-1].answer)
                 if source is None:
@@ -110,13 +112,20 @@ class LLMCoder:
         except EndpointError as exc:
             files.write("error.txt", f"{exc}\n")
             raise
+        cut = replies[-1].cut
+        if cut == "budget":  # the run is over: what arrived is kept on disk, not verified
+            reason = budget_note(replies[-1], source is not None, files)
+            if source is not None:
+                files.write("unverified_candidate.py", source)
+            source = None
+        warning = truncation_warning(replies[0], prompt, files, request.tried)
         result = CodeResult(
             source=source,
             reasoning="\n\n---\n\n".join(r.reasoning for r in replies if r.reasoning),
             prompt=prompt,
             raw="\n\n---\n\n".join(r.content for r in replies),
             tokens=sum(r.tokens for r in replies),
-            error=None if source else f"the model's answer held no usable kernel: {reason}",
+            error=None if source else reason if cut == "budget" else f"the model's answer held no usable kernel: {reason}",
             meta={
                 "llm": {
                     "model": self.config.model,
@@ -126,6 +135,8 @@ class LLMCoder:
                     "tokens_estimated": any(r.estimated for r in replies),
                     "finish_reason": replies[-1].finish_reason,
                     "reasked": len(replies) > 1,
+                    "cut": [r.cut for r in replies if r.cut],
+                    **({"warning": warning} if warning else {}),
                     **fit,
                     "artifacts": files.folder_text,
                 },
@@ -164,9 +175,8 @@ def _attempt_with_sha(tried: list[dict[str, Any]], sha: str) -> int | None:
 
 
 def _with_cutoff_hint(reason: str, reply: Reply) -> str:
-    if reply.finish_reason == "length":
-        return f"{reason} (the answer stopped at the {reply.cap}-token limit: think less, answer sooner)"
-    return reason
+    hint = cut_hint(reply)
+    return f"{reason} ({hint})" if hint else reason
 
 
 class _Artifacts:
@@ -191,7 +201,8 @@ class _Artifacts:
         self.write(
             f"reply_{n}.md",
             f"<!-- tokens: prompt {reply.prompt_tokens}, completion {reply.completion_tokens} ({usage}); "
-            f"finish_reason {reply.finish_reason}; tries {reply.tries}; {reply.elapsed_s:.2f} s -->\n"
+            f"finish_reason {reply.finish_reason}; tries {reply.tries}; {reply.elapsed_s:.2f} s"
+            f"{f'; cut: {reply.cut}' if reply.cut else ''} -->\n"
             f"{reply.answer}\n",
         )
         self.write(f"reasoning_{n}.md", reply.reasoning + "\n")

@@ -7,6 +7,7 @@ import json
 
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.llm_contract import contract, example
 
 _RELPOS = "score + (q_idx - kv_idx)"  # ast.unparse form of the seed's score_mod
 _PARENT_FIRST = {"fix_compile_error", "fix_numerics", "fix_runtime_error", "optimise_memory",
@@ -15,8 +16,8 @@ MAX_TRIED = 20
 _BOOKKEEPING = {"llm", "fatal", "tools", "repeat_of"}  # meta keys that say nothing about the kernel
 
 
-def build_prompt(request: CodeRequest) -> str:
-    """Task header, then the strategy's section (with feedback), then the output contract."""
+def build_prompt(request: CodeRequest, with_example: bool = True) -> str:
+    """Task header, the strategy's section (with feedback), one correct example, then the output contract."""
     header = P.TASK_HEADER.format(
         problem_name=request.problem_name,
         description=request.description or "(no description: read the reference)",
@@ -27,7 +28,9 @@ def build_prompt(request: CodeRequest) -> str:
     notes = ""
     if request.instructions.strip() and request.strategy in P.STRATEGY_TEMPLATES:
         notes = P.STRATEGY_NOTES.format(instructions=request.instructions.strip())
-    return "\n".join(part for part in (header, body, notes, _repeats(request), P.OUTPUT_CONTRACT) if part)
+    shown = _parent(request) if "{parent_source}" in _template(request) else None
+    sample = example(request, shown) if with_example else ""
+    return "\n".join(part for part in (header, body, sample, notes, _repeats(request), contract(request)) if part)
 
 
 def _repeats(request: CodeRequest) -> str:
@@ -54,19 +57,23 @@ def answer_room(context_tokens: int, *texts: str) -> int:
 def fit_prompt(request: CodeRequest, context_tokens: int, answer_cap: int) -> tuple[str, int, int]:
     """(prompt, answer cap, trim steps) so that prompt + answer fit `context_tokens`.
 
-    The answer wants min(answer_cap, a quarter of the context); to make room, the list of tried
-    configurations and then the feedback are trimmed oldest-first. The problem, the kernel to start
+    The answer wants min(answer_cap, a quarter of the context); to make room, the example kernel is
+    dropped first, then the list of tried configurations and the feedback are trimmed oldest-first. The problem, the kernel to start
     from (parent or best) and the latest verdict line are always kept.
     """
     want = min(answer_cap, max(MIN_ANSWER_TOKENS * 2, context_tokens // 4))
-    steps = 0
+    steps, with_example = 0, True
     prompt = build_prompt(request)
     while answer_room(context_tokens, prompt) < want:
-        smaller = _trim_once(request)
-        if smaller is None:
+        smaller = None if with_example else _trim_once(request)
+        if with_example:  # the example goes first: the kernel to start from and the verdict say more
+            with_example = False
+        elif smaller is None:
             break
-        request, steps = smaller, steps + 1
-        prompt = build_prompt(request)
+        else:
+            request = smaller
+        steps += 1
+        prompt = build_prompt(request, with_example)
     return prompt, min(answer_cap, answer_room(context_tokens, prompt)), steps
 
 
@@ -124,11 +131,16 @@ def _strategy_section(request: CodeRequest) -> str:
     if request.strategy == "first_draft" and uses_attention_seed(request):
         mask_note = P.ATTENTION_MASK_NOTE if "mask_mod" in functions else ""
         return P.ATTENTION_SEED.format(mask_note=mask_note, **values)
-    template = P.STRATEGY_TEMPLATES.get(request.strategy, P.GENERIC_TEMPLATE)
-    text = template.format(**values)
+    text = _template(request).format(**values)
     if "score_mod" in functions or "mask_mod" in functions:
         text += P.ATTENTION_MOD_NOTE
     return text
+
+
+def _template(request: CodeRequest) -> str:
+    if request.strategy == "first_draft" and uses_attention_seed(request):
+        return P.ATTENTION_SEED
+    return P.STRATEGY_TEMPLATES.get(request.strategy, P.GENERIC_TEMPLATE)
 
 
 def _parent(request: CodeRequest) -> str:

@@ -40,20 +40,63 @@ BACKEND_NOTES = {
 }
 
 OUTPUT_CONTRACT = """\
-How to answer:
-- Think first, then reply with exactly ONE fenced ```python code block holding a complete,
-  self-contained Python file; any explanation goes before the block, not inside it.
-- The file defines `class ModelNew(nn.Module)` whose `__init__` and `forward` take exactly the same
-  arguments as `Model`'s. Keep parameters and buffers with the same names and shapes as `Model`'s so
-  that its state can be loaded.
-- `ModelNew.forward` must launch your own kernel(s) to do the work. Do not compute the result with
-  PyTorch operators (matmul, softmax, sum, torch.nn.functional, ...), do not call or subclass
-  `Model`, and never fall back to PyTorch (no try/except around the kernel, no alternative paths).
-  Allocating the output (torch.empty / empty_like), views and reshapes are fine.
-- Handle every input size the reference accepts, including sizes that are not multiples of your
-  block size. Accumulate reductions in float32 and keep results numerically stable.
-- No caching of results between calls, no prints, no files, no network, no threads or processes.
-- Do not include `get_inputs`, `get_init_inputs`, tests or benchmark code.
+How to answer (the verifier rejects a file that breaks any rule):
+1. Think first, then reply with exactly ONE ```python block holding the complete file; explain before it.
+2. Define `class ModelNew(nn.Module)`. Its `__init__` and `forward` take exactly `Model`'s arguments, and it
+   keeps `Model`'s parameters and buffers (same names and shapes).
+3. Read every size from the inputs in `forward` (`x.shape`, `x.numel()`), never from the problem's
+   module constants{size_names}: other sizes are tested too. Mask loads and stores for ragged edges.
+4. {launch_rule}
+5. Do the work in your own kernel(s): no PyTorch compute (matmul, softmax, sum, torch.nn.functional, ...),
+   no calling or subclassing `Model`, no fallback path (no try/except around the kernel). Allocating
+   outputs (torch.empty / empty_like), views and reshapes are fine. Accumulate in float32.
+6. No caching between calls, prints, files, network, threads or processes.
+7. Copy nothing else from the problem file: not its metadata{metadata_names}, not `get_inputs`,
+   `get_init_inputs`, tests or benchmark code.
+"""
+
+LAUNCH_RULES = {
+    "triton": "Launch each `@triton.jit` kernel as `kernel[grid](args, BLOCK=...)`; never call it like a function.",
+    "cupy": "Launch each `cupy.RawKernel` as `kernel((grid,), (block,), (args...))` on the current torch stream.",
+    "load_inline": "Launch the `__global__` kernel from the C++ function that `load_inline` exports.",
+}
+
+EXAMPLE_SHOWN = "The kernel above passed the verifier: it follows every rule below; keep its structure."
+
+EXAMPLE_VERIFIED = """\
+A kernel from this run that passed the verifier (a correct example of the rules below):
+```python
+{source}
+```
+"""
+
+EXAMPLE_GENERIC = """\
+The shape of a correct answer, for a different problem (y = 2 * x):
+```python
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _double_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(y_ptr + offs, tl.load(x_ptr + offs, mask=mask) * 2.0, mask=mask)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):  # the same arguments as Model.__init__
+        super().__init__()
+
+    def forward(self, x):  # the same arguments as Model.forward
+        x = x.contiguous()
+        y = torch.empty_like(x)
+        n = x.numel()  # sizes come from the inputs
+        _double_kernel[(triton.cdiv(n, 1024),)](x, y, n, BLOCK=1024)  # launched with kernel[grid](...)
+        return y
+```
 """
 
 STRATEGY_TEMPLATES: dict[str, str] = {

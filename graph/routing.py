@@ -77,6 +77,6 @@ def code_tasks(state: State) -> list[Send]:
             "artifacts_dir": state.get("run_dir"), "attempt_id": task["id"], "run_id": state.get("run_id"),
         }
         request = {k: v for k, v in request.items() if k in _REQUEST_FIELDS}
-        payload: CodePayload = {"task": task, "request": request}
+        payload: CodePayload = {"task": task, "request": request, "run_started_at": state.get("started_at")}
         sends.append(Send("code", payload))
     return sends

@@ -123,6 +123,7 @@ class CodePayload(TypedDict):
 
     task: CodeTask
     request: dict[str, Any]
+    run_started_at: float | None  # the run's start, for the coder's deadline (budget end)
 
 
 def merge_pending(left: list[Candidate] | None, right: list[Candidate] | None) -> list[Candidate]:

@@ -35,18 +35,19 @@ AMBIGUOUS = {"max_tokens": ("top-level max_tokens is ambiguous: write token_budg
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
-def parse_budget(text: str) -> float:
-    """Seconds from "900", "90s", "15m", "1h" or "1h30m"; ValueError with a one-line hint otherwise."""
+def parse_budget(text: str, what: str = "budget") -> float:
+    """Seconds from "900", "90s", "15m", "1h" or "1h30m"; ValueError with a one-line hint otherwise.
+    `what` names the value in the error (e.g. "--stall")."""
     text = text.strip().lower()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         seconds = float(text)
     else:
         parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text)
         if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"bad budget {text!r}: use seconds or a duration like 90s, 15m, 1h")
+            raise ValueError(f"bad {what} {text!r}: use seconds or a duration like 90s, 15m, 1h")
         seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
-        raise ValueError(f"bad budget {text!r}: it must be positive")
+        raise ValueError(f"bad {what} {text!r}: it must be positive")
     return seconds
 
 

@@ -9,7 +9,14 @@ Each answer is served once, in order (a callable `fn(request_json) -> Answer` is
 Reasoning goes into a `reasoning_content` field (style "field") or inline between <think> tags
 (style "think"; "think_open" omits the opening tag as some servers do). Failures: an HTTP status,
 a hang (sleep before answering), or content without any code block. When the script runs out the
-server answers HTTP 503 "script exhausted". Streaming is not supported (the client does not stream).
+server answers HTTP 503 "script exhausted".
+
+Streaming (`"stream": true`, as the client sends): the answer goes out as server-sent events, the
+reasoning first (as `reasoning_content` deltas, or inline), then the content in `chunks` pieces,
+then the finish reason, the usage (when `stream_options.include_usage`) and `[DONE]`. A stream can
+also misbehave on purpose: `stall=True` sends the pieces and then holds the connection silent until
+the fake is closed (an event, no sleep); `endless=True` follows them with filler tokens for as long
+as the client reads (`fake.disconnects` counts the clients that hung up mid-stream).
 
 Context window: `FakeOpenAI(n_ctx=512, announce="llama")` answers `GET /props` like llama.cpp
 (`announce="vllm"`: `GET /v1/models` with `max_model_len`; None: neither says). With `n_ctx` set, a
@@ -39,6 +46,9 @@ class Answer:
     usage: tuple[int, int] | None = (1000, 500)  # (prompt, completion) tokens; None = no usage
     finish_reason: str = "stop"
     garbage: bool = False            # send a body that is not JSON
+    chunks: int = 4                  # streamed: pieces the content is split into (1 = all at once)
+    stall: bool = False              # streamed: go silent after the pieces until the fake closes
+    endless: bool = False            # streamed: filler tokens after the pieces until the client hangs up
 
     def body_text(self) -> str:
         answer = self.content
@@ -70,6 +80,9 @@ class FakeOpenAI:
         self.refused: list[dict[str, Any]] = []  # requests refused for exceeding the context
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.disconnects = 0  # streamed answers the client stopped reading before the end
+        self.hung_up = threading.Event()  # set at the first such disconnect
+        self.closing = threading.Event()  # set by close(): stalled streams end
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -88,6 +101,7 @@ class FakeOpenAI:
         self.close()
 
     def close(self) -> None:
+        self.closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -183,10 +197,6 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._error(400, "body is not JSON")
                 return
             fake.headers.append({k.lower(): v for k, v in self.headers.items()})
-            if request.get("stream"):
-                fake.requests.append(request)
-                self._error(400, "the fake endpoint does not stream")
-                return
             if fake.n_ctx is not None:
                 needed = prompt_tokens(request) + int(request.get("max_tokens") or 0)
                 if needed > fake.n_ctx:
@@ -213,9 +223,59 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(answer.hang_s)
             if answer.status != 200:
                 self._error(answer.status, f"scripted failure {answer.status}")
+            elif request.get("stream"):
+                try:
+                    _stream(self, fake, answer, request)
+                except OSError:  # the client hung up mid-stream (it stopped on a stall, a cap or its budget)
+                    with fake._lock:
+                        fake.disconnects += 1
+                    fake.hung_up.set()
+                self.close_connection = True
             elif answer.garbage:
                 self._send(200, b"<html>not json</html>")
             else:
                 self._send(200, json.dumps(fake._response(answer, request)).encode())
 
     return Handler
+
+
+def _event(payload: dict | str) -> bytes:
+    return f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n".encode()
+
+
+def _stream(handler: BaseHTTPRequestHandler, fake: FakeOpenAI, answer: Answer, request: dict) -> None:
+    """Send `answer` as server-sent events (see the module docstring); OSError when the client hangs up."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    base = {"id": f"chatcmpl-fake-{len(fake.requests)}", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": request.get("model", fake.model)}
+
+    def chunk(delta: dict, finish: str | None = None) -> bytes:
+        return _event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    if answer.garbage:
+        handler.wfile.write(b"data: <html>not json</html>\n\n")
+        return
+    text = answer.body_text()
+    head = chunk({"role": "assistant", "content": ""})
+    if answer.style == "field" and answer.reasoning:
+        head += chunk({"reasoning_content": answer.reasoning})
+    size = max(1, -(-len(text) // max(1, answer.chunks)))
+    pieces = b"".join(chunk({"content": text[i:i + size]}) for i in range(0, len(text), size))
+    handler.wfile.write(head + pieces)  # one write: the client gets all pieces at once
+    handler.wfile.flush()
+    if answer.stall:
+        fake.closing.wait()
+        return
+    while answer.endless and not fake.closing.is_set():
+        handler.wfile.write(chunk({"content": " more"}))
+        handler.wfile.flush()
+    tail = chunk({}, answer.finish_reason)
+    if answer.usage is not None and (request.get("stream_options") or {}).get("include_usage"):
+        prompt, completion = answer.usage
+        tail += _event({**base, "choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                                                         "total_tokens": prompt + completion}})
+    handler.wfile.write(tail + _event("[DONE]"))
+    handler.wfile.flush()

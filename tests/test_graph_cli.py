@@ -152,7 +152,7 @@ def test_run_help_shows_defaults_without_type_noise():
 def test_graph_mermaid_names_every_node():
     result = runner.invoke(app, ["graph", "--mermaid"])
     assert result.exit_code == 0
-    for node in ("start", "plan", "code", "compile", "verify", "critique", "__end__"):
+    for node in ("start", "plan", "code", "precheck", "verify", "critique", "__end__"):
         assert f"\t{node}" in result.stdout
     assert "critique -.-> plan;" in result.stdout and "plan -.-> code;" in result.stdout
 

@@ -83,6 +83,7 @@ _SIMPLE_KEYS = (
     "SHIFT_MAGNITUDE", "SHIFT_MAGNITUDE_ATOL",
     "SMALL_SHAPE", "TEMPLATE", "FIXED_DIMS",
 )
+METADATA_KEYS = _SIMPLE_KEYS  # module-level metadata names of a problem file (not part of its computation)
 
 
 def _build(module: Any) -> tuple[Any, Any]:

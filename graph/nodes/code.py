@@ -34,6 +34,12 @@ def make_coder(ctx: Context, name: str | None = None) -> Coder:
     return entry() if isinstance(entry, type) else entry
 
 
+def run_deadline(payload: CodePayload, ctx: Context) -> float | None:
+    """time.time() at which the run's wall-clock budget ends (time paused before a resume not counted)."""
+    started = payload.get("run_started_at")
+    return float(started) + ctx.paused_s + ctx.budget_s if started else None
+
+
 def code(payload: CodePayload, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the coder for one candidate; the result goes to `pending` for compile/verify."""
     ctx = context_of(runtime)
@@ -43,7 +49,8 @@ def code(payload: CodePayload, runtime: Runtime[Context]) -> dict[str, Any]:
     fatal = False
     try:
         coder = make_coder(ctx, name)
-        result: CodeResult = coder.generate(CodeRequest(**{**payload["request"], "device": ctx.device}))
+        request = CodeRequest(**{**payload["request"], "device": ctx.device, "deadline": run_deadline(payload, ctx)})
+        result: CodeResult = coder.generate(request)
         coder_name = getattr(coder, "name", name)
     except Exception as exc:  # noqa: BLE001 - a coder failure must stop the run, with its reason
         reason = (str(exc).strip().splitlines() or [""])[0]
@@ -61,6 +68,10 @@ def code(payload: CodePayload, runtime: Runtime[Context]) -> dict[str, Any]:
         "source": result.source, "error": result.error, "tokens": int(result.tokens or 0),
         "started_at": started, "finished_at": time.time(), "meta": meta,
     }
-    get_stream_writer()({"event": "candidate", "id": task["id"], "strategy": task["strategy"],
-                         "ok": result.source is not None, "error": result.error})
+    writer = get_stream_writer()
+    writer({"event": "candidate", "id": task["id"], "strategy": task["strategy"],
+            "ok": result.source is not None, "error": result.error})
+    warning = (meta.get("llm") or {}).get("warning")
+    if warning:  # e.g. the server truncated the prompt (once per run; see agents/llm_cuts.py)
+        writer({"event": "warning", "id": task["id"], "message": warning})
     return {"pending": [candidate]}

@@ -1,6 +1,6 @@
 """`kernelwright run PROBLEM`: search for a fast verified kernel with a live progress view.
 
-Progress comes from LangGraph streaming (custom events the nodes emit; see cli_run_view). The best
+Progress comes from LangGraph streaming (custom events the nodes emit; see run_view). The best
 kernel is written to `runs/<run_id>/best.py` (or --out) and its path printed. Exit 0 when a correct
 kernel was found, 1 when the run ended without one, 2 for bad input or a coder failure (one line on
 stderr), 130 on Ctrl-C, which stops the run at once and prints the command that resumes it.
@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import typer
 
+from kernelwright.cli.llm_options import MAX_ANSWER_HELP, STALL_HELP, answer_limits
 from kernelwright.cli.run_view import ProgressView, make_console
 from kernelwright.interrupt import ExitOnInterrupt
 
@@ -40,6 +41,8 @@ def command(
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
     run_id: Optional[str] = typer.Option(None, help="Id for a new run.  [default: UTC time + random suffix]"),
     artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
+    max_answer_tokens: Optional[int] = typer.Option(None, help=MAX_ANSWER_HELP),
+    stall: Optional[str] = typer.Option(None, help=STALL_HELP),
     out: Optional[Path] = typer.Option(None, help="Also write the best kernel here."),
     config: Optional[Path] = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
@@ -59,7 +62,7 @@ def command(
     from kernelwright.verifier.problem import LoadError
 
     try:
-        file_options = load_run_config(config) if config is not None else {}
+        file_options = answer_limits(max_answer_tokens, stall, load_run_config(config) if config is not None else {})
         cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations, "model": model, "base_url": base_url,
                "coder": coder, "device": device, "fanout": fanout, "target_speedup": target_speedup}
     except (ConfigError, ValueError) as exc:

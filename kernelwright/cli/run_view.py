@@ -69,6 +69,8 @@ class ProgressView:
         event = chunk.get("event")
         if event == "run":
             self._start(chunk)
+        elif event == "warning":
+            self.console.print(f"warning (attempt {chunk.get('id')}): {chunk.get('message')}")
         elif event == "plan":
             self.progress.update(self.task, description=f"iteration {chunk['iteration']}{self.of}: {chunk['strategy']}")
         elif event == "iteration":
