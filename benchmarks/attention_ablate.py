@@ -16,33 +16,13 @@ from pathlib import Path
 
 import torch
 
-from kernelwright.bench.attention import bench, check, import_candidate, make_inputs, overrides_for
-
 from kernelwright.agents.templates.attention.render_cuda import render_cuda_candidate
 from kernelwright.agents.templates.attention.spec import parse_spec
+from kernelwright.bench.attention import bench, check, import_candidate, make_inputs, overrides_for
+from kernelwright.bench.attention_ablations import ABLATIONS, ablated
 from kernelwright.verifier.problem import load_problem
 
-# name -> (text in the rendered kernel, replacement, what the difference to the unedited time measures)
-ABLATIONS = {
-    "mask_as_full": ("kw_scores<D, BN, true>", "kw_scores<D, BN, false>",
-                     "element mask (and score mod's tail handling) on partial tiles"),
-    "no_store": ("if (in_range) *reinterpret_cast<uint4*>", "if (in_range && a[0] == 0xffffffffu) *reinterpret_cast<uint4*>",
-                 "the output store (the values stay live: the guard is never true)"),
-    "one_tile": ("hi > lo ? (hi - lo + BN - 1) / BN : 0", "hi > lo ? 1 : 0",
-                 "all key tiles after the first of every CTA tile"),
-    "no_tiles": ("hi > lo ? (hi - lo + BN - 1) / BN : 0", "0",
-                 "everything but launch, setup and storing zeros"),
-}
-
-
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
-
-
-def ablated(source: str, name: str) -> str:
-    old, new, _ = ABLATIONS[name]
-    if old not in source:
-        raise SystemExit(f"ablation {name}: `{old}` is not in the rendered kernel (the template changed)")
-    return source.replace(old, new).replace("name=\"kw_attention_", f"name=\"kw_ablate_{name}_")
 
 
 def _build(job: tuple[str, str]) -> str:

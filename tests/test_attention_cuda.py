@@ -1,11 +1,9 @@
 """The CUDA (sm_90a) backend of the attention family: mods in C++, bounds, configs, rendering,
 the CUDA file compiled for sm_90a by nvcc (when present), and, on an H100, the real verifier."""
 import dataclasses
-import importlib.util
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +32,6 @@ from kernelwright.verifier.static_checks import check_source
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 
 FAMILY = AttentionFamily()
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 CUDA_VARIANTS = [v for v in VARIANTS if v != "neighborhood_2d"]
 CONFIG = {"BACKEND": "cuda", "BLOCK_N": 128, "STAGES": 2}
 
@@ -260,13 +257,8 @@ def test_persistent_ctas_take_every_tile_once_and_balance_periodic_lengths(tmp_p
 def test_every_ablation_of_the_benchmark_still_finds_its_text():
     """benchmarks/attention_ablate.py edits the rendered kernel by text; a template change must not
     silently turn an ablation into a no-op (it exits with a message instead)."""
-    spec = importlib.util.spec_from_file_location("kw_attention_ablate", BENCHMARKS / "attention_ablate.py")
-    ablate = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(ablate)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    from kernelwright.bench import attention_ablations as ablate
+
     candidate = render("document_causal")
     for name in ablate.ABLATIONS:
         edited = ablate.ablated(candidate, name)

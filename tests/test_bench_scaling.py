@@ -14,8 +14,7 @@ from bench_fixtures import write_problem
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_scaling_gpu.sh"
 BIN = str(Path(sys.executable).parent)
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_scaling_table import rows, table  # noqa: E402
+from kernelwright.bench.scaling_table import rows, table
 
 
 def sweep(tmp_path: Path, mode: str, counts: str) -> subprocess.CompletedProcess:
@@ -85,7 +84,7 @@ def test_table_divides_by_the_one_device_run(tmp_path):
 
 
 def test_gpu_summary_puts_both_busy_figures_and_ncu_overhead_side_by_side(tmp_path):
-    from summarize_gpu_bench import summary
+    from kernelwright.bench.gpu_summary import summary
 
     stats = {"candidates": 16, "candidates_per_minute": 7.5, "verifier_busy_share": 0.83, "verifier_judge_s": 101.0,
              "verifier_busy": {"per_device": {"cuda:0": 0.83}, "busy_s": {"cuda:0": 106.2}}, "worker_busy_share": 0.97,
