@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from kernelwright.graph.studio_context import SERVED, StudioContext, inside
 
 
