@@ -24,9 +24,11 @@ from kernelwright.graph.nodes.precheck import precheck
 from kernelwright.graph.nodes.verify import verify
 
 
-def make_graph(checkpointer: Any = None):
-    """Build and compile the kernel-search graph (pass a checkpointer to make runs resumable)."""
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState)
+def make_graph(checkpointer: Any = None, context_schema: type[Context] = Context):
+    """Build and compile the kernel-search graph (pass a checkpointer to make runs resumable).
+
+    context_schema: `Context` or a subclass with other defaults (Studio's, graph/studio.py)."""
+    builder = StateGraph(State, context_schema=context_schema, input_schema=InputState)
     builder.add_node("start", start)
     builder.add_node("plan", plan)
     builder.add_node("code", code)
