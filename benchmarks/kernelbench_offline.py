@@ -22,7 +22,9 @@ mean speedup of the correct candidates.
 
 Statuses: the verdict's (correct, incorrect, compile_error, runtime_error, timeout, rejected), or
 no_template (the coder has no family for it), no_cpu_shapes (the verifier would run full size),
-load_error, broken (not a problem file), harness_timeout, crash.
+gpu_memory (the verification does not fit in the GPU's free memory, or ran out of it: the reason
+says how much it needs; no further configuration is tried), load_error, broken (not a problem
+file), harness_timeout, crash.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 MARK = "KW_OFFLINE_RESULT "
+GPU_MEMORY_FLAG = "gpu_memory"  # verdict flag: the verification did not fit in the GPU's memory (verifier/memory.py)
 MAX_CPU_ELEMENTS = 1 << 22  # input elements of one CPU trial above which the verifier has not shrunk
 CATEGORY_RULES = [  # file-name inference, first match wins (KernelBench names: 23_Softmax, 1_Conv2D_ReLU_...)
     ("attention", r"attention|attn|sdpa"),
@@ -121,6 +124,9 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
         out.update(attempts=index + 1, status=verdict.status, stage=verdict.stage, rule=verdict.rule,
                    reason="" if verdict.correct else one_line(verdict.summary()))
+        if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better
+            out["status"] = "gpu_memory"
+            break
         if device != "cpu" and verdict.correct:
             out.update(median_ms=verdict.timing.median_ms if verdict.timing else None, timing_meaningful=verdict.timing_meaningful,
                        speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))

@@ -154,3 +154,11 @@ def judge(job, worker):
 def read_file(path: str) -> str:
     with open(path) as handle:
         return handle.read()
+
+
+def candidate_state(_: Any = None) -> dict[str, Any]:
+    """What a job left in the worker's harness state (candidate, kept outputs, timing input sets)."""
+    from kernelwright.verifier.candidate_side import _S
+
+    return {"model": _S.model is not None, "pending": len(_S.pending), "sets": len(_S.sets),
+            "baselines": len(_S.baselines)}
