@@ -211,7 +211,7 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.time()
     base = {"suite": suite, "file": Path(path).name, "path": path}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)  # its own process group: killpg reaches the verifier workers
+                            start_new_session=True)  # its own group for killpg; its verifier workers (own sessions) exit when their pipe closes
     try:
         stdout, stderr = proc.communicate(timeout=args.timeout)
     except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ import torch
 
 import kernelwright.agents.template_coder as template_coder
 from kernelwright.verifier import candidate_side, candidate_timing, memory, memory_judge, transport
+from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import Judge, judge
 from kernelwright.verifier.options import VerifyOptions
@@ -62,10 +63,23 @@ class FakeWorker:
         self.restarts += 1
 
 
-def fake_gpu(monkeypatch, free: float, total: float = 143.7e9) -> None:
+def fake_gpu(monkeypatch, free: float | list[float], total: float = 143.7e9) -> None:
+    """A GPU with `free` bytes free (a list: one figure per look, the last one repeated)."""
+    looks = list(free) if isinstance(free, list) else [free]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (int(free), int(total)))
+    monkeypatch.setattr(torch.cuda, "mem_get_info",
+                        lambda device=None: (int(looks.pop(0) if len(looks) > 1 else looks[0]), int(total)))
     monkeypatch.setattr(memory, "free_cached", lambda *a, **k: None)
+
+
+class CountingGate(DeviceGate):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exclusive_entries = 0
+
+    def exclusive(self, waits=None):
+        self.exclusive_entries += 1
+        return super().exclusive(waits)
 
 
 def gpu_job(source: str = RELU) -> Job:
@@ -90,7 +104,9 @@ def test_matvec_footprint_is_dominated_by_its_8_gib_matrix():
 def test_problem_that_cannot_fit_is_refused_before_any_candidate_code(monkeypatch):
     fake_gpu(monkeypatch, free=40e9)
     worker = FakeWorker()
+    worker.gate = CountingGate()
     verdict = judge(gpu_job(), worker)
+    assert worker.gate.exclusive_entries == 1  # looked again with the GPU to itself before refusing
     assert (verdict.status, verdict.stage) == ("runtime_error", "load")
     assert verdict.flags == ["gpu_memory"]
     assert verdict.message == ("does not fit in GPU memory: verifying at these sizes needs ~70.9 GB (inputs 6.4 GB, "
@@ -98,8 +114,9 @@ def test_problem_that_cannot_fit_is_refused_before_any_candidate_code(monkeypatc
     assert worker.calls == ["ping", "release"]  # no load, no run: the candidate never ran
 
 
-def test_problem_that_fits_goes_on_to_the_reference(monkeypatch):
-    fake_gpu(monkeypatch, free=80e9)
+@pytest.mark.parametrize("looks, exclusive", [([80e9], 0), ([40e9, 80e9], 1)])
+def test_problem_that_fits_goes_on_to_the_reference(monkeypatch, looks, exclusive):
+    fake_gpu(monkeypatch, free=looks)  # a second look, once other jobs on the GPU finished their stage
     reached = []
 
     def stop(self, base):
@@ -107,13 +124,15 @@ def test_problem_that_fits_goes_on_to_the_reference(monkeypatch):
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(Judge, "time_reference", stop)
+    worker = FakeWorker()
+    worker.gate = CountingGate()
     with pytest.raises(RuntimeError, match="stop here"):
-        judge(gpu_job(), FakeWorker())
-    assert reached == [{}]
+        judge(gpu_job(), worker)
+    assert reached == [{}] and worker.gate.exclusive_entries == exclusive
 
 
 def test_out_of_memory_in_the_judge_is_one_line_not_a_trace(monkeypatch):
-    def oom(j, base):
+    def oom(j, base, gate):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 14.00 GiB. GPU 0 has a total capacity "
                                      "of 139.80 GiB of which 4.94 GiB is free. Including non-PyTorch memory, ...")
 
@@ -135,7 +154,7 @@ def test_out_of_memory_reported_by_the_worker_is_one_line():
     assert plain.message == "load: out of GPU memory" and plain.flags == ["gpu_memory"]
 
 
-@pytest.mark.parametrize("reserved, restarts", [(0, 0), (1 << 30, 1)])
+@pytest.mark.parametrize("reserved, restarts", [(0, 0), (2 << 30, 1)])
 def test_worker_is_released_after_the_job_and_restarted_if_it_holds_memory(reserved, restarts):
     worker = FakeWorker(reserved)
     memory_judge.release_worker(SimpleNamespace(worker=worker))

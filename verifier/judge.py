@@ -310,13 +310,13 @@ def judge(job: Job, worker: Worker) -> Verdict:
         for event in j.events():  # start-up of the worker (imports), before any candidate code
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
+        gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
+        waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
         with clock("memory"):
-            memory_judge.check_memory(j, base)
+            memory_judge.check_memory(j, base, gate)
         with clock("reference_time"):
             j.time_reference(base)
             memory.free_cached(j.ref_device)
-        gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
-        waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
         if job.options.timing and j.device_type == "cuda":
             with gate.exclusive(waits), clock("baselines"):
                 run_timing(j, base, baselines_only=True)

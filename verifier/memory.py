@@ -17,7 +17,6 @@ GPU's free memory is refused before any candidate code runs, with one line sayin
 """
 from __future__ import annotations
 
-import copy
 import gc
 import re
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ def footprint(problem: Problem, overrides: dict[str, Any]) -> Footprint | None:
             inputs = list(module.get_inputs())
             model = module.Model(*module.get_init_inputs())
         with torch.no_grad():
-            outputs = flatten(copy.deepcopy(model)(*inputs))
+            outputs = flatten(model(*inputs))
         weights = _nbytes(list(model.state_dict().values())) if isinstance(model, torch.nn.Module) else 0
     except Exception:  # noqa: BLE001 - no meta kernel, or a problem that builds on real data only
         return None

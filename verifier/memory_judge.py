@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from . import memory
+from .gate import DeviceGate
 from .verdict import Verdict
 from .worker import WorkerError
 
@@ -20,19 +21,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from .judge import Judge
 
 RELEASE = "kernelwright.verifier.candidate_side:release"
-RELEASE_LIMIT = 256 << 20  # a worker still reserving more GPU memory than this after `release` is restarted
+RELEASE_LIMIT = 1 << 30  # a worker still reserving more GPU memory than this after `release` is restarted
 
 
-def check_memory(j: "Judge", base: dict[str, Any]) -> None:
-    """On a GPU: raise Decided (runtime_error at load) when the verification cannot fit in free memory."""
+def check_memory(j: "Judge", base: dict[str, Any], gate: DeviceGate) -> None:
+    """On a GPU: raise Decided (runtime_error at load) when the verification cannot fit in free memory,
+    measured again with the GPU's gate held alone when the first look finds too little (another job
+    of this pool may be mid-stage)."""
     if j.device_type != "cuda" or not torch.cuda.is_available():
         return
     from .judge import Decided
 
-    memory.free_cached(j.ref_device, collect=True)
-    free, total = torch.cuda.mem_get_info(j.ref_device)
     j.footprint = memory.footprint(j.problem, base)
-    reason = memory.does_not_fit(j.footprint, free, total, j.job.options.timing)
+
+    def why_not() -> str:
+        memory.free_cached(j.ref_device, collect=True)
+        free, total = torch.cuda.mem_get_info(j.ref_device)
+        return memory.does_not_fit(j.footprint, free, total, j.job.options.timing)
+
+    reason = why_not()
+    if reason:
+        with gate.exclusive(j.verdict.durations):
+            reason = why_not()
     if reason:
         j.advisories.append(memory.FLAG)
         raise Decided(j._finish("runtime_error", "load", reason))
