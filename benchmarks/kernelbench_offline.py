@@ -210,8 +210,9 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         env["TRITON_INTERPRET"] = "1"
     t0 = time.time()
     base = {"suite": suite, "file": Path(path).name, "path": path}
+    # its own process group for killpg; its verifier workers (own sessions) exit when their pipe closes
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)  # its own group for killpg; its verifier workers (own sessions) exit when their pipe closes
+                            start_new_session=True)
     try:
         stdout, stderr = proc.communicate(timeout=args.timeout)
     except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import textwrap
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 import kernelwright.agents.template_coder as template_coder
-from kernelwright.verifier import candidate_side, candidate_timing, memory, memory_judge, transport
+from kernelwright.verifier import candidate_side, candidate_timing, evidence, inputs as inputs_mod, memory, memory_judge, transport
 from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import Judge, judge
@@ -150,7 +151,8 @@ def test_out_of_memory_reported_by_the_worker_is_one_line():
                         "allocate 8.00 GiB. GPU 0 has a total capacity of 139.80 GiB of which 7.63 GiB is free.\nmore")
     assert verdict.message == "correctness: out of GPU memory (tried to allocate 8.00 GiB, 7.63 GiB free)"
     assert verdict.flags == ["gpu_memory"]
-    plain = Judge(j.job, FakeWorker())._finish("runtime_error", "load", "load raised AcceleratorError: CUDA error: out of memory")
+    plain = Judge(j.job, FakeWorker())._finish("runtime_error", "load",
+                                               "load raised AcceleratorError: CUDA error: out of memory")
     assert plain.message == "load: out of GPU memory" and plain.flags == ["gpu_memory"]
 
 
@@ -189,7 +191,8 @@ def test_input_sets_of_the_baselines_are_dropped_before_the_candidate_loads(monk
 def test_fetch_frees_each_output_once_the_parent_has_it(monkeypatch):
     buffers = [torch.zeros(3), torch.zeros(3)]
     emptied = []
-    monkeypatch.setattr(candidate_side, "_S", SimpleNamespace(device="cuda:0", pending=[torch.ones(3), 2 * torch.ones(3)]))
+    kept = [torch.ones(3), 2 * torch.ones(3)]
+    monkeypatch.setattr(candidate_side, "_S", SimpleNamespace(device="cuda:0", pending=kept))
     monkeypatch.setattr(transport, "open_shared", lambda record, device: buffers[record])
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
@@ -249,3 +252,43 @@ def test_a_real_job_leaves_nothing_in_the_worker():
         left = worker.call("runtime_helpers:candidate_state", None, timeout_s=60)
         assert worker.starts == 1  # released, not restarted
     assert left == {"model": False, "pending": 0, "sets": 0, "baselines": 0}
+
+
+class CpuWorker(FakeWorker):
+    """Runs `torch.relu` as the candidate would, answering `load` and `run` like candidate_side."""
+
+    device = "cpu"
+
+    def call(self, fn: str, payload, **_):
+        name = fn.rsplit(":", 1)[-1]
+        self.calls.append(name)
+        if name == "load":
+            return {"ok": True, "backend": "triton"}
+        if name == "run":
+            x = payload["inputs"][0]
+            return {"ok": True, "runs": [{"outputs": [candidate_side._record(torch.relu(x))], "launches": {"k": 1},
+                                          "kernels": [], "compute_ops": [], "aliases": [], "inputs_after": [x.clone()]}
+                                         for _ in range(payload["repeat"])]}
+        return super().call(fn, payload)
+
+
+def test_no_trial_starts_while_an_earlier_trial_still_holds_its_tensors(monkeypatch):
+    made, held = [], []
+    reference_outputs, make_inputs = evidence.reference_outputs, inputs_mod.make_inputs
+
+    def tracked_reference(*args, **kwargs):
+        ref = reference_outputs(*args, **kwargs)
+        made.extend(weakref.ref(t) for t in ref.outputs)
+        return ref
+
+    def tracked_inputs(*args, **kwargs):
+        held.append(sum(alive() is not None for alive in made))  # earlier references still alive
+        return make_inputs(*args, **kwargs)
+
+    monkeypatch.setattr(evidence, "reference_outputs", tracked_reference)
+    monkeypatch.setattr(inputs_mod, "make_inputs", tracked_inputs)
+    j = Judge(Job(load_problem(RELU), CANDIDATE, "<candidate>", VerifyOptions(timing=False), "cpu"), CpuWorker())
+    j.load(inputs_mod.base_overrides(j.problem, small=True))
+    j.trials()
+    assert [t.passed for t in j.verdict.trials] == [True] * len(j.verdict.trials) and len(held) >= 7
+    assert held == [0] * len(held)
