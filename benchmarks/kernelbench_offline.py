@@ -22,7 +22,9 @@ mean speedup of the correct candidates.
 
 Statuses: the verdict's (correct, incorrect, compile_error, runtime_error, timeout, rejected), or
 no_template (the coder has no family for it), no_cpu_shapes (the verifier would run full size),
-load_error, broken (not a problem file), harness_timeout, crash.
+gpu_memory (the verification does not fit in the GPU's free memory, or ran out of it: the reason
+says how much it needs; no further configuration is tried), load_error, broken (not a problem
+file), harness_timeout, crash.
 """
 from __future__ import annotations
 
@@ -32,142 +34,14 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-MARK = "KW_OFFLINE_RESULT "
-MAX_CPU_ELEMENTS = 1 << 22  # input elements of one CPU trial above which the verifier has not shrunk
-CATEGORY_RULES = [  # file-name inference, first match wins (KernelBench names: 23_Softmax, 1_Conv2D_ReLU_...)
-    ("attention", r"attention|attn|sdpa"),
-    ("conv_transpose", r"conv_?transpose|transposed_conv|deconv"),
-    ("conv", r"conv"),
-    ("matmul", r"matmul|gemm|bmm|matrix|linear|_mm_|einsum|tensor_matrix"),
-    ("pooling", r"pool"),
-    ("loss", r"loss|hinge|kl_?div|triplet|cross_?entropy|mse|huber"),
-    ("scan", r"cumsum|cumprod|scan"),
-    ("norm", r"norm"),
-    ("reduction", r"softmax|reduc|sum|mean|max|min|argm|prod|logsumexp"),
-    ("elementwise", (r"elementwise|relu|gelu|sigmoid|tanh|swish|selu|elu|softplus|softsign|mish|hardsigmoid|"
-                     r"hardswish|clamp|scal|add|mul|div|sub")),
-]
-
-
-# ---------------------------------------------------------------- child: one problem, one process
-def category_of(path: Path, problem: Any = None) -> str:
-    """The problem's category: kernelwright.tools.opgraph.analyze_problem when present, else its file name."""
-    if problem is not None:
-        try:
-            from kernelwright.tools.opgraph import analyze_problem  # type: ignore[import-not-found]
-
-            found = analyze_problem(problem)
-            value = getattr(found, "category", None) or (found.get("category") if isinstance(found, dict) else None)
-            if value:
-                return str(value)
-        except Exception:  # noqa: BLE001, S110 - missing or failing analysis: fall back to the name
-            pass
-    name = re.sub(r"^\d+_", "", path.stem).lower()
-    return next((cat for cat, pattern in CATEGORY_RULES if re.search(pattern, name)), "other")
-
-
-def cpu_elements(problem: Any) -> int:
-    """Input elements of one CPU trial at the shapes the verifier would use (built on the meta device)."""
-    import torch
-    from kernelwright.verifier.inputs import base_overrides, make_inputs
-
-    inputs = make_inputs(problem, base_overrides(problem, small=True), seed=0, device="meta")
-    return sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
-
-
-def verifier_shrinks(problem: Any) -> bool:
-    import importlib.util
-
-    return bool(problem.metadata.get("small_shape")) or importlib.util.find_spec("kernelwright.verifier.shrink") is not None
-
-
-def one_line(text: Any) -> str:
-    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
-    return (lines[0] if lines else "")[:300]
-
-
-def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") -> dict[str, Any]:
-    """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
-
-    On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
-    from kernelwright.agents.coder import CodeRequest
-    from kernelwright.agents.template_coder import TemplateCoder
-
-    import kernelwright
-
-    coder, tried, out = TemplateCoder(), [], {"attempts": 0}
-    for index in range(configs):
-        request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
-                              description=problem.description, metadata=problem.metadata,
-                              strategy="first_draft" if index == 0 else "tune_launch_config",
-                              tried=list(tried), device=device, artifacts_dir=workdir)
-        result = coder.generate(request)
-        if result.source is None:
-            if index == 0:
-                out.update(status="no_template", reason=one_line(result.error))
-            break
-        out.update(family=result.meta.get("template"), config=result.meta.get("config"))
-        if device == "cpu" and index == 0 and not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
-            return {**out, "status": "no_cpu_shapes", "cpu_elements": n,
-                    "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
-        verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
-        out.update(attempts=index + 1, status=verdict.status, stage=verdict.stage, rule=verdict.rule,
-                   reason="" if verdict.correct else one_line(verdict.summary()))
-        if device != "cpu" and verdict.correct:
-            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None, timing_meaningful=verdict.timing_meaningful,
-                       speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))
-        if verdict.correct:
-            break
-        tried.append(result.meta)
-    return out
-
-
-def solve_graph(problem: Any, iterations: int, workdir: str) -> dict[str, Any]:
-    """The whole offline loop: run_graph with the template coder on the CPU."""
-    import kernelwright
-
-    if not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
-        return {"status": "no_cpu_shapes", "cpu_elements": n, "reason": f"verifier has no CPU shapes ({n:,} elements)"}
-    result = kernelwright.run_graph(problem, iterations=iterations, coder="template", device="cpu", fanout=1,
-                                    artifacts_dir=workdir, verify_options={"timing": False})
-    history = result.history
-    best = next((a for a in history if a.id == result.best_attempt), None) if result.solved else None
-    last = best or (history[-1] if history else None)
-    out = {"attempts": len(history), "family": (last.meta or {}).get("template") if last else None,
-           "config": (last.meta or {}).get("config") if last else None}
-    if result.solved:
-        return {**out, "status": "correct", "reason": ""}
-    if last is None:
-        return {**out, "status": "no_template", "reason": one_line(result.error or result.stop_reason)}
-    return {**out, "status": last.status, "reason": one_line(last.summary or result.error)}
-
-
-def child(path: str, configs: int, graph: int | None, device: str) -> None:
-    """Solve one problem and print one marked JSON line (the parent reads it)."""
-    from kernelwright.verifier.problem import LoadError, load_problem
-
-    t0 = time.time()
-    record: dict[str, Any] = {}
-    try:
-        problem = load_problem(path)
-    except LoadError as exc:
-        record = {"status": "load_error", "reason": one_line(exc), "category": category_of(Path(path))}
-    else:
-        record["category"] = category_of(Path(path), problem)
-        with tempfile.TemporaryDirectory(prefix="kw_offline_") as workdir:
-            record.update(solve_graph(problem, graph, workdir) if graph
-                          else solve_direct(problem, configs, workdir, device))
-    record["seconds"] = round(time.time() - t0, 1)
-    print(MARK + json.dumps(record, default=str), flush=True)
-
+from kernelwright.bench.offline_report import report
+from kernelwright.bench.offline_solve import MARK, category_of, child, one_line
 
 # ---------------------------------------------------------------- parent: suites, processes, records
 def suites(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -204,8 +78,9 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         env["TRITON_INTERPRET"] = "1"
     t0 = time.time()
     base = {"suite": suite, "file": Path(path).name, "path": path}
+    # its own process group for killpg; its verifier workers (own sessions) exit when their pipe closes
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)  # its own process group: killpg reaches the verifier workers
+                            start_new_session=True)
     try:
         stdout, stderr = proc.communicate(timeout=args.timeout)
     except subprocess.TimeoutExpired:
@@ -306,92 +181,6 @@ def append(results: Path, record: dict[str, Any], lock: threading.Lock) -> None:
         fh.write(json.dumps(record, default=str) + "\n")
 
 
-# ---------------------------------------------------------------- report
-def share(recs: list[dict[str, Any]]) -> str:
-    ok = sum(r["status"] == "correct" for r in recs)
-    return f"{ok}/{len(recs)} ({100 * ok / len(recs):.0f} %)" if recs else "-"
-
-
-def table(title: str, key: str, by_suite: dict[str, list[dict[str, Any]]]) -> list[str]:
-    lines = [f"## {title}", "", f"| suite | {key} | correct |", "|---|---|---|"]
-    for suite, recs in by_suite.items():
-        groups: dict[str, list] = defaultdict(list)
-        for r in recs:
-            groups[str(r.get(key) or "none")].append(r)
-        for name, group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            lines.append(f"| {suite} | {name} | {share(group)} |")
-    return lines + [""]
-
-
-def geomean(values: list[float]) -> float:
-    import math
-
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
-
-
-def timed_table(title: str, key: str | None, by_suite: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """Correct %, fast_1 vs eager and vs torch.compile, geomean speedup (of correct candidates), per group."""
-    head = f"| suite |{f' {key} |' if key else ''} problems | correct | fast_1 vs eager | fast_1 vs compile | " \
-           "geomean vs eager | geomean vs compile |"
-    lines = [f"## {title}", "", head, "|---" * (head.count("|") - 1) + "|"]
-    for suite, recs in by_suite.items():
-        groups: dict[str, list] = defaultdict(list)
-        for r in recs:
-            groups[str(r.get(key) or "none") if key else ""].append(r)
-        for name, group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            correct = [r for r in group if r["status"] == "correct"]
-            cells = []
-            for base in ("eager", "compile"):
-                ups = [float(r[f"speedup_{base}"]) for r in correct if r.get(f"speedup_{base}")]
-                cells.append((sum(u > 1.0 for u in ups), ups))
-            fast = [f"{n}/{len(group)} ({100 * n / len(group):.0f} %)" for n, _ in cells]
-            means = [f"{geomean(ups):.2f}x" if ups else "-" for _, ups in cells]
-            lines.append(f"| {suite} |{f' {name} |' if key else ''} {len(group)} | {share(group)} | "
-                         f"{fast[0]} | {fast[1]} | {means[0]} | {means[1]} |")
-    return lines + [""]
-
-
-def report(args: argparse.Namespace, results: Path) -> str:
-    import platform
-
-    import torch
-
-    records = list(load_records(results).values())
-    by_suite: dict[str, list] = defaultdict(list)
-    for r in records:
-        by_suite[r["suite"]].append(r)
-    try:
-        import triton
-        triton_version = triton.__version__
-    except ImportError:
-        triton_version = "none"
-    mode = f"run_graph, {args.graph} iterations" if args.graph else f"template coder, first {args.configs} configs"
-    timed = any(r.get("speedup_eager") for r in records)
-    where = (f"`kernelwright.verify(device=\"cuda\")` at the problems' own sizes, timed against eager and "
-             f"torch.compile; {torch.cuda.get_device_name() if torch.cuda.is_available() else 'GPU'}" if timed else
-             f"`kernelwright.verify(device=\"cpu\")` (Triton interpreter, shrunken shapes, no timing); "
-             f"{platform.machine()} CPU")
-    lines = [f"# Offline template coder on KernelBench-format problems ({'GPU' if timed else 'CPU'} verifier)", "",
-             (f"Produced by `python {' '.join(sys.argv)}` on {time.strftime('%Y-%m-%d')}: {mode}, {where}; "
-              f"torch {torch.__version__}, triton {triton_version}. Records: `{results}`."), "",
-             "## Per suite", "", "| suite | problems | correct offline | median s |", "|---|---|---|---|"]
-    for suite, recs in by_suite.items():
-        secs = sorted(float(r.get("seconds") or 0) for r in recs)
-        lines.append(f"| {suite} | {len(recs)} | {share(recs)} | {secs[len(secs) // 2]:.0f} |")
-    if timed:
-        lines += [""] + timed_table("Correctness and speed", None, by_suite)
-        lines += timed_table("Correctness and speed per category", "category", by_suite)
-    lines += [""] + table("Per family (template of the candidate)", "family", by_suite)
-    lines += table("Per category", "category", by_suite)
-    lines += ["## Statuses (count, one example reason)", "", "| suite | status | problems | example |", "|---|---|---|---|"]
-    for suite, recs in by_suite.items():
-        for status, count in Counter(r["status"] for r in recs).most_common():
-            example = next((r for r in recs if r["status"] == status), {})
-            why = f"`{example['file']}`: {example.get('reason', '')}" if status != "correct" else ""
-            lines.append(f"| {suite} | {status} | {count} | {why.replace('|', '/')[:220]} |")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--kernelbench", help="KernelBench checkout (its KernelBench/levelN folders are the suites)")
@@ -425,7 +214,8 @@ def main() -> None:
         if not (args.kernelbench or args.suite_dir):
             parser.error("pass --kernelbench DIR [--levels 1 2] or --suite-dir DIR (or --report-only)")
         run_all(args, results)
-    text = report(args, results)
+    mode = f"run_graph, {args.graph} iterations" if args.graph else f"template coder, first {args.configs} configs"
+    text = report(list(load_records(results).values()), results, mode)
     (out / "report.md").write_text(text)
     print(text)
 

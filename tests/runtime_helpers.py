@@ -154,3 +154,11 @@ def judge(job, worker):
 def read_file(path: str) -> str:
     with open(path) as handle:
         return handle.read()
+
+
+def candidate_state(_: Any = None) -> dict[str, Any]:
+    """What a job left in the worker's harness state (candidate, kept outputs, timing input sets)."""
+    from kernelwright.verifier.sandbox.candidate_side import STATE
+
+    return {"model": STATE.model is not None, "pending": len(STATE.pending), "sets": len(STATE.sets),
+            "baselines": len(STATE.baselines)}

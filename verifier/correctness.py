@@ -21,10 +21,13 @@ When a problem loosens RTOL (e.g. a tf32 matmul), the relative-norm bound become
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+from .chunks import float64_pieces, paired_pieces
 
 DEFAULTS: dict[str, tuple[float, float, float]] = {
     "float64": (1e-7, 1e-7, 1e-9),
@@ -100,37 +103,40 @@ def flatten(obj: Any) -> list[Any]:
 
 
 def compare(out: torch.Tensor, ref: torch.Tensor, tol: Tolerance) -> Comparison:
-    """Element-wise, NaN/Inf and relative-norm comparison of one output with its reference."""
+    """Element-wise, NaN/Inf and relative-norm comparison of one output with its reference.
+
+    Walks both in float64 pieces (`chunks`), where the reference lives (or on the output's GPU),
+    so no full-size float64 copy or temporary is made; the figures equal a whole-tensor pass."""
     result = Comparison()
     if out.shape != ref.shape:
         result.add("shape_mismatch", f"shape {tuple(out.shape)} != reference {tuple(ref.shape)}")
         return result
     if out.numel() == 0:
         return result
-    device = ref.device  # compare where the reference lives (the GPU on GPU hosts: much faster)
-    a, b = out.detach().to(device, torch.float64), ref.detach().to(device, torch.float64)
-    ref_finite = torch.isfinite(b)
-    bad_nonfinite = int((ref_finite & ~torch.isfinite(a)).sum())
+    bad_nonfinite = special_wrong = over = 0
+    max_abs = max_rel = ref_norm = err_norm = 0.0
+    for a, b in float64_pieces(out.detach(), ref.detach()):
+        ref_finite = torch.isfinite(b)
+        bad_nonfinite += int((ref_finite & ~torch.isfinite(a)).sum())
+        # reference NaN / Inf: the candidate must reproduce them exactly
+        special_wrong += int((~ref_finite & ~((a == b) | (torch.isnan(a) & torch.isnan(b)))).sum())
+        diff = torch.where(ref_finite, (a - b).abs(), 0.0).nan_to_num_(nan=float("inf"))  # >= 0; 0 off the finite
+        bound = tol.atol + tol.rtol * b.abs().nan_to_num(0.0, posinf=0.0, neginf=0.0)
+        over += int(((diff > bound) & ref_finite).sum())
+        del bound
+        max_abs = max(max_abs, float(diff.max()))
+        max_rel = max(max_rel, float(torch.where(ref_finite, diff / b.abs().clamp_min(1e-30), 0.0).max()))
+        del diff
+        ref_norm = math.hypot(ref_norm, float(torch.linalg.vector_norm(torch.where(ref_finite, b, 0.0))))
+        wrong = torch.nan_to_num(a - b, nan=1e300, posinf=1e300, neginf=1e300)
+        err_norm = math.hypot(err_norm, float(torch.linalg.vector_norm(torch.where(ref_finite, wrong, 0.0))))
     if bad_nonfinite:
         result.add("nan_inf", f"{bad_nonfinite} NaN/Inf values where the reference is finite")
-    special = ~ref_finite  # reference NaN / Inf: the candidate must reproduce them exactly
-    special_wrong = int((special & ~((a == b) | (torch.isnan(a) & torch.isnan(b)))).sum())
-    diff = (a - b).abs()
-    diff = torch.where(ref_finite, diff, torch.zeros_like(diff))
-    diff = torch.nan_to_num(diff, nan=float("inf"))
-    bound = tol.atol + tol.rtol * b.abs().nan_to_num(0.0, posinf=0.0, neginf=0.0)
-    over = (diff > bound) & ref_finite
-    result.mismatched = int(over.sum()) + special_wrong
-    finite_diff = diff[ref_finite]
-    result.max_abs_err = float(finite_diff.max()) if finite_diff.numel() else 0.0
-    rel = finite_diff / b[ref_finite].abs().clamp_min(1e-30) if finite_diff.numel() else finite_diff
-    result.max_rel_err = float(rel.max()) if rel.numel() else 0.0
+    result.mismatched = over + special_wrong
+    result.max_abs_err, result.max_rel_err = max_abs, max_rel
     if result.mismatched > bad_nonfinite:
-        result.add("values_mismatch", f"{result.mismatched - bad_nonfinite} of {b.numel()} elements beyond "
+        result.add("values_mismatch", f"{result.mismatched - bad_nonfinite} of {ref.numel()} elements beyond "
                    f"atol={tol.atol:g} + rtol={tol.rtol:g}*|ref| (max abs err {result.max_abs_err:.3g})")
-    ref_norm = float(torch.linalg.vector_norm(b[ref_finite]))
-    err_norm = float(torch.linalg.vector_norm(torch.nan_to_num(a - b, nan=1e300, posinf=1e300,
-                                                                neginf=1e300)[ref_finite]))
     result.rel_norm_err = err_norm / ref_norm if ref_norm > 0 else err_norm
     if result.rel_norm_err > tol.rel_norm:
         result.add("rel_norm", f"relative norm error {result.rel_norm_err:.3g} > {tol.rel_norm:g}")
@@ -166,18 +172,22 @@ def same_within(first: torch.Tensor, second: torch.Tensor, tol: Tolerance) -> bo
     """Whether two candidate outputs on the same inputs agree up to rounding (NaNs equal)."""
     if first.shape != second.shape or first.dtype != second.dtype:
         return False
-    a, b = first.to(torch.float64), second.to(torch.float64)
-    both_nan = torch.isnan(a) & torch.isnan(b)
-    close = (a - b).abs() <= tol.atol + tol.rtol * b.abs()
-    return bool((close | both_nan | (a == b)).all())
+    for a, b in float64_pieces(first, second):
+        both_nan = torch.isnan(a) & torch.isnan(b)
+        close = (a - b).abs() <= tol.atol + tol.rtol * b.abs()
+        if not bool((close | both_nan | (a == b)).all()):
+            return False
+    return True
 
 
 def exactly_equal(first: Any, second: Any) -> bool:
-    """Bitwise equality of two CPU tensors (used to spot an output repeated across inputs)."""
+    """Bitwise equality of two tensors, NaNs equal (inputs before / after a call), piece by piece."""
     if not isinstance(first, torch.Tensor) or not isinstance(second, torch.Tensor):
         return False
     if first.shape != second.shape or first.dtype != second.dtype or first.numel() == 0:
         return False
-    return bool(torch.equal(first, second)) or bool(
-        (torch.isnan(first) & torch.isnan(second) | (first == second)).all()
-        if first.dtype.is_floating_point else False)
+    for a, b in paired_pieces(first, second):
+        if not (torch.equal(a, b) or (bool((torch.isnan(a) & torch.isnan(b) | (a == b)).all())
+                                      if a.dtype.is_floating_point else False)):
+            return False
+    return True

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import torch
 
 from . import robustness
+from .chunks import flat_pieces
 from .problem import Problem
 from .shrink import auto_small_shape, fixed_names, perturbable
 
@@ -242,9 +243,9 @@ def poison_tensor(tensor: Any) -> None:
 
 def poisoned_count(tensor: torch.Tensor) -> int:
     """How many elements of a tensor carry exactly the poison bit pattern (all bytes 0xFF)."""
-    if (seen := _poison_view(tensor.detach().contiguous() if isinstance(tensor, torch.Tensor) else tensor)) is None:
+    if (seen := _poison_view(tensor.detach() if isinstance(tensor, torch.Tensor) else tensor)) is None:
         return 0
-    return int((seen[0].reshape(-1) == seen[1]).sum())
+    return sum(int((part == seen[1]).sum()) for part in flat_pieces(seen[0]))  # no full-size mask
 
 
 def input_nbytes(inputs: list) -> list[int]:

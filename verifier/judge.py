@@ -16,7 +16,7 @@ from typing import Any, Iterator, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, inputs as inputs_mod, robustness, static_checks
+from . import backends, deadlines, evidence, inputs as inputs_mod, memory, memory_judge, robustness, static_checks
 from .sandbox import transport
 from .inputs import MODEL_SEED
 from .gate import DeviceGate
@@ -60,6 +60,7 @@ class Judge:
         self.refusal: dict[str, Any] = {}  # the worker's answer when the candidate refused a shape at load
         self.deadlines = deadlines.derive(job.options, 0.0, self.device_type)  # until the reference is timed
         self.advisories: list[str] = []  # non-fatal flags (`specialized`), listed after the rules that fired
+        self.footprint: memory.Footprint | None = None  # GPU only: the estimate `check_memory` made
 
     # worker calls ------------------------------------------------------------------------------
     def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str, refusable: bool = False,
@@ -105,6 +106,9 @@ class Judge:
     # verdict -------------------------------------------------------------------------------------
     def _finish(self, status: str, stage: str, message: str, rule: str | None = None) -> Verdict:
         v = self.verdict
+        if status == "runtime_error" and memory.is_out_of_memory(message):  # a raw CUDA trace: one line instead
+            message = memory.explain(message, stage)
+            self.advisories.append(memory.FLAG)
         v.status, v.stage, v.rule = status, stage, rule  # type: ignore[assignment]
         v.message = message.splitlines()[0][:1000] if message else ""
         v.flags = list(self.fired.rules) + [a for a in self.advisories if a not in self.fired.rules]
@@ -164,67 +168,71 @@ class Judge:
         seen: dict[str, int] = {}  # output fingerprint -> trial index
         sizes: dict[str, list[int]] = {}
         for spec in plan:
-            if self.device_type == "cuda":
-                torch.cuda.ipc_collect()  # reclaim input / output blocks the worker has let go of
-            refusable = spec.kind == "extra_shape"  # an explicit refusal there is `specialized`, not a failure
-            if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
-                if not self.load(spec.overrides, refusable=refusable):
-                    self._specialized(spec, self.refusal)
-                    continue
-            host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device,
-                                          shift=spec.shift)
-            originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
-            ref, tolerances = None, None
-            if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
-                ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-                eager = evidence.eager_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-                bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
-                                                     robustness.trial_metadata(spec.kind, self.problem.metadata))
-                if bar.skipped:
-                    self._record_skipped(spec, bar.skipped, originals)
-                    continue
-                tolerances = bar.tolerances
-            repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
-            payload = {"inputs": transport.share_all(host), "repeat": repeat,
-                       "poison_sizes": sizes.get(spec.shape_key, []),
-                       "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
-            report = self.call("run", payload, timeout_s=self.deadlines.run_s * repeat, stage="correctness",
-                               refusable=refusable, compile_s=self.deadlines.compile_s)
-            if report.get("ok") is False:
-                self._specialized(spec, report)
-                continue
-            evidence.check_process_evidence(report, self.events(), self.fired)
-            runs = report["runs"]
-            # on a GPU the candidate ran on `host` itself: what it changed is visible here
-            changed = evidence.inputs_changed(originals, host if self.device_type == "cuda" else runs[0]["inputs_after"])
-            del host
-            if ref is None:
-                ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-            self.fetch([run["outputs"] for run in runs], ref)
-            trial_fired = evidence.Fired()
-            for run in runs:
-                if not run["launches"] and self.launched_before:
-                    self.fired.add("caching", f"trial {spec.trial}: kernels ran on an earlier call but none on "
-                                              f"this one (a result reused across calls)")
-                self.launched_before = self.launched_before or bool(run["launches"])
-                evidence.check_run_evidence(run, self.device_type, self.fired)
-            metadata = self.problem.metadata
-            if spec.kind in robustness.KINDS:
-                metadata = robustness.trial_metadata(spec.kind, metadata)
-            comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, self.device_type, trial_fired,
-                                                tolerances)
-            if changed:
-                trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
-            if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
-                trial_fired.add("nondeterministic", "two runs on the same inputs gave different outputs")
-            sizes[spec.shape_key] = evidence.output_nbytes(runs[0]["outputs"])
-            print_ = evidence.fingerprint(runs[0]["outputs"])
-            if trial_fired and print_ in seen:
-                self.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
-                                          f"for different inputs")
-            seen.setdefault(print_, spec.trial)
-            self._record_trial(spec, comparison, trial_fired, originals)
-            self.decide_if_fired("anticheat" if any(r in ANTICHEAT_RULES for r in self.fired.rules) else "correctness")
+            self._trial(spec, seen, sizes)
+            memory.free_cached(self.ref_device)  # this trial's tensors are gone: the worker may need the memory
+
+    def _trial(self, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes: dict[str, list[int]]) -> None:
+        """One correctness trial; its tensors live only as long as this call."""
+        refusable = spec.kind == "extra_shape"  # an explicit refusal there is `specialized`, not a failure
+        if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
+            if not self.load(spec.overrides, refusable=refusable):
+                self._specialized(spec, self.refusal)
+                return
+        host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device,
+                                      shift=spec.shift)
+        originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
+        ref, tolerances = None, None
+        if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
+            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+            eager = evidence.eager_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+            bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
+                                                 robustness.trial_metadata(spec.kind, self.problem.metadata))
+            del eager
+            if bar.skipped:
+                self._record_skipped(spec, bar.skipped, originals)
+                return
+            tolerances = bar.tolerances
+        repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
+        payload = {"inputs": transport.share_all(host), "repeat": repeat,
+                   "poison_sizes": sizes.get(spec.shape_key, []),
+                   "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
+        report = self.call("run", payload, timeout_s=self.deadlines.run_s * repeat, stage="correctness",
+                           refusable=refusable, compile_s=self.deadlines.compile_s)
+        if report.get("ok") is False:
+            self._specialized(spec, report)
+            return
+        evidence.check_process_evidence(report, self.events(), self.fired)
+        runs = report["runs"]
+        # on a GPU the candidate ran on `host` itself: what it changed is visible here
+        changed = evidence.inputs_changed(originals, host if self.device_type == "cuda" else runs[0]["inputs_after"])
+        del host
+        if ref is None:
+            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
+        self.fetch([run["outputs"] for run in runs], ref)
+        trial_fired = evidence.Fired()
+        for run in runs:
+            if not run["launches"] and self.launched_before:
+                self.fired.add("caching", f"trial {spec.trial}: kernels ran on an earlier call but none on "
+                                          f"this one (a result reused across calls)")
+            self.launched_before = self.launched_before or bool(run["launches"])
+            evidence.check_run_evidence(run, self.device_type, self.fired)
+        metadata = self.problem.metadata
+        if spec.kind in robustness.KINDS:
+            metadata = robustness.trial_metadata(spec.kind, metadata)
+        comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, self.device_type, trial_fired,
+                                            tolerances)
+        if changed:
+            trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
+        if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
+            trial_fired.add("nondeterministic", "two runs on the same inputs gave different outputs")
+        sizes[spec.shape_key] = evidence.output_nbytes(runs[0]["outputs"])
+        print_ = evidence.fingerprint(runs[0]["outputs"])
+        if trial_fired and print_ in seen:
+            self.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
+                                      f"for different inputs")
+        seen.setdefault(print_, spec.trial)
+        self._record_trial(spec, comparison, trial_fired, originals)
+        self.decide_if_fired("anticheat" if any(r in ANTICHEAT_RULES for r in self.fired.rules) else "correctness")
 
     def fetch(self, runs: list[list[dict[str, Any]]], ref: evidence.Reference) -> None:
         """Bring the GPU outputs the worker kept into buffers this process owns and shared with it.
@@ -302,10 +310,13 @@ def judge(job: Job, worker: Worker) -> Verdict:
         for event in j.events():  # start-up of the worker (imports), before any candidate code
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
-        with clock("reference_time"):
-            j.time_reference(base)
         gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
         waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
+        with clock("memory"):
+            memory_judge.check_memory(j, base, gate)
+        with clock("reference_time"):
+            j.time_reference(base)
+            memory.free_cached(j.ref_device)
         if job.options.timing and j.device_type == "cuda":
             with gate.exclusive(waits), clock("baselines"):
                 run_timing(j, base, baselines_only=True)
@@ -322,25 +333,40 @@ def judge(job: Job, worker: Worker) -> Verdict:
         verdict = j._finish("correct", "done", "all checks passed")
     except Decided as decided:
         verdict = decided.verdict
+    except Exception as exc:  # noqa: BLE001 - only this process running out of GPU memory is handled here
+        if not memory.is_out_of_memory(f"{type(exc).__name__}: {exc}"):
+            raise
+        verdict = memory_judge.out_of_memory(j, exc, _STAGE_OF.get(clock.current, "done"))
     if j.dirty:
         with clock("restart"):
             try:
                 worker.restart()
             except Exception:  # noqa: BLE001 - the next call starts a fresh worker anyway
                 pass
+    else:
+        with clock("release"):
+            memory_judge.release_worker(j)
     verdict.elapsed_s = round(time.perf_counter() - started, 3)
     return verdict
 
 
+# the verdict stage of each clock stage, for an out-of-memory in this process
+_STAGE_OF = {"static": "static", "start": "load", "memory": "load", "reference_time": "load", "baselines": "timing",
+             "load": "load", "correctness": "correctness", "timing": "timing", "profile": "timing"}
+
+
 class _StageClock:
-    """`with clock("stage"):` adds the block's wall time to durations["stage"] (also when it raises)."""
+    """`with clock("stage"):` adds the block's wall time to durations["stage"] (also when it raises);
+    `current` names the last stage entered."""
 
     def __init__(self, durations: dict[str, float]):
         self.durations = durations
+        self.current = ""
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
         began = time.perf_counter()
+        self.current = stage
         try:
             yield
         finally:

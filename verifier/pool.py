@@ -8,6 +8,8 @@ Each job goes to the first free worker and is decided by the judge
 (`kernelwright.verifier.judge:judge(job, worker) -> Verdict` unless another is given).
 Whatever escapes the judge becomes a verdict: a worker timeout -> `timeout`, a crash or an
 exception -> `runtime_error`. The caller never gets the candidate's failure as an exception.
+After every job this process gives its cached GPU memory back (`memory.free_cached`), so nothing
+one problem's references used is held when the next problem's worker needs it.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import atexit
 import dataclasses
 import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -81,6 +84,14 @@ def devices_from_spec(spec: str = "auto") -> list[str]:
             raise ValueError(f"device {spec!r}: GPU {missing[0]} not visible ({gpus} GPU(s) found)")
         return [f"cuda:{i}" for i in dict.fromkeys(indices)]
     raise ValueError(f"unknown device {spec!r}; use auto, all, cpu, cpu*N, cuda or cuda:N[,M]")
+
+
+def release_memory(device: str) -> None:
+    """Give this process's cached GPU memory back after a job (torch is imported only if a judge did)."""
+    if "torch" in sys.modules:
+        from kernelwright.verifier import memory
+
+        memory.free_cached(device, collect=True)
 
 
 def _resolve_judge(judge: Judge | str | None) -> Judge:
@@ -155,6 +166,7 @@ class VerifierPool:
             verdict = Verdict(status="runtime_error", stage="done",
                               message=f"verifier error: {type(exc).__name__}: {exc}".splitlines()[0][:500],
                               logs=truncate(traceback.format_exc()))
+        release_memory(worker.device)  # the job's references and comparisons are gone
         verdict.problem = verdict.problem or job.problem.name
         verdict.candidate_sha = verdict.candidate_sha or source_sha(job.candidate_source)
         verdict.elapsed_s = verdict.elapsed_s or round(time.perf_counter() - started, 3)

@@ -47,6 +47,7 @@ ALL_RULES = {**CORRECTNESS_RULES, **ANTICHEAT_RULES}
 # Flags that change no status: listed in `flags` after the rules, explained in the trial notes.
 ADVISORY_FLAGS: dict[str, str] = {
     "specialized": "the candidate refused a perturbed (extra) shape with an explicit error",
+    "gpu_memory": "the verification did not fit in the GPU's free memory (a runtime_error the GPU decided)",
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import evidence, timing
+from . import evidence, memory, timing
 from .correctness import compare, tolerance_for
 from .inputs import MODEL_SEED, make_inputs, timing_seeds
 from .verdict import TimingStats
@@ -93,22 +93,33 @@ def _baselines(j: "Judge", common: dict[str, Any]) -> None:
 
 def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:
     for index, (seed, records) in enumerate(zip(seeds, outputs)):
-        host = make_inputs(j.problem, base, seed, device=j.input_device)
-        ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
-        j.fetch([records], ref)
-        for rec, expected, dtype in zip(records, ref.outputs, ref.dtypes):
-            out = rec.get("tensor")
-            if out is None:
-                if rec.get("is_tensor"):  # not fetched: its shape differs from the reference's
-                    j.fired.add("caching", f"timing input set {index}: output shape {rec.get('shape')} differs "
-                                           f"from the reference's")
-                    return
-                continue
-            result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
-            if not result.passed:
-                j.fired.add("caching", f"timing input set {index}: the output does not match its inputs "
-                                       f"({result.notes[0] if result.notes else result.rules[0]})")
-                return
+        stop = _check_timed_output(j, base, index, seed, records)
+        memory.free_cached(j.ref_device)  # one input set's reference at a time
+        if stop:
+            return
+
+
+def _check_timed_output(j: "Judge", base: dict[str, Any], index: int, seed: int, records: list) -> bool:
+    """Check the output of one timed input set against its reference; True once `caching` fired."""
+    host = make_inputs(j.problem, base, seed, device=j.input_device)
+    ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
+    del host
+    j.fetch([records], ref)
+    for rec, expected, dtype in zip(records, ref.outputs, ref.dtypes):
+        out = rec.get("tensor")
+        if out is None:
+            if rec.get("is_tensor"):  # not fetched: its shape differs from the reference's
+                j.fired.add("caching", f"timing input set {index}: output shape {rec.get('shape')} differs "
+                                       f"from the reference's")
+                return True
+            continue
+        result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
+        rec["tensor"] = None  # compared: free it before the next output or input set
+        if not result.passed:
+            j.fired.add("caching", f"timing input set {index}: the output does not match its inputs "
+                                   f"({result.notes[0] if result.notes else result.rules[0]})")
+            return True
+    return False
 
 
 def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int, segments: int = 3) -> tuple[float, dict[str, Any]]:

@@ -246,11 +246,34 @@ def record_outputs(out: Any, keep: list | None = None) -> dict[str, Any]:
 
 
 def fetch(payload: dict[str, Any]) -> dict[str, Any]:
-    """Copy kept outputs into buffers the parent shared: {"buffers": [[pending index, record]]}."""
+    """Copy kept outputs into buffers the parent shared: {"buffers": [[pending index, record]]}.
+    The copies sent are dropped here and their memory given back (the parent holds them now)."""
     for index, record in payload["buffers"]:
         transport.open_shared(record, STATE.device).copy_(STATE.pending[index])
     torch.cuda.synchronize(STATE.device)
+    for index, _ in payload["buffers"]:
+        STATE.pending[index] = None
+    torch.cuda.empty_cache()
     return {"ok": True}
+
+
+def release(_payload: Any = None) -> dict[str, Any]:
+    """Drop what one verification left here (the candidate, its kept outputs, timing input sets,
+    baseline models) and give cached GPU memory back, so the next job or the GPU's other worker
+    gets it. Reports the bytes this process still reserves (the judge restarts a worker that holds on)."""
+    STATE.model, STATE.pending, STATE.sets, STATE.baselines = None, [], {}, {}
+    gc.collect()
+    cupy = sys.modules.get("cupy")
+    if cupy is not None:  # CuPy kernels allocate from CuPy's own pool
+        try:
+            cupy.get_default_memory_pool().free_all_blocks()
+        except Exception:  # noqa: BLE001 - a broken CuPy only costs its cached blocks
+            pass
+    reserved = 0
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+        reserved = int(torch.cuda.memory_reserved())
+    return {"ok": True, "reserved": reserved}
 
 
 def _overlaps(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:

@@ -1,8 +1,9 @@
 """Timing in the sandboxed worker: rotated input sets, baselines, fixed loops for the wall check.
 
 Baselines (eager, torch.compile) are timed before the candidate loads and their statistics are
-cached per problem and shape for the worker's life; the reference model itself is dropped before
-the candidate loads. Shares the worker state (`candidate_side.STATE`) with the correctness calls.
+cached per problem and shape for the worker's life; the reference model and the input sets are
+dropped before the candidate loads. Shares the worker state (`candidate_side.STATE`)
+with the correctness calls.
 """
 from __future__ import annotations
 
@@ -97,10 +98,11 @@ def loop(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def drop_reference(_payload: Any = None) -> None:
-    """Free baseline models and their outputs before the candidate is loaded (when any was built)."""
-    if not STATE.baselines:
+    """Free baseline models, their input sets and outputs before the candidate is loaded (when any
+    was built): the correctness trials need the memory; the candidate's timing makes the sets again."""
+    if not STATE.baselines and not STATE.sets:
         return
-    STATE.baselines = {}
+    STATE.baselines, STATE.sets = {}, {}
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()

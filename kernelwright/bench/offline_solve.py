@@ -1,0 +1,143 @@
+"""One problem, one process: the offline template coder's candidates for a KernelBench-format problem,
+verified on the CPU (shrunken shapes) or the GPU (full sizes, timed). benchmarks/kernelbench_offline.py
+runs `child` in a process per problem and reads the one marked JSON line it prints.
+"""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MARK = "KW_OFFLINE_RESULT "
+GPU_MEMORY_FLAG = "gpu_memory"  # verdict flag: the verification did not fit in the GPU's memory (verifier/memory.py)
+MAX_CPU_ELEMENTS = 1 << 22  # input elements of one CPU trial above which the verifier has not shrunk
+CATEGORY_RULES = [  # file-name inference, first match wins (KernelBench names: 23_Softmax, 1_Conv2D_ReLU_...)
+    ("attention", r"attention|attn|sdpa"),
+    ("conv_transpose", r"conv_?transpose|transposed_conv|deconv"),
+    ("conv", r"conv"),
+    ("matmul", r"matmul|gemm|bmm|matrix|linear|_mm_|einsum|tensor_matrix"),
+    ("pooling", r"pool"),
+    ("loss", r"loss|hinge|kl_?div|triplet|cross_?entropy|mse|huber"),
+    ("scan", r"cumsum|cumprod|scan"),
+    ("norm", r"norm"),
+    ("reduction", r"softmax|reduc|sum|mean|max|min|argm|prod|logsumexp"),
+    ("elementwise", (r"elementwise|relu|gelu|sigmoid|tanh|swish|selu|elu|softplus|softsign|mish|hardsigmoid|"
+                     r"hardswish|clamp|scal|add|mul|div|sub")),
+]
+
+
+def category_of(path: Path, problem: Any = None) -> str:
+    """The problem's category: kernelwright.tools.opgraph.analyze_problem when present, else its file name."""
+    if problem is not None:
+        try:
+            from kernelwright.tools.opgraph import analyze_problem  # type: ignore[import-not-found]
+
+            found = analyze_problem(problem)
+            value = getattr(found, "category", None) or (found.get("category") if isinstance(found, dict) else None)
+            if value:
+                return str(value)
+        except Exception:  # noqa: BLE001, S110 - missing or failing analysis: fall back to the name
+            pass
+    name = re.sub(r"^\d+_", "", path.stem).lower()
+    return next((cat for cat, pattern in CATEGORY_RULES if re.search(pattern, name)), "other")
+
+
+def cpu_elements(problem: Any) -> int:
+    """Input elements of one CPU trial at the shapes the verifier would use (built on the meta device)."""
+    import torch
+    from kernelwright.verifier.inputs import base_overrides, make_inputs
+
+    inputs = make_inputs(problem, base_overrides(problem, small=True), seed=0, device="meta")
+    return sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
+
+
+def verifier_shrinks(problem: Any) -> bool:
+    import importlib.util
+
+    return bool(problem.metadata.get("small_shape")) or importlib.util.find_spec("kernelwright.verifier.shrink") is not None
+
+
+def one_line(text: Any) -> str:
+    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
+    return (lines[0] if lines else "")[:300]
+
+
+def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") -> dict[str, Any]:
+    """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
+
+    On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
+    from kernelwright.agents.coder import CodeRequest
+    from kernelwright.agents.template_coder import TemplateCoder
+
+    import kernelwright
+
+    coder, tried, out = TemplateCoder(), [], {"attempts": 0}
+    for index in range(configs):
+        request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
+                              description=problem.description, metadata=problem.metadata,
+                              strategy="first_draft" if index == 0 else "tune_launch_config",
+                              tried=list(tried), device=device, artifacts_dir=workdir)
+        result = coder.generate(request)
+        if result.source is None:
+            if index == 0:
+                out.update(status="no_template", reason=one_line(result.error))
+            break
+        out.update(family=result.meta.get("template"), config=result.meta.get("config"))
+        if device == "cpu" and index == 0 and not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
+            return {**out, "status": "no_cpu_shapes", "cpu_elements": n,
+                    "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
+        verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
+        out.update(attempts=index + 1, status=verdict.status, stage=verdict.stage, rule=verdict.rule,
+                   reason="" if verdict.correct else one_line(verdict.summary()))
+        if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better
+            out["status"] = "gpu_memory"
+            break
+        if device != "cpu" and verdict.correct:
+            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None, timing_meaningful=verdict.timing_meaningful,
+                       speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))
+        if verdict.correct:
+            break
+        tried.append(result.meta)
+    return out
+
+
+def solve_graph(problem: Any, iterations: int, workdir: str) -> dict[str, Any]:
+    """The whole offline loop: run_graph with the template coder on the CPU."""
+    import kernelwright
+
+    if not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
+        return {"status": "no_cpu_shapes", "cpu_elements": n, "reason": f"verifier has no CPU shapes ({n:,} elements)"}
+    result = kernelwright.run_graph(problem, iterations=iterations, coder="template", device="cpu", fanout=1,
+                                    artifacts_dir=workdir, verify_options={"timing": False})
+    history = result.history
+    best = next((a for a in history if a.id == result.best_attempt), None) if result.solved else None
+    last = best or (history[-1] if history else None)
+    out = {"attempts": len(history), "family": (last.meta or {}).get("template") if last else None,
+           "config": (last.meta or {}).get("config") if last else None}
+    if result.solved:
+        return {**out, "status": "correct", "reason": ""}
+    if last is None:
+        return {**out, "status": "no_template", "reason": one_line(result.error or result.stop_reason)}
+    return {**out, "status": last.status, "reason": one_line(last.summary or result.error)}
+
+
+def child(path: str, configs: int, graph: int | None, device: str) -> None:
+    """Solve one problem and print one marked JSON line (the parent reads it)."""
+    from kernelwright.verifier.problem import LoadError, load_problem
+
+    t0 = time.time()
+    record: dict[str, Any] = {}
+    try:
+        problem = load_problem(path)
+    except LoadError as exc:
+        record = {"status": "load_error", "reason": one_line(exc), "category": category_of(Path(path))}
+    else:
+        record["category"] = category_of(Path(path), problem)
+        with tempfile.TemporaryDirectory(prefix="kw_offline_") as workdir:
+            record.update(solve_graph(problem, graph, workdir) if graph
+                          else solve_direct(problem, configs, workdir, device))
+    record["seconds"] = round(time.time() - t0, 1)
+    print(MARK + json.dumps(record, default=str), flush=True)
