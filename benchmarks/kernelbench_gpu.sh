@@ -11,10 +11,7 @@ R=$PWD
 OUT=${OUT:-$R/gpu_out}
 mkdir -p "$OUT/kb_gpu"
 source scripts/device_setup.sh || exit 1
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  python3 -c "import torch, triton, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'triton', triton.__version__)"
-  cat .whl/commit.txt; date -u; } > "$OUT/env.txt" 2>&1
-cat "$OUT/env.txt"
+write_env "$OUT/env.txt"
 [ -n "${PRIOR:-}" ] && [ -f "$PRIOR/results.jsonl" ] && cp "$PRIOR/results.jsonl" "$OUT/kb_gpu/results.jsonl"
 cd /tmp
 if [ "${TESTS:-0}" = 1 ]; then

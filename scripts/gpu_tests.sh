@@ -6,10 +6,7 @@ R=$PWD
 OUT=${OUT:-$R/gpu_out}
 mkdir -p "$OUT"
 source scripts/device_setup.sh || exit 1
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  python3 -c "import torch, triton, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'triton', triton.__version__)"
-  cat .whl/commit.txt; date -u; } > "$OUT/env.txt" 2>&1
-cat "$OUT/env.txt"
+write_env "$OUT/env.txt"
 cd /tmp  # not the repository root: its folders would shadow the installed package
 timeout "${LIMIT_S:-540}" python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 300 \
     -rfEs --durations 15 ${TESTS:-"$R/tests"} > "$OUT/gpu_tests.log" 2>&1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from sm90 import API_MISSING, compile_for_sm90
 
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
+from kernelwright.bench.attention import import_candidate
 from kernelwright.verifier.problem import load_problem
 
 
@@ -39,18 +39,6 @@ def request_for(variant: str) -> CodeRequest:
     problem = load_problem(PROBLEMS / f"{variant}.py")
     return CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
                        metadata=problem.metadata, strategy="first_draft")
-
-
-def import_source(source: str, name: str) -> Any:
-    """Import candidate source from a real file (triton.jit needs one) with real JITFunctions."""
-    path = Path(tempfile.mkdtemp(prefix="kw_sm90_")) / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    with real_triton():
-        spec.loader.exec_module(module)
-    return module
 
 
 @contextlib.contextmanager
@@ -79,7 +67,8 @@ def compile_sm90(source: str, config: dict[str, Any], head_dim: int = 128, dtype
         print(f"triton compiler API not found: {exc}", file=sys.stderr)
         sys.exit(API_MISSING)
 
-    fn = import_source(source, name)._kw_attn_fwd
+    with real_triton():
+        fn = import_candidate(source, name)._kw_attn_fwd  # a real file (triton.jit reads it), real JITFunctions
     constants: dict[str, Any] = {"HEAD_DIM": head_dim, "FAST_TANH": True, "UPCAST_DOT": False, "LAZY": False,
                                  "PIPE_QK": False, "TMA": False, "WS": False, "MASK_ALL": mask_all, **GPU_PARAMS}
     constants.update({k: v for k, v in config.items() if k.isupper()})
