@@ -80,7 +80,7 @@ class AttemptRecord(_Lineage, total=False):
 
 
 class Candidate(_Lineage, total=False):
-    """A coder's output waiting for compile/verify (lives in `pending` for one step)."""
+    """A coder's output waiting for precheck/verify (lives in `pending` for one step)."""
 
     source: str | None
 

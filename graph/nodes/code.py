@@ -41,7 +41,7 @@ def run_deadline(payload: CodePayload, ctx: Context) -> float | None:
 
 
 def code(payload: CodePayload, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Ask the coder for one candidate; the result goes to `pending` for compile/verify."""
+    """Ask the coder for one candidate; the result goes to `pending` for precheck/verify."""
     ctx = context_of(runtime)
     task = payload["task"]
     name = task.get("coder") or ctx.coder
