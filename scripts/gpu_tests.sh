@@ -8,7 +8,7 @@ mkdir -p "$OUT"
 source scripts/device_setup.sh || exit 1
 write_env "$OUT/env.txt"
 cd /tmp  # not the repository root: its folders would shadow the installed package
-timeout "${LIMIT_S:-540}" python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 300 \
+timeout "${LIMIT_S:-540}" python3 -m pytest -v -p no:cacheprovider -m gpu -o addopts="" --timeout 300 \
     -rfEs --durations 15 ${TESTS:-"$R/tests"} > "$OUT/gpu_tests.log" 2>&1
 echo "pytest exit $?"
 grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/gpu_tests.log" | tail -30
