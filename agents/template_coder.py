@@ -55,7 +55,7 @@ class TemplateCoder:
     name = "template"
 
     @classmethod
-    def from_context(cls, context: Any) -> "TemplateCoder":
+    def from_context(cls, context: Any) -> TemplateCoder:
         return cls()
 
     def generate(self, request: CodeRequest) -> CodeResult:

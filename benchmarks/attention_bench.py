@@ -24,13 +24,28 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
+
 from kernelwright.bench import attention_baselines as baselines
 from kernelwright.bench.attention import (
-    CHECK_B, CHECK_H, CHECK_SEQ, TARGETS, VARIANTS, bench, check, config_arg, config_lines, config_tag, environment, fmt,
-    import_candidate, make_inputs, markdown, overrides_for, problem_for,
+    CHECK_B,
+    CHECK_H,
+    CHECK_SEQ,
+    TARGETS,
+    VARIANTS,
+    bench,
+    check,
+    config_arg,
+    config_lines,
+    config_tag,
+    environment,
+    fmt,
+    import_candidate,
+    make_inputs,
+    markdown,
+    overrides_for,
+    problem_for,
 )
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
@@ -70,7 +85,7 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
                 row["errors"][f"config{i}"] = f"disagrees with config {first_index} at the full shape: {agree}"
                 continue
             del full_out
-            ms = bench(lambda: model(q, k, v), rep=args.tune_rep)
+            ms = bench(lambda: model(q, k, v), rep=args.tune_rep)  # noqa: B023 - called in this iteration
             tuned.append((ms, i, config, model))
         except Exception as exc:  # noqa: BLE001 - record and go on with the next config
             row["errors"][f"config{i}"] = f"{type(exc).__name__}: {str(exc)[:300]}"

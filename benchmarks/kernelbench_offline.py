@@ -43,6 +43,7 @@ from typing import Any
 from kernelwright.bench.offline_report import report
 from kernelwright.bench.offline_solve import MARK, category_of, child, one_line
 
+
 # ---------------------------------------------------------------- parent: suites, processes, records
 def suites(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """(label, folder) pairs: --kernelbench DIR --levels 1 2 -> DIR/KernelBench/level1, ...; --suite-dir DIR."""

@@ -27,12 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import kernelwright
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.graph.plugins import get
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.pool import VerifierPool, get_pool
 from kernelwright.verifier.problem import load_problem
+
+import kernelwright
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
-
+from kernelwright.graph.context import Context
 from kernelwright.graph.nodes.code import code
 from kernelwright.graph.nodes.critique import critique
 from kernelwright.graph.nodes.plan import plan
-from kernelwright.graph.context import Context
-from kernelwright.graph.routing import route_after_critique, route_after_plan
-from kernelwright.graph.nodes.start import start
-from kernelwright.graph.state import InputState, State
-from kernelwright.graph.plugins import registry
 from kernelwright.graph.nodes.precheck import precheck
+from kernelwright.graph.nodes.start import start
 from kernelwright.graph.nodes.verify import verify
+from kernelwright.graph.plugins import registry
+from kernelwright.graph.routing import route_after_critique, route_after_plan
+from kernelwright.graph.state import InputState, State
+from langgraph.graph import END, START, StateGraph
 
 
 def make_graph(checkpointer: Any = None, context_schema: type[Context] = Context):

@@ -5,12 +5,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from langgraph.graph import END
-from langgraph.types import Send
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.graph.context import Context
 from kernelwright.graph.state import CodePayload, State
+from langgraph.graph import END
+from langgraph.types import Send
 
 _REQUEST_FIELDS = {f.name for f in fields(CodeRequest)}
 

@@ -19,17 +19,16 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import triton
-
-from sm90 import API_MISSING, compile_for_sm90
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import load_problem
 
+from sm90 import API_MISSING, compile_for_sm90
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 GPU_PARAMS = {"P_WINDOW": 256, "P_GRID_H": 64, "P_GRID_W": 64, "P_KERNEL": 13}

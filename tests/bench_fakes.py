@@ -17,8 +17,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kernelwright.result import Attempt, Result
 from kernelwright.verifier.verdict import Verdict
+
+from kernelwright.result import Attempt, Result
 
 FAKE_KERNEL = "# synthetic stand-in result, not a real kernel\nclass ModelNew:\n    pass\n"
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.agents.templates.attention import family as family_module
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.agents.templates.attention.kernel_cuda import (
@@ -20,15 +18,17 @@ from kernelwright.agents.templates.attention.kernel_cuda import (
     TILE_ORDER,
 )
 from kernelwright.agents.templates.attention.render_cuda import (
+    MAX_SMEM,
     NVCC_FLAGS,
     cuda_mods,
     cuda_supported,
     render_cuda_candidate,
     smem_bytes,
-    MAX_SMEM,
 )
 from kernelwright.agents.templates.attention.spec import parse_spec
 from kernelwright.verifier.static_checks import check_source
+
+import kernelwright
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 
 FAMILY = AttentionFamily()

@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 import torch
-
 from kernelwright.agents.templates.attention.spec import module_literals
 from kernelwright.agents.templates.attention.spec import spec_names as names_of
-from kernelwright.agents.templates.attention.translate_triton import TranslateError
-from attention_c_functions import c_call, c_mod_function
 from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
 from kernelwright.verifier.problem import exec_source
+
+from attention_c_functions import c_call, c_mod_function
 
 PROBLEMS = sorted((pathlib.Path(__file__).resolve().parents[1] / "problems" / "attention").glob("*.py"))
 CXX = shutil.which("g++") or shutil.which("c++")

@@ -2,11 +2,11 @@
 import math
 
 import pytest
+from kernelwright.verifier.verdict import Verdict
 
 from kernelwright.bench.metrics import fast_p, geomean, summarize
 from kernelwright.bench.record import attempt_rows, result_fields
 from kernelwright.result import Attempt, Result
-from kernelwright.verifier.verdict import Verdict
 
 ROWS = [
     {"problem": "a", "status": "done", "solved": 1, "speedup_eager": 2.5, "speedup_compile": 1.2, "time_to_first_correct": 10.0, "time_to_best": 40.0, "n_attempts": 4},

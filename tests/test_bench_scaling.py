@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bench_fixtures import write_problem
+from kernelwright.bench.scaling_table import rows, table
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_scaling_gpu.sh"
 BIN = str(Path(sys.executable).parent)
-from kernelwright.bench.scaling_table import rows, table
 
 
 def sweep(tmp_path: Path, mode: str, counts: str) -> subprocess.CompletedProcess:
@@ -45,8 +45,8 @@ def test_two_worker_processes_run_jobs_at_the_same_time(tmp_path):
     """Each run waits at a rendezvous until two runs are in flight: a serial pool would fail them."""
     from bench_fixtures import FAKE_RUN
     from kernelwright.bench.devices import resolve_devices
-    from kernelwright.bench.localpool import LocalPool
     from kernelwright.bench.jobs import Job
+    from kernelwright.bench.localpool import LocalPool
 
     meet = tmp_path / "meet"
     paths = [write_problem(tmp_path / "suite", f"{i}_p", attempts=1, rendezvous=str(meet), parties=2) for i in range(2)]

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
 from kernelwright.verifier.options import VerifyOptions

@@ -73,8 +73,8 @@ def test_llm_coder_without_an_endpoint_is_refused_before_anything_runs(tmp_path,
 
 
 def test_llm_coder_never_falls_back_to_a_hosted_endpoint(monkeypatch):
-    from kernelwright.graph.nodes.code import make_coder
     from kernelwright.graph.context import Context
+    from kernelwright.graph.nodes.code import make_coder
 
     monkeypatch.delenv("KERNELWRIGHT_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="needs an endpoint you chose"):

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder, families
-from kernelwright.agents.templates.rowwise.kernels import kernel_source
 from kernelwright.verifier.problem import exec_source, load_problem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI
 from typer.testing import CliRunner
 
+from fake_openai import Answer, FakeOpenAI
 from kernelwright.cli import app
 from kernelwright.cli.llm_options import answer_limits
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from kernelwright.agents.llm_client import EndpointError, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder, config_from_context
+from kernelwright.graph import plugins
 from kernelwright.graph.context import Context
 
-from kernelwright.graph import plugins
 from kernelwright.config import ConfigError, load_run_config
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import ChatClient, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder
 
+from fake_openai import Answer, FakeOpenAI
 from kernelwright import run_graph
 
 DATA = Path(__file__).parent / "data" / "llm"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from kernelwright.agents.templates.lowered.family import CONFIGS, lowering
 from kernelwright.agents.templates.lowered.render import render_candidate
 from kernelwright.verifier.correctness import flatten

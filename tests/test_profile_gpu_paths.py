@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kernelwright.verifier.profile import ncu as prof
 from kernelwright.verifier.profile.parse import parse_raw_csv, reduce_kernels
 

@@ -2,10 +2,9 @@
 from pathlib import Path
 
 import pytest
-
-from kernelwright.verifier.profile.parse import NcuParseError, number, parse_raw_csv, reduce_kernels
-from kernelwright.verifier.profile.ncu import profile_from_csv
 from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
+from kernelwright.verifier.profile.ncu import profile_from_csv
+from kernelwright.verifier.profile.parse import NcuParseError, number, parse_raw_csv, reduce_kernels
 
 FIXTURE = Path(__file__).parent / "data" / "ncu_raw_softmax.csv"
 

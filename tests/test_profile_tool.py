@@ -3,10 +3,9 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from kernelwright.graph.plugins import ToolRuntime, registry
-from kernelwright.verifier.profile import ncu as prof
 from kernelwright.tools import profile_tool
+from kernelwright.verifier.profile import ncu as prof
 from kernelwright.verifier.verdict import Verdict
 
 PROBLEM = "import torch\nclass Model(torch.nn.Module):\n    def forward(self, x):\n        return x + 1\n" \

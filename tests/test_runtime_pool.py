@@ -2,7 +2,6 @@
 import textwrap
 
 import pytest
-
 from kernelwright.verifier import pool as pool_mod
 from kernelwright.verifier.api import verify
 from kernelwright.verifier.job import Job, resolve_options

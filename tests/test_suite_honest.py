@@ -10,10 +10,10 @@ import os
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.verifier.correctness import compare, tolerance_for
 from kernelwright.verifier.problem import exec_source, load_problem
+
+import kernelwright
 from suite_helpers import candidate_backend, candidate_files, candidate_problem, problem_files
 
 PROBLEM_FILES = problem_files()

@@ -2,10 +2,11 @@
 shape is `specialized` (not a failure); silent wrong output there stays `incorrect`."""
 from __future__ import annotations
 
-import kernelwright
 from kernelwright.verifier import inputs, shrink
 from kernelwright.verifier.problem import load_problem
 from kernelwright.verifier.rules import ADVISORY_FLAGS
+
+import kernelwright
 
 ATTENTION = '''
 import torch, torch.nn as nn

@@ -13,9 +13,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CUPY_MISSING = "cupy is not installed: pip install kernelwright[cuda13] (or kernelwright[cuda12] on CUDA 12 hosts)"
 JIT_DECORATORS = {"triton.jit", "triton.autotune", "triton.heuristics", "triton.runtime.jit",

@@ -13,13 +13,21 @@ from typing import Any
 
 import torch
 
-from .sandbox import dynamic_checks
 from .chunks import flat_pieces
-from .correctness import (Comparison, Tolerance, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
-                          tolerance_for)
+from .correctness import (
+    Comparison,
+    Tolerance,
+    compare,
+    dtype_name,
+    exactly_equal,
+    flatten,
+    layout_mismatch,
+    same_within,
+    tolerance_for,
+)
 from .inputs import poisoned_count, seeded
 from .problem import Problem
-
+from .sandbox import dynamic_checks
 
 # Blocked probes that libraries make on their own (platform.architecture() runs `file -b python`).
 BENIGN_EVENT = re.compile(r"^process: subprocess \[?'(?:[^']*/)?(file|uname)'")

@@ -11,21 +11,23 @@ dynamic evidence; every other static finding stops at once, before any candidate
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, get_args
+from typing import Any, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, inputs as inputs_mod, memory, memory_judge, robustness, static_checks
-from .sandbox import transport
-from .inputs import MODEL_SEED
+from . import backends, deadlines, evidence, memory, memory_judge, robustness, static_checks
+from . import inputs as inputs_mod
 from .gate import DeviceGate
+from .inputs import MODEL_SEED
 from .job import Job
 from .problem import source_sha
 from .rules import ANTICHEAT_RULES, status_for
+from .sandbox import transport
+from .sandbox.worker import Worker, WorkerError
 from .timing_judge import run_timing
 from .verdict import Stage, TrialResult, Verdict, truncate
-from .sandbox.worker import Worker, WorkerError
 
 CS = "kernelwright.verifier.sandbox.candidate_side:"
 

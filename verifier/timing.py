@@ -20,8 +20,9 @@ import functools
 import gc
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -209,7 +210,7 @@ def measure_peaks(device: torch.device) -> dict[str, float]:
     n = 8192
     for dtype, key in ((torch.bfloat16, "peak_bf16"), (torch.float32, "peak_fp32")):
         a = torch.randn(n, n, device=device, dtype=dtype)
-        out[key] = 2 * n**3 / _best_seconds(lambda: a @ a)
+        out[key] = 2 * n**3 / _best_seconds(lambda: a @ a)  # noqa: B023 - called in this iteration
     name = torch.cuda.get_device_name(device)
     for card, (flops, bandwidth) in KNOWN_PEAKS.items():
         if card in name:

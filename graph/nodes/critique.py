@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from langgraph.config import get_stream_writer
-from langgraph.runtime import Runtime
-
 from kernelwright.agents.critic import feedback_for
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.routing import stop_reason
 from kernelwright.graph.state import State
 from kernelwright.graph.strategies import History
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 
 
 def _hint(history: History, improved: bool, last_strategy: str | None) -> str | None:

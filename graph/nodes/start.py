@@ -5,13 +5,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.runtime import Runtime
-
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.state import State, new_run_id
 from kernelwright.tools.opgraph import analyze_problem
 from kernelwright.verifier.problem import LoadError, Problem, load_problem
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 
 def _analysis(problem: Problem) -> dict[str, Any]:

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
-from langgraph.config import get_stream_writer
-from langgraph.runtime import Runtime
+from typing import Any
 
 from kernelwright.graph.context import Context, context_of
-from kernelwright.graph.state import State
 from kernelwright.graph.plugins import ToolRuntime, registry
+from kernelwright.graph.state import State
 from kernelwright.tools.verdicts import digest, is_better
 from kernelwright.verifier.api import verify_many
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem
 from kernelwright.verifier.verdict import Verdict
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 
 VerifyFn = Callable[[Problem, list[Path], VerifyOptions, str], list[Verdict]]
 

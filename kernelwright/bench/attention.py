@@ -17,14 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import triton
 
 from kernelwright.verifier.problem import load_problem
-
 
 VARIANTS = ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window", "neighborhood_2d",
             "softcap", "document_causal"]

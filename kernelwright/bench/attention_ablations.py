@@ -4,7 +4,6 @@ Ablated kernels compute WRONG outputs: their times are differences to read, neve
 """
 from __future__ import annotations
 
-
 # name -> (text in the rendered kernel, replacement, what the difference to the unedited time measures)
 ABLATIONS = {
     "mask_as_full": ("kw_scores<D, BN, true>", "kw_scores<D, BN, false>",

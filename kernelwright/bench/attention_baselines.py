@@ -5,8 +5,8 @@ inputs, or raises `Skip` with the reason (not applicable, would not fit in memor
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

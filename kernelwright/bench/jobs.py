@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, Callable
-
+from typing import Any
 
 DEFAULT_RUN_FN = "kernelwright.run:run_graph"
 

@@ -48,6 +48,7 @@ def category_of(path: Path, problem: Any = None) -> str:
 def cpu_elements(problem: Any) -> int:
     """Input elements of one CPU trial at the shapes the verifier would use (built on the meta device)."""
     import torch
+
     from kernelwright.verifier.inputs import base_overrides, make_inputs
 
     inputs = make_inputs(problem, base_overrides(problem, small=True), seed=0, device="meta")
@@ -69,10 +70,9 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
     """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
 
     On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
+    import kernelwright
     from kernelwright.agents.coder import CodeRequest
     from kernelwright.agents.template_coder import TemplateCoder
-
-    import kernelwright
 
     coder, tried, out = TemplateCoder(), [], {"attempts": 0}
     for index in range(configs):

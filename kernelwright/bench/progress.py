@@ -18,7 +18,7 @@ class BenchProgress:
         self.task = self.progress.add_task("bench", total=None)
         self.running: set[str] = set()
 
-    def __enter__(self) -> "BenchProgress":
+    def __enter__(self) -> BenchProgress:
         self.progress.__enter__()
         return self
 

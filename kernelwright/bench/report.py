@@ -71,7 +71,7 @@ def provenance(bench: dict[str, Any]) -> str:
     command += f" --iterations {cfg['iterations']}" if cfg.get("iterations") else ""
     command += f" --ray {cfg['ray']}" if cfg.get("ray") else f" --devices {cfg.get('devices')}"
     env_text = ", ".join(f"{k} {v}" for k, v in env.items())
-    created = dt.datetime.fromtimestamp(bench["created_at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = dt.datetime.fromtimestamp(bench["created_at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Produced by `{command}` (bench `{bench['bench_id']}`, started {created}); {env_text}."
 
 

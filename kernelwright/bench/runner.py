@@ -5,18 +5,19 @@ import platform
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from kernelwright.bench import suite as suite_mod
 from kernelwright.bench.gpubusy import GpuBusySampler
+from kernelwright.bench.jobs import DEFAULT_RUN_FN, Job
 from kernelwright.bench.metrics import BenchMetrics, summarize
 from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
-from kernelwright.bench.jobs import DEFAULT_RUN_FN, Job
-from kernelwright.bench.targets import make_pool
 from kernelwright.bench.store import BenchStore
+from kernelwright.bench.targets import make_pool
 from kernelwright.bench.verifyclock import busy_shares, union_seconds
 from kernelwright.result import Result
 

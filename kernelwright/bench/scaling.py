@@ -6,8 +6,9 @@ at budget t when one of its attempts finished correct by t. The same curve for f
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 def first_times(attempts: Iterable[Mapping[str, Any]], min_speedup: float | None = None) -> dict[str, float]:

@@ -16,14 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from kernelwright.verifier.profile import driver as profile_driver
-from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
-from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
 from kernelwright.verifier.environment import cuda_available as _cuda_available
 from kernelwright.verifier.problem import LoadError, Problem, looks_like_path, read_candidate
+from kernelwright.verifier.profile import driver as profile_driver
+from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
+from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
 
 Runner = Callable[[list[str], float], subprocess.CompletedProcess]
 CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"

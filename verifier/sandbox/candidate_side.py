@@ -12,8 +12,8 @@ import linecache
 import os
 import sys
 import threading
-import types
 import traceback
+import types
 from contextlib import nullcontext
 from types import SimpleNamespace
 from typing import Any
@@ -21,10 +21,11 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from .. import backends, inputs as inputs_mod
-from . import dynamic_checks, environ_watch, transport
+from .. import backends
+from .. import inputs as inputs_mod
 from ..correctness import flatten
 from ..problem import LoadError, exec_source, source_sha
+from . import dynamic_checks, environ_watch, transport
 
 STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligned address",
                "illegal instruction", "device-side assert", "an illegal", "CUDA error: launch")

@@ -13,12 +13,20 @@ from typing import Any
 
 import torch
 
-from .. import inputs as inputs_mod, timing
-from .candidate_side import (
-    STATE, allow_candidate, classify, evidence_since_load, failure_report, is_sticky, launch_tracker, record_outputs,
-)
+from .. import inputs as inputs_mod
+from .. import timing
 from ..correctness import flatten
 from ..problem import Problem
+from .candidate_side import (
+    STATE,
+    allow_candidate,
+    classify,
+    evidence_since_load,
+    failure_report,
+    is_sticky,
+    launch_tracker,
+    record_outputs,
+)
 
 
 def _input_sets(payload: dict[str, Any]) -> list[list]:

@@ -30,7 +30,8 @@ import re
 import shutil
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from kernelwright.verifier.sandbox import os_layers as sandbox_os
 from kernelwright.verifier.sandbox.env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported

@@ -28,8 +28,9 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kernelwright.verifier.sandbox import enter as sandbox, wire
 from kernelwright.verifier.gate import DeviceGate
+from kernelwright.verifier.sandbox import enter as sandbox
+from kernelwright.verifier.sandbox import wire
 
 LOG_KEEP = 16384
 SYNC_WAIT_S = 1.0
@@ -213,7 +214,7 @@ class Worker:
             self._kill()
             self._finalizer()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc: Any) -> None:

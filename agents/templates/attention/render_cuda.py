@@ -19,8 +19,8 @@ from kernelwright.agents.templates.attention.host_cuda import LAUNCHER, WRAPPER
 from kernelwright.agents.templates.attention.kernel_cuda import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW, KERNEL
 from kernelwright.agents.templates.attention.ptx import DTYPES, HELPERS, pack_source, wgmma_source
 from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
-from kernelwright.agents.templates.attention.translate_triton import TranslateError
 from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
 
 HEAD_DIMS = (64, 128)
 BLOCK_M = 128

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kernelwright.agents.templates.attention.translate_triton import (
-    Translation,
     TranslateError,
+    Translation,
     float_index_safe,
     translate,
 )

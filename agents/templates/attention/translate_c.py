@@ -22,8 +22,8 @@ from kernelwright.agents.templates.attention.spec import module_literals
 from kernelwright.agents.templates.attention.translate_triton import (
     MASK_PARAMS,
     SCORE_PARAMS,
-    Translation,
     TranslateError,
+    Translation,
     _Translator,
 )
 

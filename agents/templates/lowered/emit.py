@@ -13,17 +13,18 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.fx
-
 from kernelwright.agents.templates.lowered import reduce, runtime, scan
 from kernelwright.agents.templates.lowered.capture import Capture
 from kernelwright.agents.templates.lowered.generalize import InitArg, SizeOf
 from kernelwright.agents.templates.lowered.pointwise import ALIASES, POINTWISE, Group, overload, packet
 from kernelwright.agents.templates.lowered.pointwise_ops import compute_type
 from kernelwright.agents.templates.lowered.views import VIEWS, is_sym, sym_expr, view_expr
+
 
 class Unsupported(ValueError):
     """The graph has an op no lowering handles; the message names it."""

@@ -11,8 +11,8 @@ the interpreter). Accuracy: expm1 and log1p use Kahan's tricks, so they stay acc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import triton
