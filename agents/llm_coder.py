@@ -124,7 +124,8 @@ class LLMCoder:
             prompt=prompt,
             raw="\n\n---\n\n".join(r.content for r in replies),
             tokens=sum(r.tokens for r in replies),
-            error=None if source else reason if cut == "budget" else f"the model's answer held no usable kernel: {reason}",
+            error=None if source else reason if cut == "budget" else "the model's answer held no "
+                                                                     f"usable kernel: {reason}",
             meta={
                 "llm": {
                     "model": self.config.model,

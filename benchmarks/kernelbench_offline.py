@@ -183,7 +183,8 @@ def append(results: Path, record: dict[str, Any], lock: threading.Lock) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--kernelbench", help="KernelBench checkout (its KernelBench/levelN folders are the suites)")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 2], help="KernelBench levels (default 1 2)")
     parser.add_argument("--suite-dir", action="append", help="any folder of problem files (repeatable)")

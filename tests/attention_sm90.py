@@ -118,7 +118,8 @@ def resources(kernel: Any) -> dict[str, Any]:
                          ("ld_shared", r"\bld\.shared"), ("local", r"\b(?:ld|st)\.local")):
         out[key] = len(re.findall(pattern, ptx))
     # operand types of the wgmma instructions (bf16 / f16 inputs, f32 accumulators)
-    out["ptx_mma_types"] = sorted(set(re.findall(r"wgmma\.mma_async\.sync\.aligned\.m\d+n\d+k\d+\.f32\.(\w+)\.\w+", ptx)))
+    out["ptx_mma_types"] = sorted(set(re.findall(r"wgmma\.mma_async\.sync\.aligned\.m\d+n\d+k\d+\.f32\.(\w+)\.\w+",
+                                                 ptx)))
     tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(kernel.asm["cubin"])
@@ -154,7 +155,8 @@ def main() -> None:
             kernel = compile_sm90(family.render(request, config), config, args.head_dim, args.dtype,
                                   name=f"kw_{variant}_{i}", mask_all=family.spec(request).mask is not None)
             res = resources(kernel)
-            print(json.dumps({"variant": variant, "config": config, **res}) if args.json else f"{variant} {config} {res}",
+            print(json.dumps({"variant": variant, "config": config, **res})
+                  if args.json else f"{variant} {config} {res}",
                   flush=True)
 
 

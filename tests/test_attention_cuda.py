@@ -274,7 +274,8 @@ def test_cuda_file_compiles_for_sm90a(tmp_path, variant):
     configs = [CONFIG] + ([{"BACKEND": "cuda", "BLOCK_N": 176, "STAGES": 2}] if variant == "plain" else [])
     for config in configs:
         (tmp_path / "k.cu").write_text(cuda_file(render(variant, config)))
-        done = subprocess.run([nvcc, "-c", *NVCC_FLAGS, "-Xptxas=-v", "-o", str(tmp_path / "k.o"), str(tmp_path / "k.cu")],
+        done = subprocess.run([nvcc, "-c", *NVCC_FLAGS, "-Xptxas=-v", "-o", str(tmp_path / "k.o"),
+                               str(tmp_path / "k.cu")],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "serialized" not in done.stderr and "C7519" not in done.stderr, done.stderr[-3000:]

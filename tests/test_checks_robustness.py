@@ -15,8 +15,8 @@ import kernelwright
 ROOT = Path(__file__).resolve().parents[1]
 CHEATS = ROOT / "tests" / "cheats"
 CANDIDATES = ROOT / "problems" / "candidates"
-ANNOTATIONS = re.compile(r"^(LARGE_MAGNITUDE|LARGE_MAGNITUDE_ATOL|SHIFT_MAGNITUDE|SHIFT_MAGNITUDE_ATOL|EXTRA_SHAPES)\b.*$",
-                         re.MULTILINE)
+ANNOTATIONS = re.compile(
+    r"^(LARGE_MAGNITUDE|LARGE_MAGNITUDE_ATOL|SHIFT_MAGNITUDE|SHIFT_MAGNITUDE_ATOL|EXTRA_SHAPES)\b.*$", re.MULTILINE)
 
 
 def unannotated(name: str) -> str:

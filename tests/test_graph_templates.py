@@ -175,7 +175,8 @@ def test_rowwise_kernels_compile_for_sm90(kind):
     pytest.importorskip("triton")
     env = {**os.environ, "TRITON_INTERPRET": "0"}
     for variant in ("block", "online"):
-        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant, str(Path(__file__).parent)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant, str(Path(__file__).parent)],
+                              capture_output=True, text=True,
                               env=env, timeout=240)
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -46,7 +46,8 @@ def test_far_fewer_reported_prompt_tokens_warn_once_per_run(tmp_path):
 
 def test_a_plausible_prompt_count_gives_no_warning(tmp_path):
     # a dense tokenizer may count well under four characters a token: 60 % of that estimate is still plausible
-    with FakeOpenAI([lambda req: Answer(code=GOOD, usage=(int(len(req["messages"][0]["content"]) / 4 * 0.6), 500))]) as fake:
+    with FakeOpenAI([lambda req: Answer(code=GOOD,
+                                        usage=(int(len(req["messages"][0]["content"]) / 4 * 0.6), 500))]) as fake:
         result = coder_for(fake).generate(request(tmp_path, 1))
     assert result.meta["llm"]["prompt_tokens"] < len(result.prompt) / 4
     assert "warning" not in result.meta["llm"]

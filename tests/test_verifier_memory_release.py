@@ -264,7 +264,8 @@ class CpuWorker(FakeWorker):
             return {"ok": True, "backend": "triton"}
         if name == "run":
             x = payload["inputs"][0]
-            return {"ok": True, "runs": [{"outputs": [candidate_side.record_outputs(torch.relu(x))], "launches": {"k": 1},
+            return {"ok": True, "runs": [{"outputs": [candidate_side.record_outputs(torch.relu(x))],
+                                          "launches": {"k": 1},
                                           "kernels": [], "compute_ops": [], "aliases": [], "inputs_after": [x.clone()]}
                                          for _ in range(payload["repeat"])]}
         return super().call(fn, payload)

@@ -191,7 +191,8 @@ class CountingRawKernelFactory:
 
 
 def is_jit_decorator(path: str) -> bool:
-    return path in JIT_DECORATORS or (path.startswith("triton") and path.split(".")[-1] in ("jit", "autotune", "heuristics"))
+    return path in JIT_DECORATORS or (path.startswith("triton")
+                                      and path.split(".")[-1] in ("jit", "autotune", "heuristics"))
 
 
 def uses_module(source: str, name: str) -> bool:

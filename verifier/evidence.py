@@ -102,7 +102,9 @@ def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | 
 
 def _native_dtype_guess(out: Any, inputs: list) -> torch.dtype | None:
     floats = [x.dtype for x in inputs if _is_float(x)]
-    return floats[0] if floats and isinstance(out, torch.Tensor) and out.dtype == torch.float64 else getattr(out, "dtype", None)
+    if floats and isinstance(out, torch.Tensor) and out.dtype == torch.float64:
+        return floats[0]
+    return getattr(out, "dtype", None)
 
 
 def _is_float(x: Any) -> bool:

@@ -128,11 +128,13 @@ class Judge:
         if rule in self.static_rules:
             stage = "static"
         message = self.fired.messages[rule]
-        raise Decided(self._finish(status_for(rule), stage, message if rule in self.static_rules else f"{stage}: {message}", rule))
+        raise Decided(self._finish(status_for(rule), stage,
+                                   message if rule in self.static_rules else f"{stage}: {message}", rule))
 
     # stages --------------------------------------------------------------------------------------
     def static(self) -> None:
-        names = tuple(n for n in {self.problem.name, (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
+        names = tuple(n for n in {self.problem.name,
+                                  (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
         for finding in static_checks.check_source(self.job.candidate_source, names):
             self.fired.add(finding.rule, f"static: {finding}")
         self.static_rules = set(self.fired.rules)

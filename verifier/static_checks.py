@@ -3,9 +3,10 @@
 They catch the obvious reward hacks cheaply and name the line: fallback try/except, subclassing
 or instantiating the reference Model, PyTorch / library compute calls in forward (a curated list;
 allocation, view and cast calls are allowed), threads / processes / network imports, stream
-creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ, ...; TRITON_INTERPRET by a literal name
-is allowed), forbidden imports (kernelwright, the problem, ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self or module
-level. Dynamic checks (dynamic_checks.py) catch what slips through.
+creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ,
+...; TRITON_INTERPRET by a literal name is allowed), forbidden imports (kernelwright, the problem,
+ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self
+or module level. Dynamic checks (dynamic_checks.py) catch what slips through.
 """
 from __future__ import annotations
 
@@ -283,7 +284,8 @@ class _Checker(ast.NodeVisitor):
                 self.flag("reference_ops", node, f"calls {path} in {self.function.name}")
         elif root in LIBRARY_CALLS and path.count(".") >= 1 and path.split(".")[1] in LIBRARY_CALLS[root]:
             self.flag("library_kernel", node, f"calls library routine {path} in {self.function.name}")
-        elif isinstance(node.func, ast.Attribute) and node.func.attr in TENSOR_METHODS and not self._is_module_root(root):
+        elif (isinstance(node.func, ast.Attribute) and node.func.attr in TENSOR_METHODS
+              and not self._is_module_root(root)):
             self.flag("reference_ops", node, f"calls tensor method .{node.func.attr}() in {self.function.name}")
 
     def _check_result_cache(self, node: ast.FunctionDef) -> None:

@@ -44,4 +44,5 @@ def takes_verifier(fn: Callable[..., Any]) -> bool:
 
 
 def error_payload(job: Job, worker: str, message: str, started: float) -> dict[str, Any]:
-    return {"ok": False, "error": message, "worker": worker, "device": "", "started_at": started, "finished_at": time.time()}
+    return {"ok": False, "error": message, "worker": worker, "device": "", "started_at": started,
+            "finished_at": time.time()}

@@ -58,7 +58,8 @@ def cpu_elements(problem: Any) -> int:
 def verifier_shrinks(problem: Any) -> bool:
     import importlib.util
 
-    return bool(problem.metadata.get("small_shape")) or importlib.util.find_spec("kernelwright.verifier.shrink") is not None
+    return (bool(problem.metadata.get("small_shape"))
+            or importlib.util.find_spec("kernelwright.verifier.shrink") is not None)
 
 
 def one_line(text: Any) -> str:
@@ -86,7 +87,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
                 out.update(status="no_template", reason=one_line(result.error))
             break
         out.update(family=result.meta.get("template"), config=result.meta.get("config"))
-        if device == "cpu" and index == 0 and not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
+        if (device == "cpu" and index == 0 and not verifier_shrinks(problem)
+                and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS):
             return {**out, "status": "no_cpu_shapes", "cpu_elements": n,
                     "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
@@ -96,7 +98,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
             out["status"] = "gpu_memory"
             break
         if device != "cpu" and verdict.correct:
-            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None, timing_meaningful=verdict.timing_meaningful,
+            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None,
+                       timing_meaningful=verdict.timing_meaningful,
                        speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))
         if verdict.correct:
             break

@@ -40,7 +40,8 @@ def budget_grid(times: Iterable[float], max_budget: float | None, points: int = 
     return sorted(set(grid) | set(times))
 
 
-def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]], max_budget: float | None) -> dict[str, list[tuple[float, float]]]:
+def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]],
+           max_budget: float | None) -> dict[str, list[tuple[float, float]]]:
     """The solved and fast_1 curves of one bench."""
     n = len(problems)
     solved = first_times(attempts)
@@ -52,7 +53,8 @@ def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]],
     return out
 
 
-def plot_scaling(curve_sets: Mapping[str, Mapping[str, list[tuple[float, float]]]], path: str | Path, title: str, caption: str = "") -> str:
+def plot_scaling(curve_sets: Mapping[str, Mapping[str, list[tuple[float, float]]]], path: str | Path, title: str,
+                 caption: str = "") -> str:
     """Draw one line per (bench, curve) as a step plot into a PNG; returns the path."""
     import matplotlib
 

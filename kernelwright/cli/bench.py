@@ -22,7 +22,9 @@ def command(
     iterations: int | None = typer.Option(None, help="Iteration cap per problem (default: budget only)."),
     coder: str = typer.Option("template", help="Coder: template (offline) or an LLM coder name."),
     devices: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:0,1 (one bench worker per device)."),
-    runs_per_device: int = typer.Option(1, help="Runs sharing each device's bench worker and its verifier workers (overlaps coder time)."),
+    runs_per_device: int = typer.Option(1,
+                                        help="Runs sharing each device's bench worker and its verifier workers "
+                                             "(overlaps coder time)."),
     ray: str | None = typer.Option(None, "--ray", help="Spread over a Ray cluster: auto | local | ADDRESS."),
     ray_gpus: int | None = typer.Option(None, help="With --ray local: GPUs to declare (fake ones on a CPU host)."),
     db: Path = typer.Option(Path("runs/bench.sqlite"), help="SQLite file of results (resumable)."),
@@ -31,7 +33,9 @@ def command(
     report: Path | None = typer.Option(None, help="Write a markdown + HTML report into this folder."),
     compare: tuple[str, str] | None = typer.Option(None, help="Compare two bench ids of --db: A B."),
     retry_errors: bool = typer.Option(False, help="Re-run problems whose run failed with an error."),
-    max_wall: str | None = typer.Option(None, help="Start no new problem after this long (e.g. 2m); the rest stay pending for a re-run."),
+    max_wall: str | None = typer.Option(None,
+                                        help="Start no new problem after this long (e.g. 2m); the rest stay "
+                                             "pending for a re-run."),
     run_fn: str = typer.Option("kernelwright.run:run_graph", hidden=True, help="module:function run per problem."),
     workers: str = typer.Option("process", hidden=True, help="Local worker kind: process or thread."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),

@@ -32,13 +32,17 @@ def command(
     budget: str | None = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h.  [default: 15m]"),
     iterations: int | None = typer.Option(None, help="Stop after N iterations.  [default: none, the budget alone]"),
     model: str | None = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
-    base_url: str | None = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with --coder llm (or KERNELWRIGHT_BASE_URL)."),
+    base_url: str | None = typer.Option(None,
+                                        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with "
+                                             "--coder llm (or KERNELWRIGHT_BASE_URL)."),
     coder: str | None = typer.Option(
         None, help="auto (LLM if an endpoint is configured, else template), template, llm.  [default: auto]"),
-    device: str | None = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all.  [default: auto]"),
+    device: str | None = typer.Option(None,
+                                      help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all.  [default: auto]"),
     fanout: int | None = typer.Option(None, help="Candidates per iteration.  [default: 2]"),
     target_speedup: float | None = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
-    resume: str | None = typer.Option(None, "--resume", help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
+    resume: str | None = typer.Option(None, "--resume",
+                                      help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
     run_id: str | None = typer.Option(None, help="Id for a new run.  [default: UTC time + random suffix]"),
     artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
     max_answer_tokens: int | None = typer.Option(None, help=MAX_ANSWER_HELP),
@@ -55,7 +59,8 @@ def command(
 
     coder_error: the coder failed (no template matches, LLM endpoint error); the message is printed.
 
-    Exit codes: 0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure (LLM endpoint, no template) | 130 Ctrl-C.
+    Exit codes: 0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure
+    (LLM endpoint, no template) | 130 Ctrl-C.
     """
     from kernelwright.config import ConfigError, load_run_config, merge_with_cli, parse_budget
     from kernelwright.run import RunError, run_graph
@@ -63,7 +68,8 @@ def command(
 
     try:
         file_options = answer_limits(max_answer_tokens, stall, load_run_config(config) if config is not None else {})
-        cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations, "model": model, "base_url": base_url,
+        cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations,
+               "model": model, "base_url": base_url,
                "coder": coder, "device": device, "fanout": fanout, "target_speedup": target_speedup}
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))

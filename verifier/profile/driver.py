@@ -48,7 +48,8 @@ def triton_metadata(module: Any) -> list[dict[str, Any]]:
                         compiled._init_handles()
                     meta = getattr(compiled, "metadata", None)
                     out.append({
-                        "backend": "triton", "name": getattr(meta, "name", attr), "registers": getattr(compiled, "n_regs", None),
+                        "backend": "triton", "name": getattr(meta, "name", attr),
+                        "registers": getattr(compiled, "n_regs", None),
                         "spills": getattr(compiled, "n_spills", None), "shared_bytes": getattr(meta, "shared", None),
                         "num_warps": getattr(meta, "num_warps", None), "num_stages": getattr(meta, "num_stages", None),
                     })

@@ -168,7 +168,8 @@ def _profile_with_ncu(ncu: str, tmp: Path, driver: list[str], calls: int, metada
     if run.returncode == 0 and not Path(report + ".ncu-rep").exists():
         return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"
     if run.returncode != 0 or not Path(report + ".ncu-rep").exists():
-        text = [ln for ln in (run.stderr + "\n" + run.stdout).splitlines() if ln.strip() and not ln.startswith("KW_META ")]
+        text = [ln for ln in (run.stderr + "\n" + run.stdout).splitlines()
+                if ln.strip() and not ln.startswith("KW_META ")]
         lines = [ln for ln in text if "==ERROR==" in ln or "ERR_" in ln] or text[-1:] or ["no output"]
         return None, f"ncu failed (exit {run.returncode}): {lines[0].strip()[:300]}"
     t1 = time.time()

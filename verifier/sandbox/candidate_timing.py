@@ -33,7 +33,8 @@ def _input_sets(payload: dict[str, Any]) -> list[list]:
     key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
     if key not in STATE.sets:
         problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
-        STATE.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed, device=payload["device"])
+        STATE.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed,
+                                                   device=payload["device"])
                          for seed in payload["seeds"]]}
     return STATE.sets[key]
 

@@ -278,7 +278,8 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
     try:
         for event in prof.profiler.kineto_results.events():
             if "cuda" in str(event.device_type()).lower() and event.name():
-                raw.append((event.name(), event.device_resource_id(), event.start_ns() if hasattr(event, "start_ns") else 0))
+                raw.append((event.name(), event.device_resource_id(),
+                            event.start_ns() if hasattr(event, "start_ns") else 0))
     except Exception:  # noqa: BLE001 - fall back to names only
         raw = [(e.name, -1, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
     raw.sort(key=lambda r: r[2])

@@ -320,7 +320,8 @@ def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: boo
     _state.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
     _state.event_fd = event_fd
     _state.library_roots = sandbox_os.library_roots()
-    _state.home, _state.read_roots = sandbox_os.read_policy(_state.roots, _state.library_roots) if guard_home else ("", ())
+    _state.home, _state.read_roots = (sandbox_os.read_policy(_state.roots, _state.library_roots) if guard_home
+                                      else ("", ()))
     _state.status = {
         "network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
         "pids": "isolated (own PID namespace and /proc)" if pid_namespace else "not isolated",

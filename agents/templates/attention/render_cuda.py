@@ -164,7 +164,7 @@ class ModelNew(nn.Module):
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return _ext.attention_forward(q, k, v, *self.params)
-'''
+'''  # noqa: E501 - generated candidate source, emitted as written
 
 
 def render_cuda_candidate(source: str, spec: AttentionSpec, config: dict[str, Any], name: str) -> str:

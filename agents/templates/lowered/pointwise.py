@@ -103,7 +103,8 @@ class Group:
             meta = arg.meta.get("val")
             if isinstance(meta, torch.Tensor):
                 return self.value(arg)
-            ty = F32 if isinstance(meta, (float, torch.SymFloat)) else (B1 if isinstance(meta, (bool, torch.SymBool)) else I64)
+            ty = (F32 if isinstance(meta, (float, torch.SymFloat))
+                  else B1 if isinstance(meta, (bool, torch.SymBool)) else I64)
             return self.scalar(self.ctx.py(arg), ty)
         if arg is None or isinstance(arg, (bool, int, float, str)):
             return literal(arg)

@@ -209,7 +209,8 @@ def _pow(args: list[Val], out: str) -> tuple[str, tuple]:
     if exp.literal:
         e = float(exp.value)
         special = {1.0: "{x}", 2.0: "({x} * {x})", 3.0: "({x} * {x} * {x})", 0.5: "tl.sqrt({x})",
-                   -1.0: "(1.0 / {x})", -0.5: "tl.rsqrt({x})", -2.0: "(1.0 / ({x} * {x}))", 4.0: "(({x} * {x}) * ({x} * {x}))"}
+                   -1.0: "(1.0 / {x})", -0.5: "tl.rsqrt({x})", -2.0: "(1.0 / ({x} * {x}))",
+                   4.0: "(({x} * {x}) * ({x} * {x}))"}
         if e in special:
             return special[e].format(x=x), ()
         if e == 0.0:
