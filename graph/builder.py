@@ -28,9 +28,9 @@ def make_graph(checkpointer: Any = None, context_schema: type[Context] = Context
 
     context_schema: `Context` or a subclass with other defaults (Studio's, graph/studio.py)."""
     builder = StateGraph(State, context_schema=context_schema, input_schema=InputState)
-    builder.add_node("start", start)
+    builder.add_node("start", start)  # type: ignore[call-overload]  # langgraph's overloads lack (state, runtime, config)
     builder.add_node("plan", plan)
-    builder.add_node("code", code)
+    builder.add_node("code", code)  # type: ignore[call-overload]  # a Send payload (CodePayload), not State
     builder.add_node("precheck", precheck)
     builder.add_node("verify", verify)
     builder.add_node("critique", critique)

@@ -1,6 +1,7 @@
 """Routing decisions of the graph, one function per decision, plus the stop rule they share."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from langgraph.types import Send
 _REQUEST_FIELDS = {f.name for f in fields(CodeRequest)}
 
 
-def stop_reason(state: dict[str, Any], this_round: list[dict[str, Any]], ctx: Context) -> tuple[str, str | None]:
+def stop_reason(state: Mapping[str, Any], this_round: Sequence[Mapping[str, Any]],
+                ctx: Context) -> tuple[str, str | None]:
     """(reason, error) when the run must stop after this iteration, else ("", None)."""
     fatal = [a for a in this_round if (a.get("meta") or {}).get("fatal")]
     if fatal:

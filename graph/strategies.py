@@ -6,7 +6,7 @@ picks the critic's hint when it applies, else the applicable strategy with the h
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ class History:
     last_strategy: str | None = None
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], stall_limit: int = 3, backends: list[str] | None = None) -> History:
+    def from_state(cls, state: Mapping[str, Any], stall_limit: int = 3, backends: list[str] | None = None) -> History:
         plan = state.get("plan") or {}
         return cls(
             attempts=list(state.get("attempts") or []),

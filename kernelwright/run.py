@@ -135,7 +135,7 @@ def run_graph(
         on_event("custom", {"event": "run", "run_id": run_id, "resumed": resume, "run_dir": str(run_dir),
                             "max_iterations": ctx.max_iterations, "budget_s": ctx.budget_s,
                             "iteration": done})
-    values: dict[str, Any] = {}
+    values = {}
     for mode, chunk in graph.stream(graph_input, config, context=ctx, stream_mode=["updates", "custom", "values"]):
         if mode == "values":
             values = chunk

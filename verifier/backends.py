@@ -68,8 +68,8 @@ def build_key(args: tuple, kwargs: dict[str, Any]) -> str:
 def make_cached_load_inline(original: Callable, on_module: Callable[[Any], Any] | None = None) -> Callable:
     """A load_inline that builds into a source-hash keyed directory and reports the module it made."""
 
-    def load_inline(*args: Any, **kwargs: Any) -> Any:
-        args = list(args)
+    def load_inline(*positional: Any, **kwargs: Any) -> Any:
+        args = list(positional)
         name = args[0] if args else kwargs.pop("name")
         key = build_key(tuple([name, *args[1:]]), kwargs)
         unique = f"{re.sub(r'[^A-Za-z0-9_]', '_', str(name))}_{key}"

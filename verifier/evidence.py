@@ -52,7 +52,7 @@ class Fired:
 @dataclass
 class Reference:
     outputs: list[torch.Tensor]  # float64 (or native) tensors on the judge's reference device
-    dtypes: list[torch.dtype]  # the reference's native output dtypes
+    dtypes: list[torch.dtype | None]  # the reference's native output dtypes (None: not a tensor)
     float64: bool
 
 
@@ -89,7 +89,7 @@ def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, see
     return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
 
 
-def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | None:
+def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype | None] | None:
     """Output dtypes of the native reference, from a run on the meta device (no compute)."""
     try:
         meta_model = copy.deepcopy(model).to("meta")

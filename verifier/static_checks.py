@@ -246,10 +246,11 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         path = self.resolve(node.func)
         name = path.split(".")[-1]
+        # mypy: os.environ.get is an ast.Attribute call; a bytes constant never names an environment attribute
         if node.args and self._allowed_var(node.args[0]) and path in ("os.getenv", "os.environ.get"):
-            self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))  # getenv / environ.get
+            self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))  # type: ignore[attr-defined]
         if path == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
-                and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:
+                and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:  # type: ignore[str-bytes-safe]
             self.flag("environment_read", node, f"reads the environment through getattr(..., {node.args[1].value!r})")
         if path in DYNAMIC_CODE:
             self.flag("forbidden_import", node, f"calls {path}() (dynamic code / namespace access)")
@@ -276,6 +277,7 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_compute_call(self, node: ast.Call, path: str, name: str) -> None:
+        assert self.function is not None  # only called for code inside forward
         root = path.split(".")[0]
         if root == "torch":
             if path.startswith(TORCH_COMPUTE_NAMESPACES):

@@ -62,7 +62,7 @@ class L2Flusher:
     flush would leave L2 full of dirty lines that the timed kernel then pays to write back.
     """
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device | None):
         size = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0) or (50 << 20))
         self.buffer = torch.zeros(2 * size // 4, dtype=torch.float32, device=device)
         self.sink = torch.zeros((), dtype=torch.float32, device=device)

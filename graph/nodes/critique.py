@@ -35,7 +35,7 @@ def critique(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     attempts = list(state.get("attempts") or [])
     this_round = [a for a in attempts if a.get("iteration") == iteration]
     best = state.get("best")
-    improved = bool(best) and any(a["id"] == best["attempt"] for a in this_round)
+    improved = bool(best and any(a["id"] == best["attempt"] for a in this_round))
     stall = 0 if improved else int(state.get("stall") or 0) + 1
     feedback = {str(a["id"]): feedback_for(a) for a in this_round}
     if best:

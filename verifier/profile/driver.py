@@ -18,6 +18,7 @@ RANGE = "kw_candidate"
 
 def load(path: str, name: str) -> Any:
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path  # a .py path always has a loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # triton.jit needs the defining module importable
     spec.loader.exec_module(module)

@@ -46,7 +46,7 @@ def _audit(event: str, _args: tuple) -> None:
         return
     _GUARD.on = True
     try:
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
         for _ in range(6):
             if frame is None:
                 break

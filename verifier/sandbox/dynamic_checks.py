@@ -276,7 +276,7 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
             prof.__exit__(None, None, None)
     raw = []
     try:
-        for event in prof.profiler.kineto_results.events():
+        for event in prof.profiler.kineto_results.events():  # type: ignore[union-attr]  # set once the profile ran
             if "cuda" in str(event.device_type()).lower() and event.name():
                 raw.append((event.name(), event.device_resource_id(),
                             event.start_ns() if hasattr(event, "start_ns") else 0))
@@ -284,7 +284,8 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
         raw = [(e.name, -1, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
     raw.sort(key=lambda r: r[2])
     marker_stream = next((s for n, s, _ in raw if any(m in n for m in ("Fill", "fill"))), -1)
-    kernels = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1} for n, s, _ in raw]
+    kernels: list[dict[str, Any]] = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1}
+                                     for n, s, _ in raw]
     # drop the first fill (our marker)
     for i, k in enumerate(kernels):
         if "fill" in k["name"].lower():

@@ -143,7 +143,7 @@ def _under_roots(path: Any) -> bool:
 
 def _compiling_library_on_stack() -> bool:
     """True when a compiler driver (e.g. Triton recompiling for a new shape) is the caller."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_filename.startswith(_state.library_roots):
             return True
