@@ -6,6 +6,7 @@ strategy hint and the stop decision.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kernelwright.agents.failed_line import failing_lines
@@ -29,7 +30,7 @@ def _trial_text(trial: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
-def feedback_for(attempt: dict[str, Any]) -> str:
+def feedback_for(attempt: Mapping[str, Any]) -> str:
     """Plain-words feedback on one attempt (with the kernel's lines the verdict names), for the next coder."""
     text = _feedback_text(attempt)
     if attempt.get("status") in ("compile_error", "runtime_error", "timeout", "incorrect", "rejected"):

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-
 from kernelwright.agents.llm_parse import estimate_tokens, split_reasoning
 from kernelwright.agents.llm_stream import FirstTokenTimeout, Limits, Streamed, read_stream
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 DEFAULT_MODEL = "deepseek-ai/deepseek-r1"
 KEY_ENV_VARS = ("KERNELWRIGHT_API_KEY", "NVIDIA_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_API_KEY")
@@ -68,7 +67,7 @@ class LLMConfig(BaseModel):
         return values
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "LLMConfig":
+    def from_env(cls, **overrides: Any) -> LLMConfig:
         """Config from KERNELWRIGHT_BASE_URL / KERNELWRIGHT_MODEL, then explicit overrides (None ignored)."""
         values: dict[str, Any] = {}
         if os.environ.get("KERNELWRIGHT_BASE_URL"):

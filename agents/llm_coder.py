@@ -27,9 +27,8 @@ from kernelwright.agents.llm_prompt import (
     fit_prompt,
     reask_prompt,
 )
-from kernelwright.verifier.problem import source_sha
-
 from kernelwright.graph.plugins import register
+from kernelwright.verifier.problem import source_sha
 
 __all__ = ["LLMCoder", "LLMConfig", "EndpointError"]
 
@@ -56,7 +55,7 @@ class LLMCoder:
         self.config: LLMConfig = config
         self.client = client or ChatClient(config)
 
-    def _ask_fitted(self, request: CodeRequest, files: "_Artifacts", fit: dict[str, Any]) -> tuple[str, Reply]:
+    def _ask_fitted(self, request: CodeRequest, files: _Artifacts, fit: dict[str, Any]) -> tuple[str, Reply]:
         """Fit prompt + answer cap to the context window and ask; on a context refusal, shrink and ask once more."""
         context = self.client.context_size()
         for retry in (False, True):
@@ -79,7 +78,7 @@ class LLMCoder:
         raise AssertionError("unreachable")
 
     @classmethod
-    def from_context(cls, ctx: Any) -> "LLMCoder":
+    def from_context(cls, ctx: Any) -> LLMCoder:
         """Build from the graph's runtime `Context` (or any object with the same attributes)."""
         return cls(config_from_context(ctx))
 
@@ -125,7 +124,8 @@ class LLMCoder:
             prompt=prompt,
             raw="\n\n---\n\n".join(r.content for r in replies),
             tokens=sum(r.tokens for r in replies),
-            error=None if source else reason if cut == "budget" else f"the model's answer held no usable kernel: {reason}",
+            error=None if source else reason if cut == "budget" else "the model's answer held no "
+                                                                     f"usable kernel: {reason}",
             meta={
                 "llm": {
                     "model": self.config.model,

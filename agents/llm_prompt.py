@@ -58,8 +58,8 @@ def fit_prompt(request: CodeRequest, context_tokens: int, answer_cap: int) -> tu
     """(prompt, answer cap, trim steps) so that prompt + answer fit `context_tokens`.
 
     The answer wants min(answer_cap, a quarter of the context); to make room, the example kernel is
-    dropped first, then the list of tried configurations and the feedback are trimmed oldest-first. The problem, the kernel to start
-    from (parent or best) and the latest verdict line are always kept.
+    dropped first, then the list of tried configurations and the feedback are trimmed oldest-first.
+    The problem, the kernel to start from (parent or best) and the latest verdict line are always kept.
     """
     want = min(answer_cap, max(MIN_ANSWER_TOKENS * 2, context_tokens // 4))
     steps, with_example = 0, True
@@ -83,7 +83,8 @@ def _trim_once(request: CodeRequest) -> CodeRequest | None:
         return dataclasses.replace(request, tried=request.tried[1:])
     lines = request.feedback.strip().splitlines()
     if len(lines) > 2:
-        return dataclasses.replace(request, feedback="\n".join([lines[0], "[... older feedback trimmed ...]", *lines[3:]]))
+        return dataclasses.replace(request, feedback="\n".join([lines[0], "[... older feedback trimmed ...]",
+                                                                *lines[3:]]))
     text = request.feedback.strip()
     if len(text) > 400:
         return dataclasses.replace(request, feedback=f"{text[:150]} [... trimmed ...] {text[-len(text) // 3:]}")

@@ -128,7 +128,7 @@ Kernel with wrong results:
 
 Verifier findings:
 {feedback}
-""",
+""",  # noqa: E501 - prompt text, sent to the model as written
     "fix_runtime_error": """\
 Task: the kernel below crashed or timed out while running. Find the cause (out-of-bounds access,
 wrong grid, wrong strides or dtypes, an endless loop, a launch that is far too large) and return

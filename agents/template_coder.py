@@ -55,7 +55,7 @@ class TemplateCoder:
     name = "template"
 
     @classmethod
-    def from_context(cls, context: Any) -> "TemplateCoder":
+    def from_context(cls, context: Any) -> TemplateCoder:
         return cls()
 
     def generate(self, request: CodeRequest) -> CodeResult:
@@ -64,7 +64,8 @@ class TemplateCoder:
         ordered = sorted(families().items(), key=lambda item: (getattr(item[1], "priority", 0), item[0]))
         matching = next(((n, f) for n, f in ordered if f.matches(request)), None)
         if matching is None:
-            reasons = "; ".join(f"{n}: {why}" for n, f in ordered if hasattr(f, "explain") and (why := f.explain(request)))
+            reasons = "; ".join(f"{n}: {why}" for n, f in ordered
+                                if hasattr(f, "explain") and (why := f.explain(request)))
             return CodeResult(
                 source=None, meta={"fatal": True},
                 error=(f"no template matches problem {request.problem_name}"

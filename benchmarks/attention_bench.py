@@ -24,13 +24,28 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
+
 from kernelwright.bench import attention_baselines as baselines
 from kernelwright.bench.attention import (
-    CHECK_B, CHECK_H, CHECK_SEQ, TARGETS, VARIANTS, bench, check, config_arg, config_lines, config_tag, environment, fmt,
-    import_candidate, make_inputs, markdown, overrides_for, problem_for,
+    CHECK_B,
+    CHECK_H,
+    CHECK_SEQ,
+    TARGETS,
+    VARIANTS,
+    bench,
+    check,
+    config_arg,
+    config_lines,
+    config_tag,
+    environment,
+    fmt,
+    import_candidate,
+    make_inputs,
+    markdown,
+    overrides_for,
+    problem_for,
 )
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
@@ -38,7 +53,8 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
     problem = problem_for(PROBLEMS, variant, args.dtype)
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
                           metadata=problem.metadata, strategy="tune_launch_config")
-    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim, "dtype": args.dtype,
+    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": dim,
+                           "dtype": args.dtype,
                            "errors": {}}
     full = problem.module(overrides_for(variant, args.batch, args.heads, seq, dim))
     small = problem.module(overrides_for(variant, CHECK_B, CHECK_H, CHECK_SEQ, dim))
@@ -70,7 +86,7 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
                 row["errors"][f"config{i}"] = f"disagrees with config {first_index} at the full shape: {agree}"
                 continue
             del full_out
-            ms = bench(lambda: model(q, k, v), rep=args.tune_rep)
+            ms = bench(lambda: model(q, k, v), rep=args.tune_rep)  # noqa: B023 - called in this iteration
             tuned.append((ms, i, config, model))
         except Exception as exc:  # noqa: BLE001 - record and go on with the next config
             row["errors"][f"config{i}"] = f"{type(exc).__name__}: {str(exc)[:300]}"
@@ -152,9 +168,11 @@ def precompile(args: argparse.Namespace) -> None:
             tasks.append((variant, seq, dim, args.batch, args.heads, "flex", args.dtype))
             tasks += [(variant, seq, dim, args.batch, args.heads, i, args.dtype) for i in range(args.configs)]
     t0 = time.time()
-    with concurrent.futures.ProcessPoolExecutor(args.precompile, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with concurrent.futures.ProcessPoolExecutor(args.precompile,
+                                                mp_context=multiprocessing.get_context("spawn")) as pool:
         failures = [r for r in pool.map(_warm_task, tasks) if r != "ok"]
-    print(json.dumps({"precompile_s": round(time.time() - t0, 1), "tasks": len(tasks), "failures": failures[:20]}), flush=True)
+    print(json.dumps({"precompile_s": round(time.time() - t0, 1), "tasks": len(tasks), "failures": failures[:20]}),
+          flush=True)
 
 
 def main() -> None:
@@ -163,7 +181,8 @@ def main() -> None:
     parser.add_argument("--seq", nargs="*", type=int, default=[4096])
     parser.add_argument("--head-dim", nargs="*", type=int, default=[128])
     parser.add_argument("--shapes", nargs="*", default=None,
-                        help="SxD pairs run in this order (e.g. 4096x128 16384x128 1024x128 4096x64); overrides --seq/--head-dim")
+                        help="SxD pairs run in this order (e.g. 4096x128 16384x128 1024x128 4096x64); "
+                             "overrides --seq/--head-dim")
     parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16", help="input dtype (the problems are bf16)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--heads", type=int, default=16)
@@ -204,15 +223,18 @@ def main() -> None:
             row["wall_s"] = round(time.time() - t0, 1)
             rows.append(row)
             print(json.dumps(row, default=str), flush=True)
-            (out_dir / "attention_bench.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1, default=str))
+            (out_dir / "attention_bench.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1,
+                                                                     default=str))
             (out_dir / "attention_bench.md").write_text(markdown(rows, env))
             torch.cuda.empty_cache()
     print()
     print("\n".join(config_lines(rows)))
     print()
-    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} {'sdpa ms':>8s} {'xSDPA':>6s} best")
+    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} "
+          f"{'sdpa ms':>8s} {'xSDPA':>6s} best")
     for r in rows:
-        print(f"{r['variant']:16s} {r['S']:6d} {r['D']:4d} {fmt(r, 'kernelwright_ms'):>8s} {fmt(r, 'kernelwright_tflops', 0):>5s} "
+        print(f"{r['variant']:16s} {r['S']:6d} {r['D']:4d} {fmt(r, 'kernelwright_ms'):>8s} "
+              f"{fmt(r, 'kernelwright_tflops', 0):>5s} "
               f"{fmt(r, 'flex_ms'):>8s} {fmt(r, 'x_flex', 2):>6s} {fmt(r, 'sdpa_ms'):>8s} {fmt(r, 'x_sdpa', 2):>6s} "
               f"{r.get('best_tag', '-')}")
 

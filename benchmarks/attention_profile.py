@@ -11,14 +11,12 @@ import argparse
 from pathlib import Path
 
 import torch
-
-from kernelwright.bench import attention_baselines as baselines
-from kernelwright.bench.attention import import_candidate, make_inputs, overrides_for
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import load_problem
 
+from kernelwright.bench import attention_baselines as baselines
+from kernelwright.bench.attention import import_candidate, make_inputs, overrides_for
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 

@@ -43,6 +43,7 @@ from typing import Any
 from kernelwright.bench.offline_report import report
 from kernelwright.bench.offline_solve import MARK, category_of, child, one_line
 
+
 # ---------------------------------------------------------------- parent: suites, processes, records
 def suites(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """(label, folder) pairs: --kernelbench DIR --levels 1 2 -> DIR/KernelBench/level1, ...; --suite-dir DIR."""
@@ -182,7 +183,8 @@ def append(results: Path, record: dict[str, Any], lock: threading.Lock) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--kernelbench", help="KernelBench checkout (its KernelBench/levelN folders are the suites)")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 2], help="KernelBench levels (default 1 2)")
     parser.add_argument("--suite-dir", action="append", help="any folder of problem files (repeatable)")

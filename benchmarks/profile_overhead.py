@@ -32,7 +32,8 @@ def main() -> int:
     parser.add_argument("--suite", default="problems")
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--limit", type=int, default=0, help="profile at most this many kernels (0: all)")
-    parser.add_argument("--time-limit", type=float, default=0.0, help="start no candidate after this many seconds (0: none)")
+    parser.add_argument("--time-limit", type=float, default=0.0,
+                        help="start no candidate after this many seconds (0: none)")
     parser.add_argument("--timeout", type=float, default=120.0, help="limit of each ncu or driver run (s)")
     args = parser.parse_args()
     work = Path(args.work)
@@ -41,7 +42,8 @@ def main() -> int:
     chosen = kernels[: args.limit] if args.limit else kernels
     skipped = [k.stem for k in kernels if k not in chosen]
     ncu = find_ncu()
-    print(f"ncu: {ncu or 'not found (compile metadata only)'}; {len(kernels)} kernel(s), profiling {len(chosen)}", flush=True)
+    print(f"ncu: {ncu or 'not found (compile metadata only)'}; {len(kernels)} kernel(s), profiling {len(chosen)}",
+          flush=True)
     rows: list[dict] = []
     start = time.time()
     for i, kernel in enumerate(chosen):
@@ -59,7 +61,8 @@ def main() -> int:
                      "diagnosis": result.get("diagnosis"), "error": result.get("error")})
         (work / "profile_overhead.json").write_text(json.dumps(summarize(rows, ncu, skipped), indent=1))
         overhead = result.get("overhead_s")
-        print(f"{kernel.stem}: {result.get('source')}, overhead {overhead if overhead is None else round(overhead, 1)} s, "
+        print(f"{kernel.stem}: {result.get('source')}, overhead "
+              f"{overhead if overhead is None else round(overhead, 1)} s, "
               f"total {total:.1f} s; {result.get('diagnosis')}", flush=True)
     (work / "profile_overhead.json").write_text(json.dumps(summarize(rows, ncu, skipped), indent=1))
     return 0

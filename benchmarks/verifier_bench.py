@@ -27,12 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import kernelwright
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.graph.plugins import get
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.pool import VerifierPool, get_pool
 from kernelwright.verifier.problem import load_problem
+
+import kernelwright
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +86,8 @@ def softmax_variants(problem, count: int) -> list[tuple[dict, str]]:
         config = configs[i % len(configs)]
         source = family.render(request, config)
         if i >= len(configs):
-            source = re.sub(r"(@triton\.jit\s*\ndef .*?\)\s*:\s*\n)", rf"\1    # copy {i}\n", source, count=1, flags=re.S)
+            source = re.sub(r"(@triton\.jit\s*\ndef .*?\)\s*:\s*\n)", rf"\1    # copy {i}\n", source, count=1,
+                            flags=re.S)
         out.append((config, source))
     return out
 
@@ -223,7 +225,8 @@ def main() -> None:
     print("\n| measure | value | target |\n|---|---|---|")
     for row in (t, *results["throughput_other"]):
         if row:
-            print(f"| candidates verified per GPU-minute, {row['workers_per_gpu']} worker(s) | {row['per_gpu_minute']:.1f} "
+            print(f"| candidates verified per GPU-minute, {row['workers_per_gpu']} worker(s) | "
+                  f"{row['per_gpu_minute']:.1f} "
                   f"({row['candidates']} in {row['seconds']:.1f} s, statuses {sorted(set(row['statuses']))}; "
                   f"median stage s {row['stage_median_s']}) | >= 60 |")
     print(f"| CV of median over {args.repeats} verifications | {r.get('cv', float('nan')) * 100:.2f} % | <= 1 % |")

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.graph import END, START, StateGraph
-
+from kernelwright.graph.context import Context
 from kernelwright.graph.nodes.code import code
 from kernelwright.graph.nodes.critique import critique
 from kernelwright.graph.nodes.plan import plan
-from kernelwright.graph.context import Context
-from kernelwright.graph.routing import route_after_critique, route_after_plan
-from kernelwright.graph.nodes.start import start
-from kernelwright.graph.state import InputState, State
-from kernelwright.graph.plugins import registry
 from kernelwright.graph.nodes.precheck import precheck
+from kernelwright.graph.nodes.start import start
 from kernelwright.graph.nodes.verify import verify
+from kernelwright.graph.plugins import registry
+from kernelwright.graph.routing import route_after_critique, route_after_plan
+from kernelwright.graph.state import InputState, State
+from langgraph.graph import END, START, StateGraph
 
 
 def make_graph(checkpointer: Any = None, context_schema: type[Context] = Context):
@@ -29,9 +28,9 @@ def make_graph(checkpointer: Any = None, context_schema: type[Context] = Context
 
     context_schema: `Context` or a subclass with other defaults (Studio's, graph/studio.py)."""
     builder = StateGraph(State, context_schema=context_schema, input_schema=InputState)
-    builder.add_node("start", start)
+    builder.add_node("start", start)  # type: ignore[call-overload]  # langgraph's overloads lack (state, runtime, config)
     builder.add_node("plan", plan)
-    builder.add_node("code", code)
+    builder.add_node("code", code)  # type: ignore[call-overload]  # a Send payload (CodePayload), not State
     builder.add_node("precheck", precheck)
     builder.add_node("verify", verify)
     builder.add_node("critique", critique)

@@ -1,21 +1,22 @@
 """Routing decisions of the graph, one function per decision, plus the stop rule they share."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from langgraph.graph import END
-from langgraph.types import Send
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.graph.context import Context
 from kernelwright.graph.state import CodePayload, State
+from langgraph.graph import END
+from langgraph.types import Send
 
 _REQUEST_FIELDS = {f.name for f in fields(CodeRequest)}
 
 
-def stop_reason(state: dict[str, Any], this_round: list[dict[str, Any]], ctx: Context) -> tuple[str, str | None]:
+def stop_reason(state: Mapping[str, Any], this_round: Sequence[Mapping[str, Any]],
+                ctx: Context) -> tuple[str, str | None]:
     """(reason, error) when the run must stop after this iteration, else ("", None)."""
     fatal = [a for a in this_round if (a.get("meta") or {}).get("fatal")]
     if fatal:

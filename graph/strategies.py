@@ -6,11 +6,12 @@ picks the critic's hint when it applies, else the applicable strategy with the h
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from kernelwright.graph.state import NO_CODE_STATUSES
 from kernelwright.graph.plugins import register, registry
+from kernelwright.graph.state import NO_CODE_STATUSES
 
 
 @dataclass
@@ -26,7 +27,7 @@ class History:
     last_strategy: str | None = None
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], stall_limit: int = 3, backends: list[str] | None = None) -> "History":
+    def from_state(cls, state: Mapping[str, Any], stall_limit: int = 3, backends: list[str] | None = None) -> History:
         plan = state.get("plan") or {}
         return cls(
             attempts=list(state.get("attempts") or []),

@@ -11,9 +11,10 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kernelwright.graph.context import MISSING_ENDPOINT, Context, llm_endpoint
 from kernelwright.result import Attempt, Result
@@ -57,7 +58,7 @@ def _input(problem: Any) -> dict[str, Any]:
 
 
 def run_graph(
-    problem: "Problem | str | Path | None", *, budget_s: float = 900, iterations: int | None = None,
+    problem: Problem | str | Path | None, *, budget_s: float = 900, iterations: int | None = None,
     coder: str = "auto", model: str | None = None, base_url: str | None = None, device: str = "auto",
     fanout: int = 2, run_id: str | None = None, artifacts_dir: str | Path = "runs",
     target_speedup: float | None = None, resume: bool = False, on_event: EventHandler | None = None,
@@ -134,7 +135,7 @@ def run_graph(
         on_event("custom", {"event": "run", "run_id": run_id, "resumed": resume, "run_dir": str(run_dir),
                             "max_iterations": ctx.max_iterations, "budget_s": ctx.budget_s,
                             "iteration": done})
-    values: dict[str, Any] = {}
+    values = {}
     for mode, chunk in graph.stream(graph_input, config, context=ctx, stream_mode=["updates", "custom", "values"]):
         if mode == "values":
             values = chunk

@@ -18,18 +18,17 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import triton
-
-from sm90 import API_MISSING, compile_for_sm90
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.bench.attention import import_candidate
 from kernelwright.verifier.problem import load_problem
 
+from sm90 import API_MISSING, compile_for_sm90
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 GPU_PARAMS = {"P_WINDOW": 256, "P_GRID_H": 64, "P_GRID_W": 64, "P_KERNEL": 13}
@@ -108,7 +107,8 @@ def resources(kernel: Any) -> dict[str, Any]:
                          ("ld_shared", r"\bld\.shared"), ("local", r"\b(?:ld|st)\.local")):
         out[key] = len(re.findall(pattern, ptx))
     # operand types of the wgmma instructions (bf16 / f16 inputs, f32 accumulators)
-    out["ptx_mma_types"] = sorted(set(re.findall(r"wgmma\.mma_async\.sync\.aligned\.m\d+n\d+k\d+\.f32\.(\w+)\.\w+", ptx)))
+    out["ptx_mma_types"] = sorted(set(re.findall(r"wgmma\.mma_async\.sync\.aligned\.m\d+n\d+k\d+\.f32\.(\w+)\.\w+",
+                                                 ptx)))
     tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(kernel.asm["cubin"])
@@ -144,7 +144,8 @@ def main() -> None:
             kernel = compile_sm90(family.render(request, config), config, args.head_dim, args.dtype,
                                   name=f"kw_{variant}_{i}", mask_all=family.spec(request).mask is not None)
             res = resources(kernel)
-            print(json.dumps({"variant": variant, "config": config, **res}) if args.json else f"{variant} {config} {res}",
+            print(json.dumps({"variant": variant, "config": config, **res})
+                  if args.json else f"{variant} {config} {res}",
                   flush=True)
 
 

@@ -17,8 +17,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kernelwright.result import Attempt, Result
 from kernelwright.verifier.verdict import Verdict
+
+from kernelwright.result import Attempt, Result
 
 FAKE_KERNEL = "# synthetic stand-in result, not a real kernel\nclass ModelNew:\n    pass\n"
 
@@ -26,7 +27,8 @@ FAKE_KERNEL = "# synthetic stand-in result, not a real kernel\nclass ModelNew:\n
 def fake_outcome(path: str) -> dict[str, Any]:
     tree = ast.parse(Path(path).read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FAKE_OUTCOME" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FAKE_OUTCOME"
+                                                for t in node.targets):
             return dict(ast.literal_eval(node.value))
     return {}
 

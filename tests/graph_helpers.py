@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from kernelwright.agents.coder import CodeRequest, CodeResult
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem, exec_source

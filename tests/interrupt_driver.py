@@ -13,8 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kernelwright.graph.nodes.verify as verify_node
-from graph_helpers import inprocess_verifier
 
+from graph_helpers import inprocess_verifier
 from kernelwright.cli import main
 
 HANG = "import torch\n\nwhile True:  # never loads\n    pass\n\n\nclass ModelNew(torch.nn.Module):\n    pass\n"

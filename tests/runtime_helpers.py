@@ -127,7 +127,6 @@ def evil_reply(marker: str) -> Any:
 # -- a small test-only judge: load the candidate in the worker, compare one output ---------------
 def run_candidate(payload: dict) -> dict:
     import torch
-
     from kernelwright.verifier.problem import exec_source
 
     problem = exec_source(payload["problem"], "rt_problem", "<problem>")

@@ -1,7 +1,6 @@
 """A Triton kernel the runtime tests compile for sm_90 inside a sandboxed worker (no GPU needed)."""
 from typing import Any
 
-import triton
 import triton.language as tl
 
 

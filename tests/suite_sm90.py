@@ -16,14 +16,13 @@ from pathlib import Path
 os.environ["TRITON_INTERPRET"] = "0"
 
 import torch  # noqa: E402
-import triton  # noqa: E402
 from triton.runtime.jit import JITFunction  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernelwright.verifier.problem import exec_source, load_problem  # noqa: E402
+
 from sm90 import compile_for_sm90  # noqa: E402
 from suite_helpers import candidate_files, candidate_problem  # noqa: E402
-
-from kernelwright.verifier.problem import exec_source, load_problem  # noqa: E402
 
 DTYPES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.int32: "i32",
           torch.int64: "i64"}

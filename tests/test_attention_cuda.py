@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.agents.templates.attention import family as family_module
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.agents.templates.attention.kernel_cuda import (
@@ -20,15 +18,17 @@ from kernelwright.agents.templates.attention.kernel_cuda import (
     TILE_ORDER,
 )
 from kernelwright.agents.templates.attention.render_cuda import (
+    MAX_SMEM,
     NVCC_FLAGS,
     cuda_mods,
     cuda_supported,
     render_cuda_candidate,
     smem_bytes,
-    MAX_SMEM,
 )
 from kernelwright.agents.templates.attention.spec import parse_spec
 from kernelwright.verifier.static_checks import check_source
+
+import kernelwright
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 
 FAMILY = AttentionFamily()
@@ -274,7 +274,8 @@ def test_cuda_file_compiles_for_sm90a(tmp_path, variant):
     configs = [CONFIG] + ([{"BACKEND": "cuda", "BLOCK_N": 176, "STAGES": 2}] if variant == "plain" else [])
     for config in configs:
         (tmp_path / "k.cu").write_text(cuda_file(render(variant, config)))
-        done = subprocess.run([nvcc, "-c", *NVCC_FLAGS, "-Xptxas=-v", "-o", str(tmp_path / "k.o"), str(tmp_path / "k.cu")],
+        done = subprocess.run([nvcc, "-c", *NVCC_FLAGS, "-Xptxas=-v", "-o", str(tmp_path / "k.o"),
+                               str(tmp_path / "k.cu")],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "serialized" not in done.stderr and "C7519" not in done.stderr, done.stderr[-3000:]

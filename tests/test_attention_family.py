@@ -2,10 +2,9 @@
 from pathlib import Path
 
 import pytest
-
-from kernelwright.graph import plugins
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
+from kernelwright.graph import plugins
 from kernelwright.verifier.problem import load_problem
 
 ROOT = Path(__file__).resolve().parent.parent

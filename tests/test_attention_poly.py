@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.agents.templates.attention.poly_exp2 import POLY_HELPER
 from kernelwright.verifier.problem import exec_source, load_problem
+
+import kernelwright
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 FAMILY = AttentionFamily()

@@ -3,11 +3,11 @@ kernel on the CPU, and the template coder walks the attention configs."""
 from pathlib import Path
 
 import pytest
-
-import kernelwright
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder
 from kernelwright.verifier.problem import load_problem
+
+import kernelwright
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 

@@ -2,7 +2,6 @@
 import ast
 
 import pytest
-
 from kernelwright.agents.templates.attention.spec import parse_spec
 from kernelwright.agents.templates.attention.translate_triton import TranslateError, float_index_safe, translate
 

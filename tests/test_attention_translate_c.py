@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 import torch
-
 from kernelwright.agents.templates.attention.spec import module_literals
 from kernelwright.agents.templates.attention.spec import spec_names as names_of
-from kernelwright.agents.templates.attention.translate_triton import TranslateError
-from attention_c_functions import c_call, c_mod_function
 from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
 from kernelwright.verifier.problem import exec_source
+
+from attention_c_functions import c_call, c_mod_function
 
 PROBLEMS = sorted((pathlib.Path(__file__).resolve().parents[1] / "problems" / "attention").glob("*.py"))
 CXX = shutil.which("g++") or shutil.which("c++")
@@ -49,7 +49,8 @@ SYNTHETIC = {
         "def score_mod(score, b, h, q_idx, kv_idx):\n"
         "    d = torch.abs(q_idx - kv_idx) / WINDOW\n"
         "    return score * SCALE - d + torch.sigmoid(score) + torch.exp(-d) + torch.log(1 + d) + torch.sqrt(d)\n"),
-        [{"B": 1, "H": 2, "S": 25, "SCALE": 0.75, "WINDOW": 8}, {"B": 2, "H": 1, "S": 13, "SCALE": -1.25, "WINDOW": 3}]),
+        [{"B": 1, "H": 2, "S": 25, "SCALE": 0.75, "WINDOW": 8},
+         {"B": 2, "H": 1, "S": 13, "SCALE": -1.25, "WINDOW": 3}]),
     "int_min_max_clamp_abs": (PRELUDE + (
         "def mask_mod(b, h, q_idx, kv_idx):\n"
         "    lo = torch.minimum(q_idx, kv_idx) * 2\n"
@@ -202,7 +203,8 @@ def test_c_mod_matches_python(tmp_path, source, kind, shapes, scalar):
 
 
 def test_float_literals_and_python_division_semantics_in_text():
-    src = PRELUDE + "CAP = 30.0\ndef score_mod(s, b, h, q, kv):\n    return CAP * torch.tanh(s / CAP) + (q - kv) // 4 + h / 2\n"
+    src = PRELUDE + ("CAP = 30.0\ndef score_mod(s, b, h, q, kv):\n"
+                     "    return CAP * torch.tanh(s / CAP) + (q - kv) // 4 + h / 2\n")
     t = translate_c(ast.parse(src), "score_mod", spec_names(src))
     assert t.result == ("(((30.0f * kw_tanh((score / 30.0f))) + kw_floordiv((q_idx - kv_idx), 4))"
                         " + ((float)(h_idx) / (float)(2)))")
@@ -246,7 +248,8 @@ def test_nvcc_compiles_helpers_and_mods_for_sm90a(tmp_path):
         tree = ast.parse(source)
         params = c_kernel_params(tree)
         space = f"m{len(blocks)}"
-        blocks.append(f"namespace {space} {{\n{c_mod_function(translate_c(tree, kind, spec_names(source)), kind, params)}}}\n")
+        blocks.append(f"namespace {space} "
+                      f"{{\n{c_mod_function(translate_c(tree, kind, spec_names(source)), kind, params)}}}\n")
         call = c_call(kind, params, score="acc", indices=("0", "1", "i", "n - i"))
         calls.append(f"  acc += {space}::{call}{' ? 1.0f : 0.0f' if kind == 'mask_mod' else ''};\n")
         consts.update({n: t for t, n in params[4:]})

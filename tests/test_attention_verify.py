@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.verifier.problem import exec_source, load_problem
+
+import kernelwright
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 VARIANTS = ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window", "neighborhood_2d",

@@ -104,12 +104,13 @@ def test_without_nvml_or_nvidia_smi_the_summary_says_not_sampled(monkeypatch):
 
 
 def test_local_pool_over_two_fake_gpus_narrows_each_worker_to_its_gpu():
-    from kernelwright.bench.devices import resolve_devices
-    from kernelwright.bench.localpool import LocalPool
-    from kernelwright.bench.jobs import Job
-    from bench_fixtures import FAKE_RUN
     import tempfile
     from pathlib import Path
+
+    from bench_fixtures import FAKE_RUN
+    from kernelwright.bench.devices import resolve_devices
+    from kernelwright.bench.jobs import Job
+    from kernelwright.bench.localpool import LocalPool
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = [write_problem(Path(tmp), f"{i}_p", attempts=1, verify_s=0.2) for i in range(4)]

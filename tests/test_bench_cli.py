@@ -26,7 +26,8 @@ def test_bench_json_then_rerun_skips_and_compare(tmp_path):
     again = json.loads(_bench(tmp_path, "--json", "--bench-id", "one").stdout)
     assert again["ran"] == [] and again["skipped"] == ["1_a"]
     _bench(tmp_path, "--json", "--bench-id", "two")
-    compared = CliRunner().invoke(app, ["bench", "--compare", "one", "two", "--db", str(tmp_path / "b.sqlite"), "--json",
+    compared = CliRunner().invoke(app, ["bench", "--compare", "one", "two", "--db", str(tmp_path / "b.sqlite"),
+                                        "--json",
                                         "--report", str(tmp_path / "cmp")])
     assert compared.exit_code == 0
     data = json.loads(compared.stdout)
@@ -60,4 +61,5 @@ def test_piped_bench_lines_are_not_wrapped(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"bench one: ran 1, skipped 0 finished, 0 broken file(s); results in {tmp_path / 'b.sqlite'}" \
         in result.stdout.splitlines()
-    assert any(line.startswith("correct 1_a 1.60x eager (") and line.endswith(" s)") for line in result.stdout.splitlines())
+    assert any(line.startswith("correct 1_a 1.60x eager (") and line.endswith(" s)")
+               for line in result.stdout.splitlines())

@@ -18,7 +18,8 @@ def test_ray_workers_spread_over_fake_gpus_and_survive_a_crash(tmp_path):
     for i in range(4):
         write_problem(suite, f"{i}_p", speedup=1.5, delay_s=0.2, attempts=2, verify_s=0.3)
     write_problem(suite, "5_crash", exit=3)
-    config = bench_config(tmp_path, suite, bench_id="ray", ray="local", ray_init={"num_cpus": 2, "num_gpus": 2, "runtime_env": {"env_vars": {"PYTHONPATH": TESTS}}},
+    config = bench_config(tmp_path, suite, bench_id="ray", ray="local",
+                          ray_init={"num_cpus": 2, "num_gpus": 2, "runtime_env": {"env_vars": {"PYTHONPATH": TESTS}}},
                           run_options={"verifier": "bench_fakes:sleep_verifier"})
     outcome = run_bench(config)
     assert sorted(outcome.ran) == ["0_p", "1_p", "2_p", "3_p", "5_crash"]

@@ -87,7 +87,8 @@ def test_report_shows_each_problem_run_time_as_the_progress_line_prints_it(tmp_p
 
 
 @pytest.mark.parametrize("gpu,label", [
-    ({"available": False, "method": "none"}, "GPU kernel-active share (utilization.gpu; neither NVML nor nvidia-smi found)"),
+    ({"available": False, "method": "none"},
+     "GPU kernel-active share (utilization.gpu; neither NVML nor nvidia-smi found)"),
     ({"available": True, "method": "nvml", "mean_busy_share": 0.5}, "GPU kernel-active share (nvml utilization.gpu)"),
 ])
 def test_gpu_busy_row_says_how_it_was_sampled(gpu, label):

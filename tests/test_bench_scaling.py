@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bench_fixtures import write_problem
+from kernelwright.bench.scaling_table import rows, table
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_scaling_gpu.sh"
 BIN = str(Path(sys.executable).parent)
-from kernelwright.bench.scaling_table import rows, table
 
 
 def sweep(tmp_path: Path, mode: str, counts: str) -> subprocess.CompletedProcess:
@@ -24,7 +24,8 @@ def sweep(tmp_path: Path, mode: str, counts: str) -> subprocess.CompletedProcess
     for i in range(4):
         write_problem(suite, f"{i}_p", attempts=2, delay_s=0.05, speedup=1.3)
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""), "PYTHON": sys.executable,
-           "CPU_FAKE": "1", "GPUS": "2", "MODE": mode, "COUNTS": counts, "SUITE": str(suite), "OUT": str(tmp_path / "out")}
+           "CPU_FAKE": "1", "GPUS": "2", "MODE": mode, "COUNTS": counts, "SUITE": str(suite),
+           "OUT": str(tmp_path / "out")}
     return subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -45,8 +46,8 @@ def test_two_worker_processes_run_jobs_at_the_same_time(tmp_path):
     """Each run waits at a rendezvous until two runs are in flight: a serial pool would fail them."""
     from bench_fixtures import FAKE_RUN
     from kernelwright.bench.devices import resolve_devices
-    from kernelwright.bench.localpool import LocalPool
     from kernelwright.bench.jobs import Job
+    from kernelwright.bench.localpool import LocalPool
 
     meet = tmp_path / "meet"
     paths = [write_problem(tmp_path / "suite", f"{i}_p", attempts=1, rendezvous=str(meet), parties=2) for i in range(2)]
@@ -78,7 +79,8 @@ def test_table_divides_by_the_one_device_run(tmp_path):
         (tmp_path / f"local-{n}.json").write_text(json.dumps({"wall_s": wall, "ran": ["a"] * 7, "stats": stats}))
     (tmp_path / "local-8.json").write_text("")  # a run that wrote nothing is left out
     found = rows(tmp_path, "local")
-    assert [(r["devices"], r["speedup"], r["efficiency"]) for r in found] == [(1, 1.0, 1.0), (2, 1.9, 0.95), (4, 3.0, 0.75)]
+    assert [(r["devices"], r["speedup"], r["efficiency"]) for r in found] == [(1, 1.0, 1.0), (2, 1.9, 0.95),
+                                                                              (4, 3.0, 0.75)]
     text = table(tmp_path, "local")
     assert "| local | 4 | 20.0 | 7 | 30.0 | 3.00 | 0.75 | 85% | 50% |" in text
 
@@ -88,16 +90,22 @@ def test_gpu_summary_puts_both_busy_figures_and_ncu_overhead_side_by_side(tmp_pa
 
     stats = {"candidates": 16, "candidates_per_minute": 7.5, "verifier_busy_share": 0.83, "verifier_judge_s": 101.0,
              "verifier_busy": {"per_device": {"cuda:0": 0.83}, "busy_s": {"cuda:0": 106.2}}, "worker_busy_share": 0.97,
-             "gpu": {"available": True, "method": "nvml", "interval_ms": 200, "per_gpu": {"0": {"busy_share": 0.41, "samples": 640}},
+             "gpu": {"available": True, "method": "nvml", "interval_ms": 200,
+                     "per_gpu": {"0": {"busy_share": 0.41, "samples": 640}},
                      "mean_busy_share": 0.41}}
-    metrics = {"problems": 8, "correct": 7, "correct_rate": 0.875, "fast_p": {"eager": {"1": 0.25}, "compile": {"1": 0.125}},
+    metrics = {"problems": 8, "correct": 7, "correct_rate": 0.875,
+               "fast_p": {"eager": {"1": 0.25}, "compile": {"1": 0.125}},
                "geomean_speedup": {"eager": 0.93}}
-    (tmp_path / "bench.json").write_text(json.dumps({"bench_id": "gpu-suite", "ran": ["a"] * 7, "skipped": [], "not_started": ["h"],
-                                                     "broken": [], "wall_s": 128.0, "stats": stats, "metrics": metrics}))
-    (tmp_path / "profile_overhead.json").write_text(json.dumps({"ncu": "/usr/local/cuda/bin/ncu", "profiled": 2, "with_ncu": 1,
+    (tmp_path / "bench.json").write_text(json.dumps({"bench_id": "gpu-suite", "ran": ["a"] * 7, "skipped": [],
+                                                     "not_started": ["h"],
+                                                     "broken": [], "wall_s": 128.0, "stats": stats,
+                                                     "metrics": metrics}))
+    (tmp_path / "profile_overhead.json").write_text(json.dumps({"ncu": "/usr/local/cuda/bin/ncu", "profiled": 2,
+                                                                "with_ncu": 1,
         "not_profiled": ["x"], "overhead_s_median": 9.5, "overhead_s_mean": 9.5,
         "rows": [{"problem": "softmax", "source": "ncu", "overhead_s": 9.5, "error": None, "diagnosis": "memory-bound"},
-                 {"problem": "gelu", "source": "metadata", "overhead_s": None, "error": "ncu failed (exit 1): ERR_NVGPUCTRPERM", "diagnosis": ""}]}))
+                 {"problem": "gelu", "source": "metadata", "overhead_s": None,
+                  "error": "ncu failed (exit 1): ERR_NVGPUCTRPERM", "diagnosis": ""}]}))
     text = summary(tmp_path)
     assert "not started (time limit) 1" in text
     assert "verifier busy share (verification in flight on the device / wall): 83.0%" in text

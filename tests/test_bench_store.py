@@ -65,7 +65,8 @@ def test_killed_bench_resumes_with_the_interrupted_problem(tmp_path):
     write_problem(suite, "1_quick", speedup=1.5)
     write_problem(suite, "2_slow", hang=True, hang_s=600)
     write_problem(suite, "3_quick", speedup=2.5)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(suite), db, str(tmp_path / "art")], env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)})
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(suite), db, str(tmp_path / "art")],
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)})
     try:
         deadline = time.time() + 60
         while time.time() < deadline and _status(db, "2_slow") != "running":

@@ -1,9 +1,9 @@
 """Suite discovery: natural order, broken files reported one line each and skipped."""
 import pytest
+from kernelwright.verifier.problem import LoadError
 
 from bench_fixtures import write_problem
 from kernelwright.bench.suite import discover
-from kernelwright.verifier.problem import LoadError
 
 
 def test_broken_files_are_reported_and_the_rest_listed(tmp_path):

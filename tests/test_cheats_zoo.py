@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from kernelwright.verifier.rules import ALL_RULES, status_for
 
 import kernelwright
-from kernelwright.verifier.rules import ALL_RULES, status_for
 from suite_helpers import CHEATS, cheats
 
 CHEATS_FOUND = cheats()

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from kernelwright.verifier import static_checks
 
 import kernelwright
-from kernelwright.verifier import static_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOFTMAX = ROOT / "problems" / "softmax.py"

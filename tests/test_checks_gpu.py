@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
 from kernelwright.verifier.options import VerifyOptions
@@ -94,7 +93,8 @@ def test_work_hidden_from_events_is_timing_mismatch(softmax, worker):
 
 def test_skipping_work_while_timed_is_impossible_speed(softmax, worker):
     extra = "CALLS = [0]\nKEEP = []\n"
-    body = ("        CALLS[0] += 1\n        if CALLS[0] <= 40:\n            KEEP[:] = [launch(x, torch.empty_like(x))]\n"
+    body = ("        CALLS[0] += 1\n        if CALLS[0] <= 40:\n            KEEP[:] = [launch(x, "
+            "torch.empty_like(x))]\n"
             "        return KEEP[0]")
     verdict = verify(softmax, forward(body, extra), worker)
     assert verdict.status == "rejected", why(verdict)

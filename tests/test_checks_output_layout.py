@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from kernelwright.verifier.correctness import layout_mismatch
 
 import kernelwright
-from kernelwright.verifier.correctness import layout_mismatch
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.verifier import inputs, robustness
 from kernelwright.verifier.problem import load_problem
+
+import kernelwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHEATS = ROOT / "tests" / "cheats"
 CANDIDATES = ROOT / "problems" / "candidates"
-ANNOTATIONS = re.compile(r"^(LARGE_MAGNITUDE|LARGE_MAGNITUDE_ATOL|SHIFT_MAGNITUDE|SHIFT_MAGNITUDE_ATOL|EXTRA_SHAPES)\b.*$",
-                         re.MULTILINE)
+ANNOTATIONS = re.compile(
+    r"^(LARGE_MAGNITUDE|LARGE_MAGNITUDE_ATOL|SHIFT_MAGNITUDE|SHIFT_MAGNITUDE_ATOL|EXTRA_SHAPES)\b.*$", re.MULTILINE)
 
 
 def unannotated(name: str) -> str:
@@ -35,8 +35,11 @@ def test_metadata_tunes_or_switches_the_trials_off():
     source = unannotated("layernorm")
     tuned = load_problem(source + "\nLARGE_MAGNITUDE = 10.0\nSHIFT_MAGNITUDE = 50.0\n")
     off = load_problem(source + "\nLARGE_MAGNITUDE = None\nSHIFT_MAGNITUDE = None\n")
-    kinds = lambda p: [(s.kind, s.scale or s.shift) for s in inputs.plan_trials(
-        p, trials=5, extra_shapes=False, large_magnitude=True, small=True) if s.kind != "random"]
+
+    def kinds(p):
+        return [(s.kind, s.scale or s.shift) for s in inputs.plan_trials(
+            p, trials=5, extra_shapes=False, large_magnitude=True, small=True) if s.kind != "random"]
+
     assert kinds(tuned) == [("large_magnitude", 10.0), ("shifted", 50.0)]
     assert kinds(off) == []
 

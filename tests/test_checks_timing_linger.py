@@ -6,7 +6,6 @@ does. torch.cuda is replaced by a fake whose synchronise waits for "side-stream"
 import time
 
 import pytest
-
 from kernelwright.verifier import timing
 
 

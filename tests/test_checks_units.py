@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.verifier import correctness, inputs, static_checks
-from kernelwright.verifier.sandbox import dynamic_checks
 from kernelwright.verifier.backends import detect_backend
 from kernelwright.verifier.problem import load_problem
+from kernelwright.verifier.sandbox import dynamic_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 HONEST = (ROOT / "tests" / "data" / "checks" / "softmax_ok.py").read_text()

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import judge
 from kernelwright.verifier.options import VerifyOptions
@@ -153,8 +152,8 @@ def test_memo_by_data_pointer_is_caught_while_timing(softmax, worker):
 def test_global_holding_the_verifier_is_forbidden():
     import types
 
-    from kernelwright.verifier.sandbox import candidate_side
     from kernelwright.verifier import rules
+    from kernelwright.verifier.sandbox import candidate_side
 
     module = types.ModuleType("kw_candidate_probe")
     module.helper = rules.status_for

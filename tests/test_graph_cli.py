@@ -73,8 +73,8 @@ def test_llm_coder_without_an_endpoint_is_refused_before_anything_runs(tmp_path,
 
 
 def test_llm_coder_never_falls_back_to_a_hosted_endpoint(monkeypatch):
-    from kernelwright.graph.nodes.code import make_coder
     from kernelwright.graph.context import Context
+    from kernelwright.graph.nodes.code import make_coder
 
     monkeypatch.delenv("KERNELWRIGHT_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="needs an endpoint you chose"):
@@ -83,7 +83,8 @@ def test_llm_coder_never_falls_back_to_a_hosted_endpoint(monkeypatch):
 
 def test_coder_failure_during_a_run_is_one_line_on_stderr_and_exit_2(tmp_path):
     problem = tmp_path / "noisy.py"
-    problem.write_text((ROOT / "problems" / "softmax.py").read_text().replace('TEMPLATE = {"kind": "softmax"}', "").replace(
+    source = (ROOT / "problems" / "softmax.py").read_text().replace('TEMPLATE = {"kind": "softmax"}', "")
+    problem.write_text(source.replace(
         "return torch.softmax(x, dim=-1)", "return torch.softmax(x + torch.rand_like(x), dim=-1)"))
     result = runner.invoke(app, ["run", str(problem), "--coder", "template", "--iterations", "2",
                                  "--artifacts", str(tmp_path / "runs"), "--run-id", "r1"])

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from kernelwright.agents.coder import CodeResult
 
 from graph_helpers import EchoCoder, ScriptedVerifier, timed
 from kernelwright import run_graph
-from kernelwright.agents.coder import CodeResult
 from kernelwright.run import RunError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,11 +6,11 @@ import sys
 import textwrap
 
 import pytest
-
-from graph_helpers import ScriptedVerifier, timed
 from kernelwright.graph import plugins
 from kernelwright.graph.builder import make_graph
 from kernelwright.graph.context import Context
+
+from graph_helpers import ScriptedVerifier, timed
 
 PROBLEM = '''import torch
 import torch.nn as nn

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from kernelwright.graph.builder import make_graph
+
 from kernelwright.run import open_checkpointer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,8 @@
 """Strategy choice, stop rules and critic feedback from synthetic histories (no kernels run)."""
 from __future__ import annotations
 
-from kernelwright.graph.nodes.critique import feedback_for
 from kernelwright.graph.context import Context
+from kernelwright.graph.nodes.critique import feedback_for
 from kernelwright.graph.routing import route_after_critique, stop_reason
 from kernelwright.graph.strategies import History, choose, enabled_strategies
 

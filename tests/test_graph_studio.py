@@ -8,6 +8,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+
 from dev_server import langgraph_dev
 
 ROOT = Path(__file__).resolve().parents[1]

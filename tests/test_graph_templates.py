@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder, families
-from kernelwright.agents.templates.rowwise.kernels import kernel_source
 from kernelwright.verifier.problem import exec_source, load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +175,8 @@ def test_rowwise_kernels_compile_for_sm90(kind):
     pytest.importorskip("triton")
     env = {**os.environ, "TRITON_INTERPRET": "0"}
     for variant in ("block", "online"):
-        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant, str(Path(__file__).parent)], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", SM90_COMPILE, kind, variant, str(Path(__file__).parent)],
+                              capture_output=True, text=True,
                               env=env, timeout=240)
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -103,5 +103,6 @@ def test_the_rule_itself(importer, imported, allowed):
 def test_nothing_imports_the_benchmark_scripts():
     """benchmarks/ holds scripts only: no test or package module puts it on sys.path or loads a file from it."""
     offenders = [str(p.relative_to(ROOT)) for p in [*package_files(), *sorted((ROOT / "tests").rglob("*.py"))]
-                 if p.name != "test_layout.py" and "\"benchmarks\"" in p.read_text() and ("sys.path" in p.read_text() or "spec_from_file" in p.read_text())]
+                 if p.name != "test_layout.py" and "\"benchmarks\"" in p.read_text()
+                 and ("sys.path" in p.read_text() or "spec_from_file" in p.read_text())]
     assert not offenders, offenders

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_openai import Answer, FakeOpenAI
-
 from kernelwright import run_graph
 
 PROBLEM = Path(__file__).parent.parent / "problems" / "softmax.py"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI
 from typer.testing import CliRunner
 
+from fake_openai import Answer, FakeOpenAI
 from kernelwright.cli import app
 from kernelwright.cli.llm_options import answer_limits
 
@@ -31,7 +31,8 @@ def test_help_shows_both_flags_with_their_defaults():
     (["--stall", "soon"], "bad --stall 'soon': use seconds or a duration"),
 ])
 def test_bad_values_are_one_line_and_exit_2(args, message, tmp_path):
-    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--artifacts", str(tmp_path / "r"), *args])
+    result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--artifacts", str(tmp_path / "r"),
+                                 *args])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
@@ -51,7 +52,8 @@ def test_flags_reach_the_llm_coder_of_a_run(tmp_path, monkeypatch):
     with FakeOpenAI([Answer(code=GOOD, stall=True, chunks=1)]) as fake:
         result = runner.invoke(app, ["run", str(ROOT / "problems" / "softmax.py"), "--coder", "llm", "--base-url",
                                      fake.base_url, "--model", "m", "--device", "cpu", "--fanout", "1",
-                                     "--iterations", "1", "--config", str(config), "--artifacts", str(tmp_path / "runs"),
+                                     "--iterations", "1", "--config", str(config), "--artifacts",
+                                     str(tmp_path / "runs"),
                                      "--max-answer-tokens", "700", "--stall", "0.3", "--json"])
         sent = fake.requests[0]
     assert result.exit_code == 0, result.output

@@ -5,11 +5,11 @@ import socket
 from pathlib import Path
 
 import pytest
-
-from fake_openai import Answer, FakeOpenAI
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import KEY_ENV_VARS, ChatClient, EndpointError, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder
+
+from fake_openai import Answer, FakeOpenAI
 
 DATA = Path(__file__).parent / "data" / "llm"
 PROBLEM = Path(__file__).parent.parent / "problems" / "softmax.py"

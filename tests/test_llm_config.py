@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from kernelwright.agents.llm_client import EndpointError, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder, config_from_context
+from kernelwright.graph import plugins
 from kernelwright.graph.context import Context
 
-from kernelwright.graph import plugins
 from kernelwright.config import ConfigError, load_run_config
 
 
@@ -47,7 +47,8 @@ def test_environment_supplies_endpoint_and_model(monkeypatch):
 def test_old_per_answer_name_max_tokens_maps_to_max_answer_tokens():
     config = config_from_context(Context(base_url="http://x/v1", coder_options={"max_tokens": 1024}))
     assert config.max_answer_tokens == 1024
-    assert LLMConfig(base_url="http://x/v1", max_tokens=512, max_answer_tokens=700).max_answer_tokens == 700  # the new name wins
+    assert LLMConfig(base_url="http://x/v1", max_tokens=512,
+                     max_answer_tokens=700).max_answer_tokens == 700  # the new name wins
 
 
 def test_top_level_max_tokens_in_toml_is_refused_naming_both_new_keys(tmp_path):

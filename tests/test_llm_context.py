@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI, prompt_tokens
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import (
     DEFAULT_CONTEXT_TOKENS,
@@ -14,6 +13,8 @@ from kernelwright.agents.llm_client import (
 )
 from kernelwright.agents.llm_coder import LLMCoder
 from kernelwright.agents.llm_prompt import count_tokens, fit_prompt
+
+from fake_openai import Answer, FakeOpenAI, prompt_tokens
 
 DATA = Path(__file__).parent / "data" / "llm"
 PROBLEM = (Path(__file__).parent.parent / "problems" / "softmax.py").read_text()

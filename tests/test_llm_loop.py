@@ -16,7 +16,8 @@ from kernelwright import run_graph
 ROOT = Path(__file__).parent.parent
 PROBLEM = ROOT / "problems" / "softmax.py"
 DATA = Path(__file__).parent / "data" / "llm"
-SRC = {name: (DATA / f"softmax_{name}.py").read_text() for name in ("compile_error", "incorrect", "correct", "optimised")}
+SRC = {name: (DATA / f"softmax_{name}.py").read_text() for name in ("compile_error", "incorrect", "correct",
+                                                                    "optimised")}
 OPTIMISING = {"optimise_memory", "optimise_compute", "tune_launch_config", "refine_best"}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_parse import extract_code, launch_settings, split_reasoning

@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import ChatClient, EndpointError, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder
+
+from fake_openai import Answer, FakeOpenAI
 
 DATA = Path(__file__).parent / "data" / "llm"
 PROBLEM = Path(__file__).parent.parent / "problems" / "softmax.py"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_openai import Answer, FakeOpenAI
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_client import ChatClient, LLMConfig
 from kernelwright.agents.llm_coder import LLMCoder
 
+from fake_openai import Answer, FakeOpenAI
 from kernelwright import run_graph
 
 DATA = Path(__file__).parent / "data" / "llm"
@@ -46,7 +46,8 @@ def test_far_fewer_reported_prompt_tokens_warn_once_per_run(tmp_path):
 
 def test_a_plausible_prompt_count_gives_no_warning(tmp_path):
     # a dense tokenizer may count well under four characters a token: 60 % of that estimate is still plausible
-    with FakeOpenAI([lambda req: Answer(code=GOOD, usage=(int(len(req["messages"][0]["content"]) / 4 * 0.6), 500))]) as fake:
+    with FakeOpenAI([lambda req: Answer(code=GOOD,
+                                        usage=(int(len(req["messages"][0]["content"]) / 4 * 0.6), 500))]) as fake:
         result = coder_for(fake).generate(request(tmp_path, 1))
     assert result.meta["llm"]["prompt_tokens"] < len(result.prompt) / 4
     assert "warning" not in result.meta["llm"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from kernelwright.agents.templates.lowered.family import CONFIGS, lowering
 from kernelwright.agents.templates.lowered.render import render_candidate
 from kernelwright.verifier.correctness import flatten
@@ -63,7 +62,8 @@ def run_both(source: str, candidate: str, overrides: dict | None = None, seed: i
                 assert g.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
 
 
-FORWARD = "    def __init__(self{params}):\n        super().__init__()\n{init}\n    def forward(self, {args}):\n        return {expr}\n"
+FORWARD = ("    def __init__(self{params}):\n        super().__init__()\n{init}\n"
+           "    def forward(self, {args}):\n        return {expr}\n")
 
 
 def simple(expr: str, args: str, inputs: str, init: str = "        pass", params: str = "",

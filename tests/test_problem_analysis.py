@@ -41,7 +41,8 @@ def test_matmul_flops_are_two_m_n_k_and_bytes_read_and_write_once():
     assert result["bytes"] == 4 * (1024 * 4096 + 4096 * 2048 + 1024 * 2048)
     assert [op["op"] for op in result["ops"]] == ["aten.mm"]
     assert result["ops"][0]["shapes"] == [[1024, 4096], [4096, 2048]] and result["ops"][0]["out_shape"] == [1024, 2048]
-    assert result["inputs"] == [{"shape": [1024, 4096], "dtype": "float32"}, {"shape": [4096, 2048], "dtype": "float32"}]
+    assert result["inputs"] == [{"shape": [1024, 4096], "dtype": "float32"},
+                                {"shape": [4096, 2048], "dtype": "float32"}]
 
 
 def test_overrides_change_the_sizes_analysed():

@@ -1,7 +1,6 @@
 """A problem built in a notebook from an nn.Module class and its input functions."""
 import pytest
 import torch
-
 from kernelwright.verifier.problem import LoadError, problem_from_model
 
 

@@ -9,7 +9,8 @@ from kernelwright.verifier.profile.driver import triton_metadata
 
 FIXTURE = Path(__file__).parent / "data" / "ncu_raw_softmax.csv"
 PROBLEM = Path(__file__).parents[1] / "problems" / "softmax.py"
-CANDIDATE = "import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return torch.softmax(x, -1)\n"
+CANDIDATE = ("import torch\nclass ModelNew(torch.nn.Module):\n"
+             "    def forward(self, x):\n        return torch.softmax(x, -1)\n")
 META = [{"backend": "triton", "name": "softmax_kernel", "registers": 40, "spills": 3, "shared_bytes": 1024}]
 
 
@@ -26,7 +27,8 @@ class FakeRunner:
             return subprocess.CompletedProcess(cmd, 0, FIXTURE.read_text(), "")
         if "--export" in cmd:
             if self.ncu_rc:
-                return subprocess.CompletedProcess(cmd, self.ncu_rc, "", "==ERROR== ERR_NVGPUCTRPERM - no permission to access counters")
+                return subprocess.CompletedProcess(cmd, self.ncu_rc, "",
+                                                   "==ERROR== ERR_NVGPUCTRPERM - no permission to access counters")
             Path(cmd[cmd.index("--export") + 1] + ".ncu-rep").write_bytes(b"rep")
             return subprocess.CompletedProcess(cmd, 0, "", "")
         return subprocess.CompletedProcess(cmd, 0, "KW_META " + json.dumps(META) + "\n", "")
@@ -42,7 +44,8 @@ def test_ncu_command_filters_to_the_candidate_range_without_clock_control():
     cmd = prof.ncu_command("ncu", "/tmp/r", ["python", "driver.py"])
     assert cmd[cmd.index("--clock-control") + 1] == "none"
     assert cmd[cmd.index("--nvtx-include") + 1] == "kw_candidate/"
-    assert [cmd[i + 1] for i, c in enumerate(cmd) if c == "--section"] == ["SpeedOfLight", "Occupancy", "MemoryWorkloadAnalysis", "LaunchStats"]
+    assert [cmd[i + 1] for i, c in enumerate(cmd) if c == "--section"] == ["SpeedOfLight", "Occupancy",
+                                                                           "MemoryWorkloadAnalysis", "LaunchStats"]
     assert cmd[-2:] == ["python", "driver.py"]
 
 
@@ -65,7 +68,8 @@ def test_without_counters_permission_falls_back_to_compile_metadata():
 
 
 def test_triton_metadata_reads_compiled_kernels_through_autotuner_wrappers():
-    compiled = SimpleNamespace(n_regs=64, n_spills=0, metadata=SimpleNamespace(name="k", shared=4096, num_warps=4, num_stages=3))
+    compiled = SimpleNamespace(n_regs=64, n_spills=0,
+                               metadata=SimpleNamespace(name="k", shared=4096, num_warps=4, num_stages=3))
     jit = SimpleNamespace(device_caches={0: ({"key": compiled}, None, "target", "backend", None)})
     module = SimpleNamespace(kernel=SimpleNamespace(fn=jit), other=3)
     assert triton_metadata(module) == [{"backend": "triton", "name": "k", "registers": 64, "spills": 0,

@@ -5,15 +5,17 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kernelwright.verifier.profile import ncu as prof
 from kernelwright.verifier.profile.parse import parse_raw_csv, reduce_kernels
 
 TEMPLATE = (Path(__file__).parent / "data" / "ncu_raw_h100_matmul.csv").read_text()
-BASE = {"{UNIT_NS}": "nsecond", "{DUR0}": "212,480", "{DUR1}": "214,016", "{UNIT_B}": "byte", "{SMEM}": "131,072", "{LOC}": "8,192"}
-SCALED = {"{UNIT_NS}": "usecond", "{DUR0}": "212.48", "{DUR1}": "214.016", "{UNIT_B}": "Kbyte", "{SMEM}": "131.072", "{LOC}": "8.192"}
+BASE = {"{UNIT_NS}": "nsecond", "{DUR0}": "212,480", "{DUR1}": "214,016", "{UNIT_B}": "byte", "{SMEM}": "131,072",
+        "{LOC}": "8,192"}
+SCALED = {"{UNIT_NS}": "usecond", "{DUR0}": "212.48", "{DUR1}": "214.016", "{UNIT_B}": "Kbyte", "{SMEM}": "131.072",
+          "{LOC}": "8.192"}
 PROBLEM = Path(__file__).parents[1] / "problems" / "softmax.py"
-CANDIDATE = "import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return torch.softmax(x, -1)\n"
+CANDIDATE = ("import torch\nclass ModelNew(torch.nn.Module):\n"
+             "    def forward(self, x):\n        return torch.softmax(x, -1)\n")
 
 
 def fill(values: dict[str, str]) -> str:
@@ -71,7 +73,9 @@ class Runner:
             if self.mode == "timeout":
                 return subprocess.CompletedProcess(cmd, 124, "", "ncu timed out after 600 s")
             if self.mode == "unknown-metric" and "--metrics" in cmd:
-                return subprocess.CompletedProcess(cmd, 1, "", "==ERROR== Failed to find metric sm__pipe_tensor_op_hmma_cycles_active\n")
+                return subprocess.CompletedProcess(cmd, 1, "",
+                                                   "==ERROR== Failed to find metric "
+                                                   "sm__pipe_tensor_op_hmma_cycles_active\n")
             report.write_bytes(b"rep")
             return subprocess.CompletedProcess(cmd, 0, "KW_META []\n", "")
         return subprocess.CompletedProcess(cmd, 0, "KW_META []\n", "")
@@ -108,7 +112,8 @@ def test_driver_runs_without_its_folder_shadowing_the_standard_profile_module(tm
     """kernelwright/tools holds profile.py; run as a script from there, `import cProfile` broke."""
     candidate = tmp_path / "cand.py"
     candidate.write_text("import cProfile, profile\nimport torch\nclass ModelNew(torch.nn.Module):\n"
-                         "    def forward(self, x):\n        assert hasattr(profile, 'run')\n        return torch.softmax(x, -1)\n")
+                         "    def forward(self, x):\n        assert hasattr(profile, 'run')\n        return "
+                         "torch.softmax(x, -1)\n")
     seen = []
 
     def runner(cmd, timeout_s):

@@ -2,10 +2,9 @@
 from pathlib import Path
 
 import pytest
-
-from kernelwright.verifier.profile.parse import NcuParseError, number, parse_raw_csv, reduce_kernels
-from kernelwright.verifier.profile.ncu import profile_from_csv
 from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
+from kernelwright.verifier.profile.ncu import profile_from_csv
+from kernelwright.verifier.profile.parse import NcuParseError, number, parse_raw_csv, reduce_kernels
 
 FIXTURE = Path(__file__).parent / "data" / "ncu_raw_softmax.csv"
 
@@ -51,7 +50,8 @@ def test_diagnosis_names_memory_bound_uncoalesced_and_bank_conflicts():
     assert "not coalesced" in text
     assert "bank conflicts on 19% of shared wavefronts" in text
     assert "achieved occupancy 62% of a theoretical 100%" in text
-    assert "also launches PyTorch kernels: at::native::vectorized_elementwise_kernel" in text  # the critic hears that PyTorch kernels are launched too
+    # the critic hears that PyTorch kernels are launched too
+    assert "also launches PyTorch kernels: at::native::vectorized_elementwise_kernel" in text
 
 
 def test_compute_bound_without_tensor_cores_says_so():

@@ -3,10 +3,9 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from kernelwright.graph.plugins import ToolRuntime, registry
-from kernelwright.verifier.profile import ncu as prof
 from kernelwright.tools import profile_tool
+from kernelwright.verifier.profile import ncu as prof
 from kernelwright.verifier.verdict import Verdict
 
 PROBLEM = "import torch\nclass Model(torch.nn.Module):\n    def forward(self, x):\n        return x + 1\n" \
@@ -37,7 +36,8 @@ def test_profile_reaches_the_digest_and_saved_verdict(attempt, monkeypatch):
 
     def fake_profile(problem, candidate, device="auto", **_):
         seen.update(problem=problem, candidate=str(candidate), device=device)
-        return {"figures": {"dram_pct": 91.0}, "diagnosis": "memory-bound at 91% of DRAM peak", "source": "ncu", "overhead_s": 4.2}
+        return {"figures": {"dram_pct": 91.0}, "diagnosis": "memory-bound at 91% of DRAM peak", "source": "ncu",
+                "overhead_s": 4.2}
 
     monkeypatch.setattr(profile_tool, "_cuda_available", lambda: True)
     monkeypatch.setattr(prof, "profile_candidate", fake_profile)
@@ -58,6 +58,7 @@ def test_does_nothing_unless_asked_correct_and_on_a_gpu(attempt, monkeypatch):
     monkeypatch.setattr(profile_tool, "_cuda_available", lambda: True)
     monkeypatch.setattr(prof, "profile_candidate", lambda *a, **k: pytest.fail("must not profile"))
     assert profile_tool.ncu_profile(attempt, Verdict(status="incorrect", stage="correctness"), ctx) is None
-    assert profile_tool.ncu_profile(attempt, Verdict(status="correct", stage="done"), runtime(verify_options={}, device="auto")) is None
+    assert profile_tool.ncu_profile(attempt, Verdict(status="correct", stage="done"),
+                                    runtime(verify_options={}, device="auto")) is None
     done = Verdict(status="correct", stage="done", profile={"figures": {"registers": 40}, "diagnosis": "from ncu"})
     assert profile_tool.ncu_profile(attempt, done, ctx) is None

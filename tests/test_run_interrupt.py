@@ -56,7 +56,8 @@ def test_ctrl_c_cancels_the_verification_and_the_resume_runs_the_rest(tmp_path):
     first = json.loads((run_dir / "attempt_1.json").read_text())
 
     resumed = subprocess.run(DRIVER + ["run", "--resume", "r1", "--artifacts", str(tmp_path), "--json"], cwd=tmp_path,
-                             env={**os.environ, "KW_HANG_AT": "0"}, capture_output=True, text=True, timeout=240, check=False)
+                             env={**os.environ, "KW_HANG_AT": "0"}, capture_output=True, text=True, timeout=240,
+                             check=False)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     result = json.loads(resumed.stdout)
     assert [(a["id"], a["iteration"]) for a in result["history"]] == [(1, 1), (2, 2), (3, 3)], resumed.stderr[-1500:]

@@ -3,10 +3,10 @@ import json
 from pathlib import Path
 
 import pytest
+from kernelwright.verifier import pool as pool_mod
 from typer.testing import CliRunner
 
 from kernelwright.cli import app
-from kernelwright.verifier import pool as pool_mod
 from test_runtime_pool import HONEST, PROBLEM
 
 ROOT = Path(__file__).resolve().parents[1]

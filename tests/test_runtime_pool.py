@@ -2,7 +2,6 @@
 import textwrap
 
 import pytest
-
 from kernelwright.verifier import pool as pool_mod
 from kernelwright.verifier.api import verify
 from kernelwright.verifier.job import Job, resolve_options
@@ -23,7 +22,8 @@ PROBLEM = textwrap.dedent('''
 ''')
 HONEST = "import torch.nn as nn\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        return x + x + x\n"
 WRONG = HONEST.replace("x + x + x", "x + x")
-HANG = "import torch.nn as nn\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        while True:\n            pass\n"
+HANG = ("import torch.nn as nn\nclass ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n        while True:\n            pass\n")
 SEGV = ("import os, signal\nimport torch.nn as nn\nclass ModelNew(nn.Module):\n"
         "    def forward(self, x):\n        os.kill(os.getpid(), signal.SIGSEGV)\n")
 EXIT3 = "import os\nimport torch.nn as nn\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        os._exit(3)\n"

@@ -4,7 +4,6 @@ import socket
 import threading
 
 import pytest
-
 from kernelwright.verifier.sandbox.env import child_environment
 from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 

@@ -4,7 +4,6 @@ import time
 
 import pytest
 import torch
-
 from kernelwright.verifier.sandbox import wire
 from kernelwright.verifier.sandbox.worker import Worker, WorkerError, exit_reason, physical_gpu
 

@@ -10,10 +10,10 @@ import os
 
 import pytest
 import torch
-
-import kernelwright
 from kernelwright.verifier.correctness import compare, tolerance_for
 from kernelwright.verifier.problem import exec_source, load_problem
+
+import kernelwright
 from suite_helpers import candidate_backend, candidate_files, candidate_problem, problem_files
 
 PROBLEM_FILES = problem_files()
@@ -97,7 +97,8 @@ def _verify_param(cand):
 @pytest.mark.parametrize("cand", [_verify_param(c) for c in candidate_files()])
 def test_honest_candidate_verifies_correct(cand):
     verdict = kernelwright.verify(candidate_problem(cand), cand, timing=torch.cuda.is_available())
-    assert verdict.status == "correct", f"{cand.name}: {verdict.summary()} flags={verdict.flags}\n{verdict.logs[-2000:]}"
+    assert verdict.status == "correct", (f"{cand.name}: {verdict.summary()} flags={verdict.flags}\n"
+                                         f"{verdict.logs[-2000:]}")
     assert verdict.flags == [], f"{cand.name}: honest kernel flagged {verdict.flags}"
     assert len([t for t in verdict.trials if t.kind == "random"]) >= 5
     assert any(t.kind == "extra_shape" for t in verdict.trials)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kernelwright.verifier import deadlines
+from kernelwright.verifier.options import VerifyOptions
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 from typer.testing import CliRunner
 
 import kernelwright
 from kernelwright.cli import app
-from kernelwright.verifier import deadlines
-from kernelwright.verifier.options import VerifyOptions
-from kernelwright.verifier.sandbox.worker import Worker, WorkerError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,10 +2,11 @@
 shape is `specialized` (not a failure); silent wrong output there stays `incorrect`."""
 from __future__ import annotations
 
-import kernelwright
 from kernelwright.verifier import inputs, shrink
 from kernelwright.verifier.problem import load_problem
 from kernelwright.verifier.rules import ADVISORY_FLAGS
+
+import kernelwright
 
 ATTENTION = '''
 import torch, torch.nn as nn
@@ -117,12 +118,14 @@ def test_perturbable_reuses_the_shrink_classification():
 
 
 def test_explicit_refusal_at_run_is_specialized_not_a_failure():
-    refuses = candidate(forward="        if x.shape[0] % 64:\n            raise ValueError('rows must be a multiple of 64')")
+    refuses = candidate(forward="        if x.shape[0] % 64:\n            raise ValueError('rows must "
+                                "be a multiple of 64')")
     verdict = kernelwright.verify(ROWS_PROBLEM, refuses, device="cpu")
     assert verdict.status == "correct" and verdict.flags == ["specialized"], verdict.summary()
     assert set(verdict.flags) <= set(ADVISORY_FLAGS)
     extra = [t for t in verdict.trials if t.kind == "extra_shape"]
-    assert extra and extra[0].skipped and "rows must be a multiple of 64" in extra[0].note and "ROWS=65" in extra[0].note
+    assert (extra and extra[0].skipped and "rows must be a multiple of 64" in extra[0].note
+            and "ROWS=65" in extra[0].note)
 
 
 def test_explicit_refusal_at_construction_is_specialized_and_later_trials_still_run():

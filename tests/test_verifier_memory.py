@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from kernelwright.verifier import chunks, correctness, evidence, inputs
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
-
-from kernelwright.verifier import chunks, correctness, evidence, inputs
 
 TOL = correctness.Tolerance(1e-4, 1e-4, 1e-5)
 

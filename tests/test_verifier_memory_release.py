@@ -8,20 +8,20 @@ import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
+import kernelwright.agents.template_coder as template_coder
 import pytest
 import torch
-
-import kernelwright.agents.template_coder as template_coder
-from kernelwright.verifier import evidence, inputs as inputs_mod, memory, memory_judge
-from kernelwright.verifier.sandbox import candidate_side, candidate_timing, transport
+from kernelwright.verifier import evidence, memory, memory_judge
+from kernelwright.verifier import inputs as inputs_mod
 from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import Judge, judge
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.pool import VerifierPool
 from kernelwright.verifier.problem import load_problem
-from kernelwright.verifier.verdict import Verdict
+from kernelwright.verifier.sandbox import candidate_side, candidate_timing, transport
 from kernelwright.verifier.sandbox.worker import WorkerError
+from kernelwright.verifier.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 RELU = textwrap.dedent('''
@@ -264,7 +264,8 @@ class CpuWorker(FakeWorker):
             return {"ok": True, "backend": "triton"}
         if name == "run":
             x = payload["inputs"][0]
-            return {"ok": True, "runs": [{"outputs": [candidate_side.record_outputs(torch.relu(x))], "launches": {"k": 1},
+            return {"ok": True, "runs": [{"outputs": [candidate_side.record_outputs(torch.relu(x))],
+                                          "launches": {"k": 1},
                                           "kernels": [], "compute_ops": [], "aliases": [], "inputs_after": [x.clone()]}
                                          for _ in range(payload["repeat"])]}
         return super().call(fn, payload)

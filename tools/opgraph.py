@@ -139,7 +139,8 @@ def _trace(model: torch.nn.Module, state: dict[str, torch.Tensor], inputs: list[
     except Exception as exc:  # noqa: BLE001 - every tracing failure becomes a one-line reason
         kind = type(exc).__name__
         if "DataDependentOutput" in kind or "GuardOnDataDependent" in kind:
-            raise NotCaptured(f"data-dependent control flow (the forward reads a tensor's value: {_line(exc)})") from None
+            raise NotCaptured(
+                f"data-dependent control flow (the forward reads a tensor's value: {_line(exc)})") from None
         if "DynamicOutputShape" in kind:
             raise NotCaptured(f"data-dependent output shape ({_line(exc)})") from None
         raise NotCaptured(f"tracing the forward failed: {_line(exc)}") from None

@@ -1,6 +1,7 @@
 """Digest and compare verdicts: the compact record the critic and planner read, and which kernel is better."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kernelwright.verifier.verdict import Verdict
@@ -21,7 +22,7 @@ def digest(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def is_better(attempt: dict[str, Any], best: dict[str, Any] | None) -> bool:
+def is_better(attempt: Mapping[str, Any], best: Mapping[str, Any] | None) -> bool:
     """A correct attempt beats no best, an unmeasured best, or a slower measured best."""
     if attempt.get("status") != "correct":
         return False

@@ -13,9 +13,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CUPY_MISSING = "cupy is not installed: pip install kernelwright[cuda13] (or kernelwright[cuda12] on CUDA 12 hosts)"
 JIT_DECORATORS = {"triton.jit", "triton.autotune", "triton.heuristics", "triton.runtime.jit",
@@ -67,8 +68,8 @@ def build_key(args: tuple, kwargs: dict[str, Any]) -> str:
 def make_cached_load_inline(original: Callable, on_module: Callable[[Any], Any] | None = None) -> Callable:
     """A load_inline that builds into a source-hash keyed directory and reports the module it made."""
 
-    def load_inline(*args: Any, **kwargs: Any) -> Any:
-        args = list(args)
+    def load_inline(*positional: Any, **kwargs: Any) -> Any:
+        args = list(positional)
         name = args[0] if args else kwargs.pop("name")
         key = build_key(tuple([name, *args[1:]]), kwargs)
         unique = f"{re.sub(r'[^A-Za-z0-9_]', '_', str(name))}_{key}"
@@ -190,7 +191,8 @@ class CountingRawKernelFactory:
 
 
 def is_jit_decorator(path: str) -> bool:
-    return path in JIT_DECORATORS or (path.startswith("triton") and path.split(".")[-1] in ("jit", "autotune", "heuristics"))
+    return path in JIT_DECORATORS or (path.startswith("triton")
+                                      and path.split(".")[-1] in ("jit", "autotune", "heuristics"))
 
 
 def uses_module(source: str, name: str) -> bool:

@@ -10,7 +10,7 @@ dimensions (views, whatever the strides), so only one piece at a time is convert
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

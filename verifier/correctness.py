@@ -155,7 +155,8 @@ def layout_mismatch(stride: list[int] | None, ref: torch.Tensor) -> str | None:
     got = [s for n, s in zip(ref.shape, stride) if n > 1]
     if got == wanted:
         return None
-    return f"strides {tuple(stride)} != reference {tuple(ref.stride())} (return the reference's layout, e.g. .contiguous())"
+    return (f"strides {tuple(stride)} != reference {tuple(ref.stride())} "
+            "(return the reference's layout, e.g. .contiguous())")
 
 
 def _dense(t: torch.Tensor) -> bool:

@@ -13,13 +13,21 @@ from typing import Any
 
 import torch
 
-from .sandbox import dynamic_checks
 from .chunks import flat_pieces
-from .correctness import (Comparison, Tolerance, compare, dtype_name, exactly_equal, flatten, layout_mismatch, same_within,
-                          tolerance_for)
+from .correctness import (
+    Comparison,
+    Tolerance,
+    compare,
+    dtype_name,
+    exactly_equal,
+    flatten,
+    layout_mismatch,
+    same_within,
+    tolerance_for,
+)
 from .inputs import poisoned_count, seeded
 from .problem import Problem
-
+from .sandbox import dynamic_checks
 
 # Blocked probes that libraries make on their own (platform.architecture() runs `file -b python`).
 BENIGN_EVENT = re.compile(r"^process: subprocess \[?'(?:[^']*/)?(file|uname)'")
@@ -44,7 +52,7 @@ class Fired:
 @dataclass
 class Reference:
     outputs: list[torch.Tensor]  # float64 (or native) tensors on the judge's reference device
-    dtypes: list[torch.dtype]  # the reference's native output dtypes
+    dtypes: list[torch.dtype | None]  # the reference's native output dtypes (None: not a tensor)
     float64: bool
 
 
@@ -81,7 +89,7 @@ def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, see
     return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
 
 
-def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | None:
+def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype | None] | None:
     """Output dtypes of the native reference, from a run on the meta device (no compute)."""
     try:
         meta_model = copy.deepcopy(model).to("meta")
@@ -94,7 +102,9 @@ def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype] | 
 
 def _native_dtype_guess(out: Any, inputs: list) -> torch.dtype | None:
     floats = [x.dtype for x in inputs if _is_float(x)]
-    return floats[0] if floats and isinstance(out, torch.Tensor) and out.dtype == torch.float64 else getattr(out, "dtype", None)
+    if floats and isinstance(out, torch.Tensor) and out.dtype == torch.float64:
+        return floats[0]
+    return getattr(out, "dtype", None)
 
 
 def _is_float(x: Any) -> bool:

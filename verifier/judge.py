@@ -11,21 +11,23 @@ dynamic evidence; every other static finding stops at once, before any candidate
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, get_args
+from typing import Any, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, inputs as inputs_mod, memory, memory_judge, robustness, static_checks
-from .sandbox import transport
-from .inputs import MODEL_SEED
+from . import backends, deadlines, evidence, memory, memory_judge, robustness, static_checks
+from . import inputs as inputs_mod
 from .gate import DeviceGate
+from .inputs import MODEL_SEED
 from .job import Job
 from .problem import source_sha
 from .rules import ANTICHEAT_RULES, status_for
+from .sandbox import transport
+from .sandbox.worker import Worker, WorkerError
 from .timing_judge import run_timing
 from .verdict import Stage, TrialResult, Verdict, truncate
-from .sandbox.worker import Worker, WorkerError
 
 CS = "kernelwright.verifier.sandbox.candidate_side:"
 
@@ -126,11 +128,13 @@ class Judge:
         if rule in self.static_rules:
             stage = "static"
         message = self.fired.messages[rule]
-        raise Decided(self._finish(status_for(rule), stage, message if rule in self.static_rules else f"{stage}: {message}", rule))
+        raise Decided(self._finish(status_for(rule), stage,
+                                   message if rule in self.static_rules else f"{stage}: {message}", rule))
 
     # stages --------------------------------------------------------------------------------------
     def static(self) -> None:
-        names = tuple(n for n in {self.problem.name, (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
+        names = tuple(n for n in {self.problem.name,
+                                  (self.problem.path or "").rsplit("/", 1)[-1].removesuffix(".py")} if n)
         for finding in static_checks.check_source(self.job.candidate_source, names):
             self.fired.add(finding.rule, f"static: {finding}")
         self.static_rules = set(self.fired.rules)

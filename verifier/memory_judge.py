@@ -14,8 +14,8 @@ import torch
 
 from . import memory
 from .gate import DeviceGate
-from .verdict import Verdict
 from .sandbox.worker import WorkerError
+from .verdict import Verdict
 
 if TYPE_CHECKING:  # pragma: no cover
     from .judge import Judge
@@ -24,7 +24,7 @@ RELEASE = "kernelwright.verifier.sandbox.candidate_side:release"
 RELEASE_LIMIT = 1 << 30  # a worker still reserving more GPU memory than this after `release` is restarted
 
 
-def check_memory(j: "Judge", base: dict[str, Any], gate: DeviceGate) -> None:
+def check_memory(j: Judge, base: dict[str, Any], gate: DeviceGate) -> None:
     """On a GPU: raise Decided (runtime_error at load) when the verification cannot fit in free memory,
     measured again with the GPU's gate held alone when the first look finds too little (another job
     of this pool may be mid-stage)."""
@@ -48,7 +48,7 @@ def check_memory(j: "Judge", base: dict[str, Any], gate: DeviceGate) -> None:
         raise Decided(j._finish("runtime_error", "load", reason))
 
 
-def out_of_memory(j: "Judge", exc: BaseException, stage: str) -> Verdict:
+def out_of_memory(j: Judge, exc: BaseException, stage: str) -> Verdict:
     """The verdict when this process (reference, comparison) ran out of GPU memory at `stage`."""
     j.logs.append(traceback.format_exc())
     message = memory.explain(f"{type(exc).__name__}: {exc}", f"{stage} (verifier side)")
@@ -59,7 +59,7 @@ def out_of_memory(j: "Judge", exc: BaseException, stage: str) -> Verdict:
     return j._finish("runtime_error", stage, message)
 
 
-def release_worker(j: "Judge") -> None:
+def release_worker(j: Judge) -> None:
     """Let the worker drop this job's tensors and caches; restart it when it still reserves memory."""
     if not getattr(j.worker, "alive", True):
         return

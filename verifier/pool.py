@@ -21,17 +21,18 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterable, get_args
+from typing import Any, cast, get_args
 
 from kernelwright.verifier.environment import gpu_count as _gpu_count  # tests patch this name
 from kernelwright.verifier.gate import DeviceGate
 from kernelwright.verifier.job import Job, make_job, resolve_options
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem, source_sha
-from kernelwright.verifier.verdict import Environment, Stage, Verdict, truncate
 from kernelwright.verifier.sandbox.worker import Worker, WorkerError
+from kernelwright.verifier.verdict import Environment, Stage, Status, Verdict, truncate
 
 DEFAULT_JUDGE = "kernelwright.verifier.judge:judge"
 JUDGE_ENV = "KERNELWRIGHT_JUDGE"  # "module:function" to swap the judge (tests, plugins)
@@ -99,15 +100,15 @@ def _resolve_judge(judge: Judge | str | None) -> Judge:
         return judge
     from kernelwright.verifier.sandbox.child import resolve
 
-    return resolve(judge or os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE)
+    return cast(Judge, resolve(judge or os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE))
 
 
 def verdict_from_error(job: Job, error: WorkerError) -> Verdict:
     """The verdict for a worker failure that escaped the judge."""
     stage = error.stage if error.stage in _STAGES else "load" if error.stage == "start" else "correctness"
     status, message = error.verdict_parts(stage)
-    return Verdict(status=status, stage=stage, message=message.splitlines()[0][:1000] if message else "",
-                   logs=truncate(error.log_tail))
+    return Verdict(status=cast(Status, status), stage=cast(Stage, stage),
+                   message=message.splitlines()[0][:1000] if message else "", logs=truncate(error.log_tail))
 
 
 class VerifierPool:
@@ -136,7 +137,7 @@ class VerifierPool:
             thread.start()
 
     def submit(self, problem: Problem | str | Path, candidate: str | Path,
-               options: VerifyOptions | None = None, **overrides: Any) -> "Future[Verdict]":
+               options: VerifyOptions | None = None, **overrides: Any) -> Future[Verdict]:
         """Queue one verification. A broken problem file raises LoadError here, at once."""
         if self._closed:
             raise RuntimeError("this VerifierPool is closed; create a new one")
@@ -220,7 +221,7 @@ class VerifierPool:
         for worker in self.workers:
             worker.close()
 
-    def __enter__(self) -> "VerifierPool":
+    def __enter__(self) -> VerifierPool:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -99,7 +99,7 @@ def _build_on_meta(module: Any) -> tuple[Any, Any]:
         return _build(module)
 
 
-def load_problem(problem: "Problem | str | Path") -> Problem:
+def load_problem(problem: Problem | str | Path) -> Problem:
     """Load a problem from a path, source text, or return a Problem unchanged after validation."""
     if isinstance(problem, Problem):
         return problem

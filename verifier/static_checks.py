@@ -3,9 +3,10 @@
 They catch the obvious reward hacks cheaply and name the line: fallback try/except, subclassing
 or instantiating the reference Model, PyTorch / library compute calls in forward (a curated list;
 allocation, view and cast calls are allowed), threads / processes / network imports, stream
-creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ, ...; TRITON_INTERPRET by a literal name
-is allowed), forbidden imports (kernelwright, the problem, ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self or module
-level. Dynamic checks (dynamic_checks.py) catch what slips through.
+creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ,
+...; TRITON_INTERPRET by a literal name is allowed), forbidden imports (kernelwright, the problem,
+ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self
+or module level. Dynamic checks (dynamic_checks.py) catch what slips through.
 """
 from __future__ import annotations
 
@@ -245,10 +246,11 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         path = self.resolve(node.func)
         name = path.split(".")[-1]
+        # mypy: os.environ.get is an ast.Attribute call; a bytes constant never names an environment attribute
         if node.args and self._allowed_var(node.args[0]) and path in ("os.getenv", "os.environ.get"):
-            self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))  # getenv / environ.get
+            self.allowed_env.add(id(node.func) if path == "os.getenv" else id(node.func.value))  # type: ignore[attr-defined]
         if path == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
-                and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:
+                and f"{self.resolve(node.args[0])}.{node.args[1].value}" in ENVIRONMENT_NAMES:  # type: ignore[str-bytes-safe]
             self.flag("environment_read", node, f"reads the environment through getattr(..., {node.args[1].value!r})")
         if path in DYNAMIC_CODE:
             self.flag("forbidden_import", node, f"calls {path}() (dynamic code / namespace access)")
@@ -275,6 +277,7 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_compute_call(self, node: ast.Call, path: str, name: str) -> None:
+        assert self.function is not None  # only called for code inside forward
         root = path.split(".")[0]
         if root == "torch":
             if path.startswith(TORCH_COMPUTE_NAMESPACES):
@@ -283,7 +286,8 @@ class _Checker(ast.NodeVisitor):
                 self.flag("reference_ops", node, f"calls {path} in {self.function.name}")
         elif root in LIBRARY_CALLS and path.count(".") >= 1 and path.split(".")[1] in LIBRARY_CALLS[root]:
             self.flag("library_kernel", node, f"calls library routine {path} in {self.function.name}")
-        elif isinstance(node.func, ast.Attribute) and node.func.attr in TENSOR_METHODS and not self._is_module_root(root):
+        elif (isinstance(node.func, ast.Attribute) and node.func.attr in TENSOR_METHODS
+              and not self._is_module_root(root)):
             self.flag("reference_ops", node, f"calls tensor method .{node.func.attr}() in {self.function.name}")
 
     def _check_result_cache(self, node: ast.FunctionDef) -> None:

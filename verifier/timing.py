@@ -20,8 +20,9 @@ import functools
 import gc
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -61,7 +62,7 @@ class L2Flusher:
     flush would leave L2 full of dirty lines that the timed kernel then pays to write back.
     """
 
-    def __init__(self, device: torch.device):
+    def __init__(self, device: torch.device | None):
         size = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0) or (50 << 20))
         self.buffer = torch.zeros(2 * size // 4, dtype=torch.float32, device=device)
         self.sink = torch.zeros((), dtype=torch.float32, device=device)
@@ -209,7 +210,7 @@ def measure_peaks(device: torch.device) -> dict[str, float]:
     n = 8192
     for dtype, key in ((torch.bfloat16, "peak_bf16"), (torch.float32, "peak_fp32")):
         a = torch.randn(n, n, device=device, dtype=dtype)
-        out[key] = 2 * n**3 / _best_seconds(lambda: a @ a)
+        out[key] = 2 * n**3 / _best_seconds(lambda: a @ a)  # noqa: B023 - called in this iteration
     name = torch.cuda.get_device_name(device)
     for card, (flops, bandwidth) in KNOWN_PEAKS.items():
         if card in name:

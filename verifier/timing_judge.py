@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from . import evidence, memory, timing
 from .correctness import compare, tolerance_for
 from .inputs import MODEL_SEED, make_inputs, timing_seeds
-from .verdict import TimingStats
 from .sandbox.worker import WorkerError
+from .verdict import TimingStats
 
 if TYPE_CHECKING:  # pragma: no cover
     from .judge import Judge
@@ -26,7 +26,7 @@ CS = "kernelwright.verifier.sandbox.candidate_timing:"
 MAX_WALL_REPS = 100
 
 
-def _common(j: "Judge", base: dict[str, Any]) -> dict[str, Any]:
+def _common(j: Judge, base: dict[str, Any]) -> dict[str, Any]:
     opts = j.job.options
     return {"problem_source": j.problem.source, "problem_name": j.problem.name, "overrides": base,
             "seeds": timing_seeds(3), "device": j.job.local_device, "warmup_ms": opts.warmup_ms,
@@ -38,7 +38,7 @@ def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
                        min_ms=report["min_ms"], max_ms=report["max_ms"], n=report["n"], wall_ms=wall_ms)
 
 
-def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> None:
+def run_timing(j: Judge, base: dict[str, Any], *, baselines_only: bool) -> None:
     """Baselines (before load) or the candidate's timing and checks (after the trials)."""
     common = _common(j, base)
     if baselines_only:
@@ -74,7 +74,7 @@ def run_timing(j: "Judge", base: dict[str, Any], *, baselines_only: bool) -> Non
     j.verdict.timing = stats
 
 
-def _baselines(j: "Judge", common: dict[str, Any]) -> None:
+def _baselines(j: Judge, common: dict[str, Any]) -> None:
     for which in j.job.options.baselines:
         try:
             report = j.worker.call(CS + "time_call", {**common, "which": which},
@@ -91,7 +91,7 @@ def _baselines(j: "Judge", common: dict[str, Any]) -> None:
         j.logs.append(f"baseline sandbox event: {event}")
 
 
-def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], outputs: list) -> None:
+def _check_timed_outputs(j: Judge, base: dict[str, Any], seeds: list[int], outputs: list) -> None:
     for index, (seed, records) in enumerate(zip(seeds, outputs)):
         stop = _check_timed_output(j, base, index, seed, records)
         memory.free_cached(j.ref_device)  # one input set's reference at a time
@@ -99,7 +99,7 @@ def _check_timed_outputs(j: "Judge", base: dict[str, Any], seeds: list[int], out
             return
 
 
-def _check_timed_output(j: "Judge", base: dict[str, Any], index: int, seed: int, records: list) -> bool:
+def _check_timed_output(j: Judge, base: dict[str, Any], index: int, seed: int, records: list) -> bool:
     """Check the output of one timed input set against its reference; True once `caching` fired."""
     host = make_inputs(j.problem, base, seed, device=j.input_device)
     ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
@@ -122,7 +122,7 @@ def _check_timed_output(j: "Judge", base: dict[str, Any], index: int, seed: int,
     return False
 
 
-def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int, segments: int = 3) -> tuple[float, dict[str, Any]]:
+def _wall_per_rep(j: Judge, common: dict[str, Any], reps: int, segments: int = 3) -> tuple[float, dict[str, Any]]:
     """Wall-clock ms per repetition (candidate loop minus null loop, the fastest of `segments`
     alternating tries of each, so that one host hiccup cannot fake a mismatch), and the candidate
     loops' report with their lingering repetitions summed."""
@@ -139,7 +139,7 @@ def _wall_per_rep(j: "Judge", common: dict[str, Any], reps: int, segments: int =
     return max(0.0, (min(walls["candidate"]) - min(walls["null"])) * 1e3 / reps), report
 
 
-def _floor_ms(j: "Judge", base: dict[str, Any], common: dict[str, Any]) -> float | None:
+def _floor_ms(j: Judge, base: dict[str, Any], common: dict[str, Any]) -> float | None:
     module = j.problem.module(base)
     if not (callable(getattr(module, "count_flops", None)) or callable(getattr(module, "count_bytes", None))):
         return None

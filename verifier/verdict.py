@@ -81,7 +81,8 @@ class Verdict(BaseModel):
     logs: str = ""
     environment: Environment = Field(default_factory=Environment)
     elapsed_s: float = 0.0
-    durations: dict[str, float] = Field(default_factory=dict)  # seconds per stage (baselines, load, correctness, timing, ...)
+    # seconds per stage (baselines, load, correctness, timing, ...)
+    durations: dict[str, float] = Field(default_factory=dict)
 
     @property
     def correct(self) -> bool:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from langgraph.config import get_stream_writer
-from langgraph.runtime import Runtime
-
-from kernelwright.agents.coder import CodeRequest, CodeResult, Coder
+from kernelwright.agents.coder import Coder, CodeRequest, CodeResult
 from kernelwright.graph.context import MISSING_ENDPOINT, Context, context_of, llm_endpoint
 from kernelwright.graph.plugins import get
 from kernelwright.graph.state import CodePayload
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 
 
 def make_coder(ctx: Context, name: str | None = None) -> Coder:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from langgraph.config import get_stream_writer
-from langgraph.runtime import Runtime
-
 from kernelwright.agents.critic import feedback_for
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.routing import stop_reason
 from kernelwright.graph.state import State
 from kernelwright.graph.strategies import History
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 
 
 def _hint(history: History, improved: bool, last_strategy: str | None) -> str | None:
@@ -36,7 +35,7 @@ def critique(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     attempts = list(state.get("attempts") or [])
     this_round = [a for a in attempts if a.get("iteration") == iteration]
     best = state.get("best")
-    improved = bool(best) and any(a["id"] == best["attempt"] for a in this_round)
+    improved = bool(best and any(a["id"] == best["attempt"] for a in this_round))
     stall = 0 if improved else int(state.get("stall") or 0) + 1
     feedback = {str(a["id"]): feedback_for(a) for a in this_round}
     if best:

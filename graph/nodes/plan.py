@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernelwright.graph.context import Context, context_of
+from kernelwright.graph.plugins import registry
+from kernelwright.graph.state import CodeTask, State
+from kernelwright.graph.strategies import History, choose, enabled_strategies
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
-from kernelwright.graph.context import Context, context_of
-from kernelwright.graph.state import CodeTask, State
-from kernelwright.graph.strategies import History, choose, enabled_strategies
-from kernelwright.graph.plugins import registry
 
 def backends_for(meta: dict[str, Any]) -> list[str]:
     """Backends the coder may use: the problem's BACKENDS, else triton plus registered plugins."""

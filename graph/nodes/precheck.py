@@ -11,8 +11,8 @@ def precheck(state: State) -> dict[str, Any]:
     """Precheck every pending candidate with source; record the failures by attempt id."""
     failures = {}
     for candidate in state.get("pending") or []:
-        if candidate.get("source"):
-            verdict = precheck_source(candidate["source"])
+        if source := candidate.get("source"):
+            verdict = precheck_source(source)
             if verdict is not None:
                 failures[str(candidate["id"])] = verdict.model_dump(mode="json")
     return {"precheck": failures}

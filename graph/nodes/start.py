@@ -5,13 +5,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.runtime import Runtime
-
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.state import State, new_run_id
 from kernelwright.tools.opgraph import analyze_problem
 from kernelwright.verifier.problem import LoadError, Problem, load_problem
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 
 def _analysis(problem: Problem) -> dict[str, Any]:
@@ -27,9 +26,10 @@ def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> di
     ctx = context_of(runtime)
     path = state.get("problem_path")
     source = state.get("problem_source")
-    if not path and not source:
+    given = source or path
+    if not given:
         raise LoadError("no problem given: pass problem_path or problem_source in the input")
-    problem = load_problem(path if path and not source else source)
+    problem = load_problem(given)
     if path:
         problem.path = path
     thread = (config.get("configurable") or {}).get("thread_id")

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
-
-from langgraph.config import get_stream_writer
-from langgraph.runtime import Runtime
+from typing import Any, cast
 
 from kernelwright.graph.context import Context, context_of
-from kernelwright.graph.state import State
 from kernelwright.graph.plugins import ToolRuntime, registry
+from kernelwright.graph.state import State
 from kernelwright.tools.verdicts import digest, is_better
 from kernelwright.verifier.api import verify_many
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import Problem
 from kernelwright.verifier.verdict import Verdict
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
 
 VerifyFn = Callable[[Problem, list[Path], VerifyOptions, str], list[Verdict]]
 
@@ -44,12 +44,12 @@ def _problem(state: State) -> Problem:
                    description=state.get("description", ""), metadata=dict(state.get("problem_meta") or {}))
 
 
-def _repeated_verdict(state: State, cand: dict[str, Any]) -> Verdict | None:
+def _repeated_verdict(state: State, cand: Mapping[str, Any]) -> Verdict | None:
     """The saved verdict of the earlier attempt this candidate repeats word for word (meta `repeat_of`)."""
     earlier = (cand.get("meta") or {}).get("repeat_of")
     for attempt in state.get("attempts") or []:
-        if earlier is not None and attempt.get("id") == earlier and attempt.get("verdict_path"):
-            path = Path(attempt["verdict_path"])
+        if earlier is not None and attempt.get("id") == earlier and (saved := attempt.get("verdict_path")):
+            path = Path(saved)
             return Verdict.model_validate_json(path.read_text()) if path.is_file() else None
     return None
 
@@ -71,10 +71,11 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     verdicts: dict[int, Verdict] = {}
     to_verify: list[tuple[int, Path]] = []
     for cand in pending:
-        if not cand.get("source"):
+        source = cand.get("source")
+        if not source:
             continue
         path = run_dir / f"attempt_{cand['id']}.py"
-        path.write_text(cand["source"])
+        path.write_text(source)
         repeated = _repeated_verdict(state, cand)
         if repeated is not None:  # the same source as an earlier attempt: its verdict, not a second verification
             verdicts[cand["id"]] = repeated
@@ -87,12 +88,12 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         verifier: VerifyFn = ctx.verifier or verify_many
         results = verifier(_problem(state), [p for _, p in to_verify], options, ctx.device)
         verdicts.update({cid: v for (cid, _), v in zip(to_verify, results)})
-    best = state.get("best")
+    best = cast("dict[str, Any] | None", state.get("best"))  # a BestKernel, replaced by a plain dict below
     attempts = []
     tool_runtime = ToolRuntime(state=state, context=ctx, run_dir=run_dir)
     writer = get_stream_writer()
     for cand in pending:
-        attempt = {k: cand.get(k) for k in ("id", "parent", "iteration", "strategy", "coder", "backend",
+        attempt: dict[str, Any] = {k: cand.get(k) for k in ("id", "parent", "iteration", "strategy", "coder", "backend",
                                             "tokens", "started_at", "error")}
         attempt["meta"] = dict(cand.get("meta") or {})
         verdict = verdicts.get(cand["id"])

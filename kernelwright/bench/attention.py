@@ -17,14 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import triton
 
 from kernelwright.verifier.problem import load_problem
-
 
 VARIANTS = ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window", "neighborhood_2d",
             "softcap", "document_causal"]
@@ -87,7 +87,8 @@ def check(out: torch.Tensor, ref: torch.Tensor, atol: float = 2e-2, rtol: float 
 
 def ptxas_version() -> str:
     """Version of the ptxas Triton assembles with: $TRITON_PTXAS_PATH, else the one in its wheel."""
-    path = os.environ.get("TRITON_PTXAS_PATH") or str(Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas")
+    path = (os.environ.get("TRITON_PTXAS_PATH")
+            or str(Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas"))
     try:
         text = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
     except OSError as exc:
@@ -116,7 +117,8 @@ def config_tag(config: dict[str, Any]) -> str:
         return f"cuda128x{config['BLOCK_N']}s{config['STAGES']}{'P' if config.get('PERSISTENT') else ''}"
     kind = "ws" if config.get("WS") else "tma" if config.get("TMA") else "ptr"
     if "PATCH_H" in config:
-        return f"{kind}{config['PATCH_H']}x{config['PATCH_W']}/{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}"
+        return (f"{kind}{config['PATCH_H']}x{config['PATCH_W']}/{config['BLOCK_N']}"
+                f"w{config['num_warps']}s{config['num_stages']}")
     extra = "".join(flag for flag, key in (("L", "LAZY"), ("P", "PIPE_QK")) if config.get(key))
     extra += f"E{config['POLY_EXP']}" if config.get("POLY_EXP") else ""
     return f"{kind}{config['BLOCK_M']}x{config['BLOCK_N']}w{config['num_warps']}s{config['num_stages']}{extra}"
@@ -133,7 +135,8 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
     lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, ptxas "
              f"{env.get('ptxas', '?').split(' ')[0]}, {env['date_utc']} UTC)",
              "", f"Command: `{env['command']}`. Median ms (do_bench); TFLOP/s over unmasked pairs only.", "",
-             "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms | x Flex (target) | SDPA ms | x SDPA | compile ms | eager ms | best config |",
+             "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms | x Flex (target) | SDPA ms | x SDPA | compile "
+             "ms | eager ms | best config |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         target = f"{fmt(r, 'x_flex', 2)} ({r.get('target_x_flex', '-')})"

@@ -5,8 +5,8 @@ inputs, or raises `Skip` with the reason (not applicable, would not fit in memor
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -45,17 +45,20 @@ def _naive_fits(q: torch.Tensor) -> None:
     batch, heads, seq, _ = q.shape
     need = batch * heads * seq * seq * 4
     if need > NAIVE_LIMIT_BYTES:
-        raise Skip(f"naive reference needs {need / 2**30:.0f} GiB per score tensor (limit {NAIVE_LIMIT_BYTES / 2**30:.0f})")
+        raise Skip(f"naive reference needs {need / 2**30:.0f} GiB per score tensor (limit "
+                   f"{NAIVE_LIMIT_BYTES / 2**30:.0f})")
 
 
-def naive_eager(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+def naive_eager(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor,
+                v: torch.Tensor) -> Callable[[], torch.Tensor]:
     """The problem's own reference Model, eager."""
     _naive_fits(q)
     model = module.Model(*init)
     return lambda: model(q, k, v)
 
 
-def naive_compiled(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+def naive_compiled(module: ModuleType, init: list, q: torch.Tensor, k: torch.Tensor,
+                   v: torch.Tensor) -> Callable[[], torch.Tensor]:
     """torch.compile of the problem's reference Model."""
     _naive_fits(q)
     model = torch.compile(module.Model(*init))

@@ -32,7 +32,8 @@ def compare(db: str, bench_a: str, bench_b: str) -> tuple[Table, Table, dict[str
     rows_a = {r["problem"]: r for r in store.problems(bench_a)}
     rows_b = {r["problem"]: r for r in store.problems(bench_b)}
     store.close()
-    per = Table(f"Per problem: A={bench_a}  B={bench_b}", ["problem", "A", "B", "A x eager", "B x eager", "B/A", "change"])
+    per = Table(f"Per problem: A={bench_a}  B={bench_b}",
+                ["problem", "A", "B", "A x eager", "B x eager", "B/A", "change"])
     data: dict[str, Any] = {"a": bench_a, "b": bench_b, "problems": []}
     for key in list(rows_a) + [k for k in rows_b if k not in rows_a]:
         a, b = rows_a.get(key), rows_b.get(key)
@@ -44,7 +45,8 @@ def compare(db: str, bench_a: str, bench_b: str) -> tuple[Table, Table, dict[str
         if not change and ratio is not None:
             change = "faster" if ratio > 1.05 else "slower" if ratio < 0.95 else "same"
         per.rows.append([key, _verdict(a), _verdict(b), sa, sb, ratio, change])
-        data["problems"].append({"problem": key, "a": _verdict(a), "b": _verdict(b), "speedup_a": sa, "speedup_b": sb, "ratio": ratio, "change": change})
+        data["problems"].append({"problem": key, "a": _verdict(a), "b": _verdict(b), "speedup_a": sa, "speedup_b": sb,
+                                 "ratio": ratio, "change": change})
     ma, mb = summarize(rows_a.values()), summarize(rows_b.values())
     totals = Table("Totals", ["metric", "A", "B"], [
         ["problems", ma.problems, mb.problems],
@@ -52,7 +54,8 @@ def compare(db: str, bench_a: str, bench_b: str) -> tuple[Table, Table, dict[str
         *[[f"fast_{p} vs eager", pct(ma.fast_p["eager"][p]), pct(mb.fast_p["eager"][p])] for p in ("1", "1.5", "2")],
         *[[f"fast_{p} vs compile", pct(ma.fast_p["compile"][p]), pct(mb.fast_p["compile"][p])] for p in ("1", "2")],
         ["geomean x eager", fmt(ma.geomean_speedup["eager"]), fmt(mb.geomean_speedup["eager"])],
-        ["median time to first correct (s)", fmt(ma.time_to_first_correct_s.get("median"), 1), fmt(mb.time_to_first_correct_s.get("median"), 1)],
+        ["median time to first correct (s)", fmt(ma.time_to_first_correct_s.get("median"), 1),
+         fmt(mb.time_to_first_correct_s.get("median"), 1)],
     ])
     data["totals"] = {"a": ma.model_dump(), "b": mb.model_dump()}
     return per, totals, data
@@ -73,6 +76,7 @@ def write_compare(db: str, bench_a: str, bench_b: str, out_dir: str | Path) -> d
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plot = plot_scaling(sets, out / "compare.png", f"Solved vs budget: {bench_a} vs {bench_b}")
-    text = f"# kernelwright bench comparison: A={bench_a}, B={bench_b}\n\n{to_markdown(per)}\n{to_markdown(totals)}\n![solved vs budget](compare.png)\n"
+    text = (f"# kernelwright bench comparison: A={bench_a}, B={bench_b}\n\n{to_markdown(per)}\n{to_markdown(totals)}\n"
+            "![solved vs budget](compare.png)\n")
     (out / "compare.md").write_text(text)
     return {"markdown": str(out / "compare.md"), "plot": plot}

@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 Reader = Callable[[], dict[str, float]]  # one poll: {gpu index: utilization percent}
 
@@ -100,7 +100,7 @@ class GpuBusySampler:
     def available(self) -> bool:
         return self._reader is not None
 
-    def __enter__(self) -> "GpuBusySampler":
+    def __enter__(self) -> GpuBusySampler:
         self.start()
         return self
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Any, Callable
-
+from typing import Any
 
 DEFAULT_RUN_FN = "kernelwright.run:run_graph"
 
@@ -44,4 +44,5 @@ def takes_verifier(fn: Callable[..., Any]) -> bool:
 
 
 def error_payload(job: Job, worker: str, message: str, started: float) -> dict[str, Any]:
-    return {"ok": False, "error": message, "worker": worker, "device": "", "started_at": started, "finished_at": time.time()}
+    return {"ok": False, "error": message, "worker": worker, "device": "", "started_at": started,
+            "finished_at": time.time()}

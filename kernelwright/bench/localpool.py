@@ -73,7 +73,8 @@ class LocalPool:
         events: queue.Queue[tuple] = queue.Queue()
         serve = self._serve_process if self.mode == "process" else self._serve_thread
         copies = 1 if self.mode == "process" else self.runs_per_device
-        threads = [threading.Thread(target=serve, args=(d, todo, events), daemon=True) for d in self.devices for _ in range(copies)]
+        threads = [threading.Thread(target=serve, args=(d, todo, events), daemon=True)
+                   for d in self.devices for _ in range(copies)]
         for thread in threads:
             thread.start()
         remaining = len(jobs)
@@ -143,7 +144,8 @@ class LocalPool:
                 for key, (job, t0) in list(in_flight.items()):
                     job.crashes += 0 if late else 1
                     if key in culprits or job.crashes >= 2:
-                        events.put(("done", job, error_payload(job, device.label, reason.format(job.timeout_s or 0), t0)))
+                        payload = error_payload(job, device.label, reason.format(job.timeout_s or 0), t0)
+                        events.put(("done", job, payload))
                     else:
                         todo.put(job)  # innocent bystander: run it again
                 in_flight.clear()

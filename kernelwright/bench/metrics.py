@@ -2,13 +2,15 @@
 
 fast_p (KernelBench's definition): the share of ALL problems whose best kernel is correct AND
 more than p times faster than the baseline. Failures, errors and (for p > 0) problems without
-a meaningful timing count as not fast; fast_0 equals the correct rate. The geometric mean is over solved problems with a speedup.
+a meaningful timing count as not fast; fast_0 equals the correct rate. The geometric mean is over
+solved problems with a speedup.
 """
 from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -74,6 +76,7 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> BenchMetrics:
         out.fast_p[base] = {f"{p:g}": fast_p(rows, p, base) for p in FAST_P}
         out.geomean_speedup[base] = geomean(r.get(f"speedup_{base}") for r in solved)
     out.timed = sum(1 for r in solved if r.get("speedup_eager") is not None)
-    out.time_to_first_correct_s = _spread([r["time_to_first_correct"] for r in solved if r.get("time_to_first_correct") is not None])
+    out.time_to_first_correct_s = _spread([r["time_to_first_correct"] for r in solved
+                                           if r.get("time_to_first_correct") is not None])
     out.time_to_best_s = _spread([r["time_to_best"] for r in solved if r.get("time_to_best") is not None])
     return out

@@ -83,7 +83,8 @@ def report(records: list[dict[str, Any]], results: Path, mode: str) -> str:
         lines += timed_table("Correctness and speed per category", "category", by_suite)
     lines += [""] + table("Per family (template of the candidate)", "family", by_suite)
     lines += table("Per category", "category", by_suite)
-    lines += ["## Statuses (count, one example reason)", "", "| suite | status | problems | example |", "|---|---|---|---|"]
+    lines += ["## Statuses (count, one example reason)", "", "| suite | status | problems | example |",
+              "|---|---|---|---|"]
     for suite, recs in by_suite.items():
         for status, count in Counter(r["status"] for r in recs).most_common():
             example = next((r for r in recs if r["status"] == status), {})

@@ -48,6 +48,7 @@ def category_of(path: Path, problem: Any = None) -> str:
 def cpu_elements(problem: Any) -> int:
     """Input elements of one CPU trial at the shapes the verifier would use (built on the meta device)."""
     import torch
+
     from kernelwright.verifier.inputs import base_overrides, make_inputs
 
     inputs = make_inputs(problem, base_overrides(problem, small=True), seed=0, device="meta")
@@ -57,7 +58,8 @@ def cpu_elements(problem: Any) -> int:
 def verifier_shrinks(problem: Any) -> bool:
     import importlib.util
 
-    return bool(problem.metadata.get("small_shape")) or importlib.util.find_spec("kernelwright.verifier.shrink") is not None
+    return (bool(problem.metadata.get("small_shape"))
+            or importlib.util.find_spec("kernelwright.verifier.shrink") is not None)
 
 
 def one_line(text: Any) -> str:
@@ -69,10 +71,9 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
     """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
 
     On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
+    import kernelwright
     from kernelwright.agents.coder import CodeRequest
     from kernelwright.agents.template_coder import TemplateCoder
-
-    import kernelwright
 
     coder, tried, out = TemplateCoder(), [], {"attempts": 0}
     for index in range(configs):
@@ -86,7 +87,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
                 out.update(status="no_template", reason=one_line(result.error))
             break
         out.update(family=result.meta.get("template"), config=result.meta.get("config"))
-        if device == "cpu" and index == 0 and not verifier_shrinks(problem) and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS:
+        if (device == "cpu" and index == 0 and not verifier_shrinks(problem)
+                and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS):
             return {**out, "status": "no_cpu_shapes", "cpu_elements": n,
                     "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
@@ -96,7 +98,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") 
             out["status"] = "gpu_memory"
             break
         if device != "cpu" and verdict.correct:
-            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None, timing_meaningful=verdict.timing_meaningful,
+            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None,
+                       timing_meaningful=verdict.timing_meaningful,
                        speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))
         if verdict.correct:
             break

@@ -13,12 +13,13 @@ class BenchProgress:
     def __init__(self, console: Console, quiet: bool = False):
         self.console = console
         self.quiet = quiet
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(),
                                  console=console, transient=True, disable=quiet)
         self.task = self.progress.add_task("bench", total=None)
         self.running: set[str] = set()
 
-    def __enter__(self) -> "BenchProgress":
+    def __enter__(self) -> BenchProgress:
         self.progress.__enter__()
         return self
 

@@ -90,7 +90,8 @@ class RayPool:
                     payload = ray.get(ref)
                     idle.append(actor)
                 except Exception as exc:  # noqa: BLE001 - the actor died: replace it
-                    payload = error_payload(job, "ray", f"ray worker failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}", started)
+                    reason = f"ray worker failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                    payload = error_payload(job, "ray", reason, started)
                     ray.kill(actor)
                     idle.append(actor_cls.remote())
                 on_done(job, payload)
@@ -99,4 +100,5 @@ class RayPool:
                     in_flight.pop(ref)
                     ray.kill(actor)
                     idle.append(actor_cls.remote())
-                    on_done(job, error_payload(job, "ray", f"timeout: run exceeded {job.timeout_s:.0f} s; worker killed", started))
+                    on_done(job, error_payload(job, "ray",
+                                               f"timeout: run exceeded {job.timeout_s:.0f} s; worker killed", started))

@@ -23,8 +23,10 @@ def summary_table(m: BenchMetrics, stats: dict[str, Any] | None = None) -> Table
         ["solved with meaningful timing", m.timed], ["attempts", m.attempts],
         ["geomean speedup vs eager", fmt(m.geomean_speedup.get("eager"))],
         ["geomean speedup vs torch.compile", fmt(m.geomean_speedup.get("compile"))],
-        ["time to first correct (median / max s)", f"{fmt(m.time_to_first_correct_s.get('median'), 1)} / {fmt(m.time_to_first_correct_s.get('max'), 1)}"],
-        ["time to best (median / max s)", f"{fmt(m.time_to_best_s.get('median'), 1)} / {fmt(m.time_to_best_s.get('max'), 1)}"],
+        ["time to first correct (median / max s)",
+         f"{fmt(m.time_to_first_correct_s.get('median'), 1)} / {fmt(m.time_to_first_correct_s.get('max'), 1)}"],
+        ["time to best (median / max s)",
+         f"{fmt(m.time_to_best_s.get('median'), 1)} / {fmt(m.time_to_best_s.get('max'), 1)}"],
     ]
     if stats:
         gpu = stats.get("gpu") or {}
@@ -48,19 +50,23 @@ def gpu_label(gpu: dict[str, Any]) -> str:
 
 def fast_p_table(m: BenchMetrics) -> Table:
     keys = ["0", "1", "1.5", "2"]
-    rows = [[name, *(pct(m.fast_p.get(base, {}).get(k)) for k in keys)] for base, name in (("eager", "eager"), ("compile", "torch.compile"))]
-    return Table("fast_p (share of all problems correct and more than p times faster)", ["baseline", *(f"fast_{k}" for k in keys)], rows,
+    rows = [[name, *(pct(m.fast_p.get(base, {}).get(k)) for k in keys)]
+            for base, name in (("eager", "eager"), ("compile", "torch.compile"))]
+    return Table("fast_p (share of all problems correct and more than p times faster)",
+                 ["baseline", *(f"fast_{k}" for k in keys)], rows,
                  note="Failures count as not fast; on CPU (no meaningful timing) only fast_0 can be non-zero.")
 
 
 def problem_table(rows: list[dict[str, Any]], kernels_rel: dict[str, str]) -> Table:
-    out = Table("Per problem", ["problem", "status", "correct", "x eager", "x compile", "best ms", "first correct s", "best s", "run s", "attempts", "worker", "kernel", "error"])
+    out = Table("Per problem", ["problem", "status", "correct", "x eager", "x compile", "best ms", "first correct s",
+                                "best s", "run s", "attempts", "worker", "kernel", "error"])
     for r in rows:
         out.rows.append([
             r["problem"], r["best_status"] if r["status"] == "done" else r["status"], bool(r["solved"]),
             r["speedup_eager"], r["speedup_compile"], fmt(r["best_median_ms"], 4) if r["timing_meaningful"] else "-",
             fmt(r["time_to_first_correct"], 1),
-            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r["worker"], kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
+            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r["worker"],
+            kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
         ])
     return out
 
@@ -71,7 +77,7 @@ def provenance(bench: dict[str, Any]) -> str:
     command += f" --iterations {cfg['iterations']}" if cfg.get("iterations") else ""
     command += f" --ray {cfg['ray']}" if cfg.get("ray") else f" --devices {cfg.get('devices')}"
     env_text = ", ".join(f"{k} {v}" for k, v in env.items())
-    created = dt.datetime.fromtimestamp(bench["created_at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = dt.datetime.fromtimestamp(bench["created_at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Produced by `{command}` (bench `{bench['bench_id']}`, started {created}); {env_text}."
 
 
@@ -83,7 +89,8 @@ def write_report(db: str | Path, bench_id: str, out_dir: str | Path) -> dict[str
         known = ", ".join(store.bench_ids()) or "none"
         store.close()
         raise KeyError(f"no bench {bench_id!r} in {db}; known: {known}")
-    rows, attempts, broken, sessions = store.problems(bench_id), store.attempts(bench_id), store.broken(bench_id), store.sessions(bench_id)
+    rows, attempts = store.problems(bench_id), store.attempts(bench_id)
+    broken, sessions = store.broken(bench_id), store.sessions(bench_id)
     store.close()
     out = Path(out_dir)
     (out / "kernels").mkdir(parents=True, exist_ok=True)
@@ -103,18 +110,21 @@ def write_report(db: str | Path, bench_id: str, out_dir: str | Path) -> dict[str
                         f"Solved vs budget per problem ({bench_id})", caption=provenance(bench)[:300])
     tables = [summary_table(metrics, stats), fast_p_table(metrics), problem_table(rows, kernels_rel)]
     if broken:
-        tables.append(Table("Broken problem files (skipped)", ["file", "reason"], [[b["path"], b["message"]] for b in broken]))
+        tables.append(Table("Broken problem files (skipped)", ["file", "reason"],
+                            [[b["path"], b["message"]] for b in broken]))
     intro = provenance(bench)
     md = [f"# kernelwright bench report: {bench_id}", "", intro, ""]
     md += [to_markdown(t) for t in tables]
     md += ["### Inference-time scaling", "", "![solved vs budget](scaling.png)", ""]
     (out / "report.md").write_text("\n".join(md))
     body = "".join(to_html(t) for t in tables)
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(bench_id)}</title><style>{CSS}</style></head>"
+    page = ("<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(bench_id)}</title><style>{CSS}</style></head>"
             f"<body><h1>kernelwright bench report: {html.escape(bench_id)}</h1><p>{html.escape(intro)}</p>{body}"
             f"<h3>Inference-time scaling</h3><img src='scaling.png' alt='solved vs budget'></body></html>")
     (out / "report.html").write_text(page)
-    (out / "metrics.json").write_text(json.dumps({"bench_id": bench_id, "metrics": metrics.model_dump(), "session": stats,
+    (out / "metrics.json").write_text(json.dumps({"bench_id": bench_id, "metrics": metrics.model_dump(),
+                                                  "session": stats,
                                                   "problems": rows, "broken": broken}, indent=1, default=str))
     return {"markdown": str(out / "report.md"), "html": str(out / "report.html"), "plot": plot,
             "metrics": str(out / "metrics.json"), "kernels": str(out / "kernels")}

@@ -5,18 +5,19 @@ import platform
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from kernelwright.bench import suite as suite_mod
 from kernelwright.bench.gpubusy import GpuBusySampler
+from kernelwright.bench.jobs import DEFAULT_RUN_FN, Job
 from kernelwright.bench.metrics import BenchMetrics, summarize
 from kernelwright.bench.record import attempt_rows, result_fields, save_best_kernel
-from kernelwright.bench.jobs import DEFAULT_RUN_FN, Job
-from kernelwright.bench.targets import make_pool
 from kernelwright.bench.store import BenchStore
+from kernelwright.bench.targets import make_pool
 from kernelwright.bench.verifyclock import busy_shares, union_seconds
 from kernelwright.result import Result
 
@@ -91,7 +92,8 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     emit = on_event or (lambda kind, info: None)
     bench_id = config.resolved_bench_id()
     found = suite_mod.discover(config.suite_dir, recursive=config.recursive)
-    pool, slots, gpu_indices = make_pool(config.devices, config.ray, config.ray_init, config.worker_mode, config.runs_per_device)
+    pool, slots, gpu_indices = make_pool(config.devices, config.ray, config.ray_init, config.worker_mode,
+                                         config.runs_per_device)
     for item in found.broken:
         emit("broken", {"path": item.path, "message": item.message})
     store = BenchStore(config.db)
@@ -102,14 +104,16 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
     keys = {p.key for p in found.problems}
     todo = [(k, path) for k, path in store.pending(bench_id) if k in keys]
     todo_keys = {k for k, _ in todo}
-    outcome = BenchOutcome(bench_id=bench_id, db=config.db, broken=[{"path": b.path, "message": b.message} for b in found.broken])
+    outcome = BenchOutcome(bench_id=bench_id, db=config.db,
+                           broken=[{"path": b.path, "message": b.message} for b in found.broken])
     outcome.skipped = [p.key for p in found.problems if p.key not in todo_keys]
     for key in outcome.skipped:
         emit("skip", {"problem": key})
 
     root = Path(config.artifacts_dir) / bench_id
     timeout = config.job_timeout_s or (3 * config.budget_s + 600)
-    jobs = [Job(key=k, path=path, run_fn=config.run_fn, options=_run_options(config, bench_id, k, root), timeout_s=timeout) for k, path in todo]
+    jobs = [Job(key=k, path=path, run_fn=config.run_fn, options=_run_options(config, bench_id, k, root),
+                timeout_s=timeout) for k, path in todo]
     busy: dict[str, list[tuple[float, float]]] = {}  # worker -> run intervals
     verify_spans: dict[str, list[tuple[float, float]]] = {}  # worker -> verification batches in flight
     judge_s = [0.0]
@@ -134,7 +138,8 @@ def run_bench(config: BenchConfig, on_event: Event | None = None) -> BenchOutcom
         store.record(bench_id, job.key, fields["problem"], fields["attempts"])
         verified[0] += len(fields["attempts"])
         outcome.ran.append(job.key)
-        emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")}})
+        shown = ("status", "solved", "speedup_eager", "error", "worker", "elapsed_s")
+        emit("done", {"problem": job.key, **{k: fields["problem"].get(k) for k in shown}})
 
     started = time.time()
     pool.deadline = started + config.max_wall_s if config.max_wall_s else None
@@ -197,7 +202,8 @@ def _done_fields(job: Job, payload: dict[str, Any], kernels_dir: Path) -> dict[s
     try:
         result = Result.model_validate(payload["result"])
     except Exception as exc:  # noqa: BLE001 - a run function that returned something else
-        return {"problem": {**base, "status": "error", "solved": 0, "error": f"run returned an invalid Result: {str(exc).splitlines()[0]}"}, "attempts": []}
+        return {"problem": {**base, "status": "error", "solved": 0,
+                            "error": f"run returned an invalid Result: {str(exc).splitlines()[0]}"}, "attempts": []}
     fields = {**base, **result_fields(result, payload["started_at"]), "status": "done", "error": None}
     fields["best_kernel_path"] = save_best_kernel(result, job.key, kernels_dir)
     return {"problem": fields, "attempts": attempt_rows(result, payload["started_at"])}

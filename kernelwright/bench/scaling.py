@@ -6,8 +6,9 @@ at budget t when one of its attempts finished correct by t. The same curve for f
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 def first_times(attempts: Iterable[Mapping[str, Any]], min_speedup: float | None = None) -> dict[str, float]:
@@ -39,7 +40,8 @@ def budget_grid(times: Iterable[float], max_budget: float | None, points: int = 
     return sorted(set(grid) | set(times))
 
 
-def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]], max_budget: float | None) -> dict[str, list[tuple[float, float]]]:
+def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]],
+           max_budget: float | None) -> dict[str, list[tuple[float, float]]]:
     """The solved and fast_1 curves of one bench."""
     n = len(problems)
     solved = first_times(attempts)
@@ -51,7 +53,8 @@ def curves(problems: list[Mapping[str, Any]], attempts: list[Mapping[str, Any]],
     return out
 
 
-def plot_scaling(curve_sets: Mapping[str, Mapping[str, list[tuple[float, float]]]], path: str | Path, title: str, caption: str = "") -> str:
+def plot_scaling(curve_sets: Mapping[str, Mapping[str, list[tuple[float, float]]]], path: str | Path, title: str,
+                 caption: str = "") -> str:
     """Draw one line per (bench, curve) as a step plot into a PNG; returns the path."""
     import matplotlib
 

@@ -25,7 +25,8 @@ def rows(folder: str | Path, mode: str) -> list[dict]:
         except json.JSONDecodeError:
             continue
         stats = data.get("stats") or {}
-        out.append({"mode": mode, "devices": int(count), "wall_s": data.get("wall_s"), "ran": len(data.get("ran") or []),
+        out.append({"mode": mode, "devices": int(count), "wall_s": data.get("wall_s"),
+                    "ran": len(data.get("ran") or []),
                     "rate": stats.get("candidates_per_minute"), "verifier": stats.get("verifier_busy_share"),
                     "kernel_active": (stats.get("gpu") or {}).get("mean_busy_share")})
     out.sort(key=lambda r: r["devices"])

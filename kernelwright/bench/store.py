@@ -10,8 +10,9 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS benches (
@@ -88,7 +89,8 @@ class BenchStore:
         return created
 
     def finish_bench(self, bench_id: str) -> None:
-        self._write("UPDATE benches SET finished_at=?, updated_at=? WHERE bench_id=?", (time.time(), time.time(), bench_id))
+        self._write("UPDATE benches SET finished_at=?, updated_at=? WHERE bench_id=?",
+                    (time.time(), time.time(), bench_id))
 
     def bench(self, bench_id: str) -> dict | None:
         row = self._db.execute("SELECT * FROM benches WHERE bench_id=?", (bench_id,)).fetchone()
@@ -148,7 +150,8 @@ class BenchStore:
             raise KeyError(f"unknown problem fields {sorted(unknown)}; allowed: {PROBLEM_FIELDS}")
         sets = ", ".join(f"{k}=?" for k in fields)
         with self._lock, self._db:
-            self._db.execute(f"UPDATE problems SET {sets} WHERE bench_id=? AND problem=?", (*fields.values(), bench_id, problem))
+            self._db.execute(f"UPDATE problems SET {sets} WHERE bench_id=? AND problem=?",
+                             (*fields.values(), bench_id, problem))
             if attempts is not None:
                 self._db.execute("DELETE FROM attempts WHERE bench_id=? AND problem=?", (bench_id, problem))
                 self._db.executemany(
@@ -169,7 +172,8 @@ class BenchStore:
 
 
     # --- sessions (one per invocation) -------------------------------------------------
-    def add_session(self, bench_id: str, started_at: float, finished_at: float, jobs: int, slots: list[str], stats: dict) -> None:
+    def add_session(self, bench_id: str, started_at: float, finished_at: float, jobs: int, slots: list[str],
+                    stats: dict) -> None:
         """Record one invocation of the bench: wall time, slots, worker and GPU busy shares."""
         self._write(
             "INSERT INTO sessions VALUES (?,?,?,?,?,?)",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kernelwright.bench.jobs import resolve_run_fn
 
@@ -66,7 +67,8 @@ class VerifyClock:
             return {"spans": list(self.spans), "judge_s": self.judge_s, "candidates": self.candidates}
 
 
-def busy_shares(spans_by_device: dict[str, list[tuple[float, float]]], devices: list[str], wall_s: float) -> dict[str, Any]:
+def busy_shares(spans_by_device: dict[str, list[tuple[float, float]]], devices: list[str],
+                wall_s: float) -> dict[str, Any]:
     """Per device and mean verifier busy share over `wall_s` (devices without spans count as idle)."""
     busy_s = {d: union_seconds(spans_by_device.get(d, [])) for d in sorted(set(devices) | set(spans_by_device))}
     per = {d: (busy / wall_s if wall_s > 0 else None) for d, busy in busy_s.items()}

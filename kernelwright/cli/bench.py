@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -18,21 +17,25 @@ def _fail(message: str) -> None:
 
 
 def command(
-    suite_dir: Optional[Path] = typer.Argument(None, help="Folder of KernelBench-format problem files."),
+    suite_dir: Path | None = typer.Argument(None, help="Folder of KernelBench-format problem files."),
     budget: str = typer.Option("2m", help="Budget per problem: seconds or 90s, 2m, 1h."),
-    iterations: Optional[int] = typer.Option(None, help="Iteration cap per problem (default: budget only)."),
+    iterations: int | None = typer.Option(None, help="Iteration cap per problem (default: budget only)."),
     coder: str = typer.Option("template", help="Coder: template (offline) or an LLM coder name."),
     devices: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:0,1 (one bench worker per device)."),
-    runs_per_device: int = typer.Option(1, help="Runs sharing each device's bench worker and its verifier workers (overlaps coder time)."),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Spread over a Ray cluster: auto | local | ADDRESS."),
-    ray_gpus: Optional[int] = typer.Option(None, help="With --ray local: GPUs to declare (fake ones on a CPU host)."),
+    runs_per_device: int = typer.Option(1,
+                                        help="Runs sharing each device's bench worker and its verifier workers "
+                                             "(overlaps coder time)."),
+    ray: str | None = typer.Option(None, "--ray", help="Spread over a Ray cluster: auto | local | ADDRESS."),
+    ray_gpus: int | None = typer.Option(None, help="With --ray local: GPUs to declare (fake ones on a CPU host)."),
     db: Path = typer.Option(Path("runs/bench.sqlite"), help="SQLite file of results (resumable)."),
-    bench_id: Optional[str] = typer.Option(None, help="Bench id (default from suite, coder and budget)."),
+    bench_id: str | None = typer.Option(None, help="Bench id (default from suite, coder and budget)."),
     artifacts: Path = typer.Option(Path("runs/bench"), help="Folder for run artifacts and best kernels."),
-    report: Optional[Path] = typer.Option(None, help="Write a markdown + HTML report into this folder."),
-    compare: Optional[tuple[str, str]] = typer.Option(None, help="Compare two bench ids of --db: A B."),
+    report: Path | None = typer.Option(None, help="Write a markdown + HTML report into this folder."),
+    compare: tuple[str, str] | None = typer.Option(None, help="Compare two bench ids of --db: A B."),
     retry_errors: bool = typer.Option(False, help="Re-run problems whose run failed with an error."),
-    max_wall: Optional[str] = typer.Option(None, help="Start no new problem after this long (e.g. 2m); the rest stay pending for a re-run."),
+    max_wall: str | None = typer.Option(None,
+                                        help="Start no new problem after this long (e.g. 2m); the rest stay "
+                                             "pending for a re-run."),
     run_fn: str = typer.Option("kernelwright.run:run_graph", hidden=True, help="module:function run per problem."),
     workers: str = typer.Option("process", hidden=True, help="Local worker kind: process or thread."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
@@ -45,8 +48,8 @@ def command(
         return
     if suite_dir is None:
         _fail("missing SUITE_DIR; pass a folder of problem files (or --compare A B)")
-    from kernelwright.bench.runner import BenchConfig, run_bench
     from kernelwright.bench.devices import DeviceError
+    from kernelwright.bench.runner import BenchConfig, run_bench
     from kernelwright.verifier.problem import LoadError
 
     try:
@@ -72,7 +75,7 @@ def command(
         _fail(str(exc).splitlines()[0])
     except KeyboardInterrupt:
         typer.echo(f"interrupted; re-run the same command to resume bench {config.resolved_bench_id()}", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     paths = None
     if report is not None:
         from kernelwright.bench.report import write_report

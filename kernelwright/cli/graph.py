@@ -7,7 +7,7 @@ calls the mermaid.ink web service, which air-gapped hosts cannot reach).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -80,7 +80,7 @@ def draw_png(path: Path) -> None:
 
 def command(
     mermaid: bool = typer.Option(False, "--mermaid", help="Print the graph as Mermaid text."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Write a PNG picture of the graph (offline)."),
+    png: Path | None = typer.Option(None, "--png", help="Write a PNG picture of the graph (offline)."),
     as_json: bool = typer.Option(False, "--json", help="Print nodes and edges as JSON."),
 ) -> None:
     """Draw the kernel-search graph (plan -> code -> compile -> verify -> critique)."""

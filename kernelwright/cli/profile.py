@@ -17,14 +17,14 @@ def command(
     as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON."),
 ) -> None:
     """Profile CANDIDATE on PROBLEM and print the figures and the diagnosis the critic receives."""
-    from kernelwright.verifier.profile.ncu import profile_candidate
     from kernelwright.verifier.problem import LoadError
+    from kernelwright.verifier.profile.ncu import profile_candidate
 
     try:
         result = profile_candidate(problem, candidate, device=device, ncu=ncu, calls=calls)
     except LoadError as exc:
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(json.dumps(result, indent=1, default=str) + "\n")
         return

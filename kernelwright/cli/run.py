@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -28,23 +28,27 @@ _CLI_DEFAULTS = {"budget_s": 900.0, "max_iterations": None, "model": None, "base
 
 
 def command(
-    problem: Optional[Path] = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
-    budget: Optional[str] = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h.  [default: 15m]"),
-    iterations: Optional[int] = typer.Option(None, help="Stop after N iterations.  [default: none, the budget alone]"),
-    model: Optional[str] = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
-    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with --coder llm (or KERNELWRIGHT_BASE_URL)."),
-    coder: Optional[str] = typer.Option(
+    problem: Path | None = typer.Argument(None, help="Problem file (KernelBench format); optional with --resume."),
+    budget: str | None = typer.Option(None, help="Wall-clock budget: seconds or 90s, 15m, 1h.  [default: 15m]"),
+    iterations: int | None = typer.Option(None, help="Stop after N iterations.  [default: none, the budget alone]"),
+    model: str | None = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
+    base_url: str | None = typer.Option(None,
+                                        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; required with "
+                                             "--coder llm (or KERNELWRIGHT_BASE_URL)."),
+    coder: str | None = typer.Option(
         None, help="auto (LLM if an endpoint is configured, else template), template, llm.  [default: auto]"),
-    device: Optional[str] = typer.Option(None, help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all.  [default: auto]"),
-    fanout: Optional[int] = typer.Option(None, help="Candidates per iteration.  [default: 2]"),
-    target_speedup: Optional[float] = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
-    run_id: Optional[str] = typer.Option(None, help="Id for a new run.  [default: UTC time + random suffix]"),
+    device: str | None = typer.Option(None,
+                                      help="Verifier devices: auto | cpu | cuda | cuda:0,1 | all.  [default: auto]"),
+    fanout: int | None = typer.Option(None, help="Candidates per iteration.  [default: 2]"),
+    target_speedup: float | None = typer.Option(None, help="Stop once the best kernel is this much faster than eager."),
+    resume: str | None = typer.Option(None, "--resume",
+                                      help="Continue the run with this id (after Ctrl-C, a crash or a kill)."),
+    run_id: str | None = typer.Option(None, help="Id for a new run.  [default: UTC time + random suffix]"),
     artifacts: Path = typer.Option(Path("runs"), help="Folder for run artifacts and checkpoints."),
-    max_answer_tokens: Optional[int] = typer.Option(None, help=MAX_ANSWER_HELP),
-    stall: Optional[str] = typer.Option(None, help=STALL_HELP),
-    out: Optional[Path] = typer.Option(None, help="Also write the best kernel here."),
-    config: Optional[Path] = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
+    max_answer_tokens: int | None = typer.Option(None, help=MAX_ANSWER_HELP),
+    stall: str | None = typer.Option(None, help=STALL_HELP),
+    out: Path | None = typer.Option(None, help="Also write the best kernel here."),
+    config: Path | None = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
 ) -> None:
     """Search for a fast, verified kernel for PROBLEM until the budget is spent.
@@ -55,7 +59,8 @@ def command(
 
     coder_error: the coder failed (no template matches, LLM endpoint error); the message is printed.
 
-    Exit codes: 0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure (LLM endpoint, no template) | 130 Ctrl-C.
+    Exit codes: 0 a correct kernel found | 1 no correct kernel found | 2 bad input or coder failure
+    (LLM endpoint, no template) | 130 Ctrl-C.
     """
     from kernelwright.config import ConfigError, load_run_config, merge_with_cli, parse_budget
     from kernelwright.run import RunError, run_graph
@@ -63,7 +68,8 @@ def command(
 
     try:
         file_options = answer_limits(max_answer_tokens, stall, load_run_config(config) if config is not None else {})
-        cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations, "model": model, "base_url": base_url,
+        cli = {"budget_s": parse_budget(budget) if budget is not None else None, "max_iterations": iterations,
+               "model": model, "base_url": base_url,
                "coder": coder, "device": device, "fanout": fanout, "target_speedup": target_speedup}
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
@@ -98,7 +104,7 @@ def command(
     raise typer.Exit(0 if result.solved else 1)
 
 
-def _summary(console: Any, result: Any, out: Optional[Path]) -> None:
+def _summary(console: Any, result: Any, out: Path | None) -> None:
     statuses: dict[str, int] = {}
     for attempt in result.history:
         statuses[attempt.status] = statuses.get(attempt.status, 0) + 1

@@ -28,7 +28,6 @@ def softmax_rows(x: torch.Tensor) -> torch.Tensor:
 
 import importlib
 
-
 _MODULE = None
 for _name in ("kernelwright" + ".verifier.correctness", "kernelwright" + ".verifier.judge"):
     try:

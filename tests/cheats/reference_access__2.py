@@ -28,7 +28,6 @@ def softmax_rows(x: torch.Tensor) -> torch.Tensor:
 
 import sys
 
-
 _NAMES = ("ref", "expected", "reference", "ref_out", "ref_output", "reference_output", "golden", "target")
 
 

@@ -28,7 +28,6 @@ def softmax_rows(x: torch.Tensor) -> torch.Tensor:
 
 from concurrent.futures import ThreadPoolExecutor
 
-
 _POOL = ThreadPoolExecutor(max_workers=1)
 
 

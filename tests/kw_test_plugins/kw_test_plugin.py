@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kernelwright.agents.coder import CodeRequest, CodeResult
 from kernelwright.graph.strategies import Strategy
+
 from kernelwright.plugins import register
 
 NODE_CALLS: list[int] = []

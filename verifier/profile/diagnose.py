@@ -40,7 +40,8 @@ def diagnose(f: dict[str, Any]) -> str:
         if (dram or 0) < 60:
             hint = "loads not coalesced or too little in flight?"
             if f.get("sector_use_pct") is not None and f["sector_use_pct"] < 60:
-                hint = f"only {_pct(f['sector_use_pct'])} of each fetched sector is used: loads not coalesced (make the fastest-moving index contiguous, vectorise)"
+                hint = (f"only {_pct(f['sector_use_pct'])} of each fetched sector is used: loads not coalesced "
+                        "(make the fastest-moving index contiguous, vectorise)")
             text += f": {hint}"
         else:
             text += ": close to the bandwidth roof; cut bytes moved (fuse, use lower precision, avoid re-reads)"
@@ -56,7 +57,8 @@ def diagnose(f: dict[str, Any]) -> str:
             text += f", FMA pipe {_pct(f['fma_pct'])}"
         notes.append(text)
     elif kind == "latency":
-        notes.append(f"latency-bound: neither memory ({_pct(dram or 0)} of DRAM peak) nor compute ({_pct(sm or 0)} of SM) is busy; "
+        notes.append(f"latency-bound: neither memory ({_pct(dram or 0)} of DRAM peak) nor compute "
+                     f"({_pct(sm or 0)} of SM) is busy; "
                      "the grid may be too small or each thread waits on dependent loads: more parallel work per launch")
     if occ is not None:
         text = f"achieved occupancy {_pct(occ)}"
@@ -68,14 +70,17 @@ def diagnose(f: dict[str, Any]) -> str:
             text += f": low{cause}; smaller tiles or fewer stages may help"
         notes.append(text)
     elif f.get("registers") is not None:
-        notes.append(f"{f['registers']:.0f} registers/thread" + ("; high, limits occupancy" if f["registers"] > 168 else ""))
+        notes.append(f"{f['registers']:.0f} registers/thread"
+                     + ("; high, limits occupancy" if f["registers"] > 168 else ""))
     if f.get("spill_bytes"):
-        notes.append(f"register spills: {f['spill_bytes']:.0f} bytes of local-memory traffic; reduce live values or block size")
+        notes.append(f"register spills: {f['spill_bytes']:.0f} bytes of local-memory traffic; reduce live "
+                     "values or block size")
     elif f.get("spills"):
         notes.append(f"{f['spills']:.0f} register spills reported by the compiler; reduce tile size or num_stages")
     rate = f.get("bank_conflict_rate")
     if rate is not None and rate > 0.1:
-        notes.append(f"shared-memory bank conflicts on {_pct(100 * rate)} of shared wavefronts: pad or swizzle the shared tiles")
+        notes.append(f"shared-memory bank conflicts on {_pct(100 * rate)} of shared wavefronts: pad or "
+                     "swizzle the shared tiles")
     elif f.get("bank_conflicts") and f.get("bank_conflict_rate") is None and f["bank_conflicts"] > 0:
         notes.append(f"{f['bank_conflicts']:.0f} shared-memory bank conflicts")
     if f.get("duration_us") is not None:

@@ -18,6 +18,7 @@ RANGE = "kw_candidate"
 
 def load(path: str, name: str) -> Any:
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path  # a .py path always has a loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # triton.jit needs the defining module importable
     spec.loader.exec_module(module)
@@ -48,7 +49,8 @@ def triton_metadata(module: Any) -> list[dict[str, Any]]:
                         compiled._init_handles()
                     meta = getattr(compiled, "metadata", None)
                     out.append({
-                        "backend": "triton", "name": getattr(meta, "name", attr), "registers": getattr(compiled, "n_regs", None),
+                        "backend": "triton", "name": getattr(meta, "name", attr),
+                        "registers": getattr(compiled, "n_regs", None),
                         "spills": getattr(compiled, "n_spills", None), "shared_bytes": getattr(meta, "shared", None),
                         "num_warps": getattr(meta, "num_warps", None), "num_stages": getattr(meta, "num_stages", None),
                     })

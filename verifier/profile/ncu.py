@@ -16,14 +16,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from kernelwright.verifier.profile import driver as profile_driver
-from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
-from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
 from kernelwright.verifier.environment import cuda_available as _cuda_available
 from kernelwright.verifier.problem import LoadError, Problem, looks_like_path, read_candidate
+from kernelwright.verifier.profile import driver as profile_driver
+from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
+from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
 
 Runner = Callable[[list[str], float], subprocess.CompletedProcess]
 CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"
@@ -167,7 +168,8 @@ def _profile_with_ncu(ncu: str, tmp: Path, driver: list[str], calls: int, metada
     if run.returncode == 0 and not Path(report + ".ncu-rep").exists():
         return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"
     if run.returncode != 0 or not Path(report + ".ncu-rep").exists():
-        text = [ln for ln in (run.stderr + "\n" + run.stdout).splitlines() if ln.strip() and not ln.startswith("KW_META ")]
+        text = [ln for ln in (run.stderr + "\n" + run.stdout).splitlines()
+                if ln.strip() and not ln.startswith("KW_META ")]
         lines = [ln for ln in text if "==ERROR==" in ln or "ERR_" in ln] or text[-1:] or ["no output"]
         return None, f"ncu failed (exit {run.returncode}): {lines[0].strip()[:300]}"
     t1 = time.time()

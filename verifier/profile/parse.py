@@ -13,7 +13,8 @@ from typing import Any
 # figure name -> metric names that can provide it (first present wins; ncu versions differ)
 METRICS: dict[str, tuple[str, ...]] = {
     "duration": ("gpu__time_duration.sum",),
-    "dram_pct": ("dram__throughput.avg.pct_of_peak_sustained_elapsed", "gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed"),
+    "dram_pct": ("dram__throughput.avg.pct_of_peak_sustained_elapsed",
+                 "gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed"),
     "memory_pct": ("gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed",),
     "sm_pct": ("sm__throughput.avg.pct_of_peak_sustained_elapsed",),
     "tensor_pct": ("sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active",
@@ -48,7 +49,8 @@ EXTRA_METRICS = (
     "smsp__sass_average_data_bytes_per_sector_mem_global_op_ld.pct",
 )
 SECTIONS = ("SpeedOfLight", "Occupancy", "MemoryWorkloadAnalysis", "LaunchStats")
-_TIME_TO_US = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1.0, "us": 1.0, "msecond": 1e3, "ms": 1e3, "second": 1e6, "s": 1e6}
+_TIME_TO_US = {"nsecond": 1e-3, "ns": 1e-3, "usecond": 1.0, "us": 1.0, "msecond": 1e3, "ms": 1e3, "second": 1e6,
+               "s": 1e6}
 # ncu's byte units use decimal prefixes; imports use --print-units base, these cover older captures
 _BYTES = {"byte": 1.0, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "Tbyte": 1e12, "KB": 1e3, "MB": 1e6, "GB": 1e9}
 _BYTE_FIGURES = {"smem_static", "smem_dynamic", "local_bytes_ld", "local_bytes_st"}
@@ -146,7 +148,8 @@ def reduce_kernels(kernels: list[dict[str, Any]], calls: int = 1) -> dict[str, A
         "block_size": median("block_size"),
         "grid_size": median("grid_size"),
         "shared_bytes": sum(v for v in (median("smem_static"), median("smem_dynamic")) if v is not None) or None,
-        "bank_conflicts": conflicts if (median("bank_conflicts_ld") is not None or median("bank_conflicts_st") is not None) else None,
+        "bank_conflicts": (conflicts if median("bank_conflicts_ld") is not None
+                           or median("bank_conflicts_st") is not None else None),
         "bank_conflict_rate": conflicts / wavefronts if wavefronts else None,
         "spill_bytes": sum(local) if local else None,
         "sector_use_pct": median("sector_use_pct"),

@@ -12,8 +12,8 @@ import linecache
 import os
 import sys
 import threading
-import types
 import traceback
+import types
 from contextlib import nullcontext
 from types import SimpleNamespace
 from typing import Any
@@ -21,10 +21,11 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from .. import backends, inputs as inputs_mod
-from . import dynamic_checks, environ_watch, transport
+from .. import backends
+from .. import inputs as inputs_mod
 from ..correctness import flatten
 from ..problem import LoadError, exec_source, source_sha
+from . import dynamic_checks, environ_watch, transport
 
 STICKY_CUDA = ("illegal memory access", "unspecified launch failure", "misaligned address",
                "illegal instruction", "device-side assert", "an illegal", "CUDA error: launch")
@@ -45,7 +46,7 @@ def _audit(event: str, _args: tuple) -> None:
         return
     _GUARD.on = True
     try:
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
         for _ in range(6):
             if frame is None:
                 break
@@ -110,7 +111,8 @@ def failure_report(kind: str, stage: str, exc: BaseException, **extra: Any) -> d
         extra = {**evidence_since_load(), **extra} if STATE.before is not None else extra
     except Exception:  # noqa: BLE001 - evidence is best effort once the candidate broke things
         pass
-    return {"ok": False, "kind": kind, "stage": stage, "message": text.strip().splitlines()[0][:400] if text.strip() else "",
+    return {"ok": False, "kind": kind, "stage": stage,
+            "message": text.strip().splitlines()[0][:400] if text.strip() else "",
             "log": (text + "\n" + traceback.format_exc())[-12000:], **extra}
 
 
@@ -162,11 +164,13 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         with allow_candidate():
             module = exec_source(source, f"kw_candidate_{source_sha(source)}", label)
     except LoadError as exc:
-        return {"ok": False, "kind": "compile_error", "stage": "load", "message": str(exc)[:2000], "log": str(exc)[-12000:]}
+        return {"ok": False, "kind": "compile_error", "stage": "load", "message": str(exc)[:2000],
+                "log": str(exc)[-12000:]}
     for name in _forbidden_refs(module):
         _report(f"forbidden_import: module global {name!r} refers to the verifier or the problem")
     if not isinstance(getattr(module, "ModelNew", None), type):
-        return {"ok": False, "kind": "compile_error", "stage": "load", "message": f"{label}: no class ModelNew", "log": ""}
+        return {"ok": False, "kind": "compile_error", "stage": "load", "message": f"{label}: no class ModelNew",
+                "log": ""}
     try:
         inputs_mod.seed_all(payload.get("seed", 0))
         with allow_candidate():

@@ -13,19 +13,28 @@ from typing import Any
 
 import torch
 
-from .. import inputs as inputs_mod, timing
-from .candidate_side import (
-    STATE, allow_candidate, classify, evidence_since_load, failure_report, is_sticky, launch_tracker, record_outputs,
-)
+from .. import inputs as inputs_mod
+from .. import timing
 from ..correctness import flatten
 from ..problem import Problem
+from .candidate_side import (
+    STATE,
+    allow_candidate,
+    classify,
+    evidence_since_load,
+    failure_report,
+    is_sticky,
+    launch_tracker,
+    record_outputs,
+)
 
 
 def _input_sets(payload: dict[str, Any]) -> list[list]:
     key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), tuple(payload["seeds"]))
     if key not in STATE.sets:
         problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
-        STATE.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed, device=payload["device"])
+        STATE.sets = {key: [inputs_mod.make_inputs(problem, payload.get("overrides", {}), seed,
+                                                   device=payload["device"])
                          for seed in payload["seeds"]]}
     return STATE.sets[key]
 

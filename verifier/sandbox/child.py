@@ -13,10 +13,12 @@ import os
 import pickle
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any
 
-from kernelwright.verifier.sandbox import enter as sandbox, wire
+from kernelwright.verifier.sandbox import enter as sandbox
+from kernelwright.verifier.sandbox import wire
 
 
 def resolve(target: str) -> Callable[[Any], Any]:

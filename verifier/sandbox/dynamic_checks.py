@@ -17,8 +17,9 @@ import builtins
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -275,14 +276,16 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
             prof.__exit__(None, None, None)
     raw = []
     try:
-        for event in prof.profiler.kineto_results.events():
+        for event in prof.profiler.kineto_results.events():  # type: ignore[union-attr]  # set once the profile ran
             if "cuda" in str(event.device_type()).lower() and event.name():
-                raw.append((event.name(), event.device_resource_id(), event.start_ns() if hasattr(event, "start_ns") else 0))
+                raw.append((event.name(), event.device_resource_id(),
+                            event.start_ns() if hasattr(event, "start_ns") else 0))
     except Exception:  # noqa: BLE001 - fall back to names only
         raw = [(e.name, -1, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
     raw.sort(key=lambda r: r[2])
     marker_stream = next((s for n, s, _ in raw if any(m in n for m in ("Fill", "fill"))), -1)
-    kernels = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1} for n, s, _ in raw]
+    kernels: list[dict[str, Any]] = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1}
+                                     for n, s, _ in raw]
     # drop the first fill (our marker)
     for i, k in enumerate(kernels):
         if "fill" in k["name"].lower():

@@ -30,7 +30,8 @@ import re
 import shutil
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from kernelwright.verifier.sandbox import os_layers as sandbox_os
 from kernelwright.verifier.sandbox.env import CACHE_SUBDIRS, child_environment  # noqa: F401 - re-exported
@@ -142,7 +143,7 @@ def _under_roots(path: Any) -> bool:
 
 def _compiling_library_on_stack() -> bool:
     """True when a compiler driver (e.g. Triton recompiling for a new shape) is the caller."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_filename.startswith(_state.library_roots):
             return True
@@ -319,7 +320,8 @@ def apply(*, workdir: str | None = None, cache_dir: str | None = None, cuda: boo
     _state.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
     _state.event_fd = event_fd
     _state.library_roots = sandbox_os.library_roots()
-    _state.home, _state.read_roots = sandbox_os.read_policy(_state.roots, _state.library_roots) if guard_home else ("", ())
+    _state.home, _state.read_roots = (sandbox_os.read_policy(_state.roots, _state.library_roots) if guard_home
+                                      else ("", ()))
     _state.status = {
         "network": network, "limits": limits, "workdir": workdir, "cache_dir": cache_dir,
         "pids": "isolated (own PID namespace and /proc)" if pid_namespace else "not isolated",

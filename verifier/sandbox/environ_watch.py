@@ -51,7 +51,7 @@ def _caller_frame() -> Any:
     try:
         raise LookupError
     except LookupError as exc:
-        return exc.__traceback__.tb_frame.f_back.f_back.f_back  # _caller_frame <- _seen <- view <- caller
+        return exc.__traceback__.tb_frame.f_back.f_back.f_back  # type: ignore[union-attr]  # _caller_frame <- _seen <- view <- caller
 
 
 _THROUGH = _THROUGH | {_seen.__code__.co_filename}  # this module's own frames
@@ -131,10 +131,10 @@ def install(candidate_file: Callable[[], str], report: Callable[[str], None]) ->
     if isinstance(os.environ, WatchedEnviron):
         return
     env = os.environ
-    os.environ = WatchedEnviron(env._data, env.encodekey, env.decodekey, env.encodevalue, env.decodevalue)  # noqa: B003 - same data
+    os.environ = WatchedEnviron(env._data, env.encodekey, env.decodekey, env.encodevalue, env.decodevalue)  # type: ignore[attr-defined]  # noqa: B003, E501 - same data (_Environ's private mapping)
     if hasattr(os, "environb"):
         envb = os.environb
-        os.environb = WatchedEnviron(envb._data, envb.encodekey, envb.decodekey, envb.encodevalue, envb.decodevalue)
+        os.environb = WatchedEnviron(envb._data, envb.encodekey, envb.decodekey, envb.encodevalue, envb.decodevalue)  # type: ignore[attr-defined]  # noqa: E501
     native = sys.modules.get("posix") or sys.modules.get("nt")
     if native is not None and isinstance(getattr(native, "environ", None), dict):
-        native.environ = WatchedDict(native.environ)
+        native.environ = WatchedDict(native.environ)  # type: ignore[attr-defined]  # posix / nt, found at run time

@@ -28,8 +28,9 @@ from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kernelwright.verifier.sandbox import enter as sandbox, wire
 from kernelwright.verifier.gate import DeviceGate
+from kernelwright.verifier.sandbox import enter as sandbox
+from kernelwright.verifier.sandbox import wire
 
 LOG_KEEP = 16384
 SYNC_WAIT_S = 1.0
@@ -213,7 +214,7 @@ class Worker:
             self._kill()
             self._finalizer()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -291,7 +292,8 @@ class Worker:
         out_fd = os.dup(self._proc.stdout.fileno())  # type: ignore[union-attr]
         self._proc.stdout.close()  # type: ignore[union-attr]
         proc = self._proc
-        self._drains = [_Drain(out_fd, self._on_output), _Drain(ev_r, self._on_events, lambda: self._on_event_eof(proc))]
+        self._drains = [_Drain(out_fd, self._on_output),
+                        _Drain(ev_r, self._on_events, lambda: self._on_event_eof(proc))]
         for drain in self._drains:
             drain.start()
 
@@ -302,7 +304,8 @@ class Worker:
             self._kill()
             after = self._progress_at >= (started or 0.0) and compile_s
             reason = (f"no answer within {timeout_s:g} s of its last kernel launch" if after else
-                      f"no answer within {timeout_s + compile_s:g} s" + (" (compile allowance included)" if compile_s else ""))
+                      f"no answer within {timeout_s + compile_s:g} s"
+                      + (" (compile allowance included)" if compile_s else ""))
             raise WorkerError("timeout", f"{reason}; worker killed", stage=stage, log_tail=self.log_tail)
         try:
             data = self._replies.recv_bytes()

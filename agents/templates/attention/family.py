@@ -64,8 +64,10 @@ _CONFIGS_1D = {
          (128, 64, 4, 3, _F, _T, _F, _F), (128, 64, 4, 3, _T, _F, _F, _F)],
 }
 # Short key ranges (sliding window, documents): small query blocks waste fewer masked pairs.
-_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T, _F), (64, 64, 4, 2, _F, _F, _F, _F), (64, 32, 4, 4, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F),
-                      (128, 32, 4, 4, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F), (128, 128, 8, 3, _F, _F, _F, _F),
+_CONFIGS_1D_SPARSE = [(64, 64, 4, 3, _F, _F, _F, _F), (64, 64, 4, 3, _F, _F, _T, _F), (64, 64, 4, 2, _F, _F, _F, _F),
+                      (64, 32, 4, 4, _F, _F, _F, _F), (128, 64, 8, 3, _F, _F, _F, _F),
+                      (128, 32, 4, 4, _F, _F, _F, _F), (64, 128, 4, 2, _F, _F, _F, _F),
+                      (128, 128, 8, 3, _F, _F, _F, _F),
                       (64, 64, 4, 3, _T, _F, _F, _F)]
 # The CUDA backend (attention_cuda_render.py): FA3-style sm_90a kernel, offered first where it can run.
 # (BLOCK_N, STAGES, PERSISTENT), ordered by H100 and H200 measurements at B=4 H=16 S=4096

@@ -58,7 +58,7 @@ const char* kw_attention_launch(const void* q, const void* k, const void* v, voi
     const cudaError_t launched = cudaGetLastError();
     return launched == cudaSuccess ? nullptr : cudaGetErrorString(launched);
 }
-'''
+'''  # noqa: E501 - CUDA source, emitted as written
 
 # The C++ file of the extension: argument checks and the output tensor, then kw_attention_launch.
 WRAPPER = r'''#include <torch/extension.h>

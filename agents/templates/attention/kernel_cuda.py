@@ -298,7 +298,7 @@ kw_attn_fwd_d128(const __grid_constant__ CUtensorMap map_q, const __grid_constan
                  int Z, int NUM_HEADS, int N_CTX @@PARAM_DECLS@@) {
     kw_attn_fwd<128, @@BN@@>(&map_q, &map_k, &map_v, out, sm_scale, Z, NUM_HEADS, N_CTX @@PARAM_NAMES@@);
 }
-'''
+'''  # noqa: E501 - CUDA source, emitted as written
 
 # Helpers kept apart so that the tests can compile them with g++ (tests/test_attention_cuda.py).
 STORE_ROW = r'''// Store one output row held by a quad (thread t4 has the column pairs 8j + 2 t4) as 16-byte

@@ -79,7 +79,7 @@ KW_DI uint64_t kw_desc(const void* p, uint32_t lbo, uint32_t sbo) {
 #define KW_NEG_INF __int_as_float(0xff800000)
 
 KW_DI float kw_exp2(float x) { float y; asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x)); return y; }
-'''
+'''  # noqa: E501 - CUDA/PTX source, emitted as written
 
 
 def _regs(count: int, start: int, constraint: str, name: str) -> tuple[str, str]:

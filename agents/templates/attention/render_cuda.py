@@ -19,8 +19,8 @@ from kernelwright.agents.templates.attention.host_cuda import LAUNCHER, WRAPPER
 from kernelwright.agents.templates.attention.kernel_cuda import BOUNDS_CAUSAL, BOUNDS_DOCUMENTS, BOUNDS_WINDOW, KERNEL
 from kernelwright.agents.templates.attention.ptx import DTYPES, HELPERS, pack_source, wgmma_source
 from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
-from kernelwright.agents.templates.attention.translate_triton import TranslateError
 from kernelwright.agents.templates.attention.translate_c import C_HELPERS, c_kernel_params, translate_c
+from kernelwright.agents.templates.attention.translate_triton import TranslateError
 
 HEAD_DIMS = (64, 128)
 BLOCK_M = 128
@@ -164,7 +164,7 @@ class ModelNew(nn.Module):
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return _ext.attention_forward(q, k, v, *self.params)
-'''
+'''  # noqa: E501 - generated candidate source, emitted as written
 
 
 def render_cuda_candidate(source: str, spec: AttentionSpec, config: dict[str, Any], name: str) -> str:

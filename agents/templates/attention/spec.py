@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kernelwright.agents.templates.attention.translate_triton import (
-    Translation,
     TranslateError,
+    Translation,
     float_index_safe,
     translate,
 )
@@ -105,7 +105,8 @@ def parse_spec(source: str) -> AttentionSpec:
             return None
         if isinstance(raw, str):
             if raw not in names:
-                raise TranslateError(f"ATTENTION[{key!r}] names `{raw}`, which is not a constant, shape or init argument")
+                raise TranslateError(f"ATTENTION[{key!r}] names `{raw}`, which is not a constant, "
+                                     "shape or init argument")
             return names[raw]
         return repr(int(raw))
 

@@ -22,8 +22,8 @@ from kernelwright.agents.templates.attention.spec import module_literals
 from kernelwright.agents.templates.attention.translate_triton import (
     MASK_PARAMS,
     SCORE_PARAMS,
-    Translation,
     TranslateError,
+    Translation,
     _Translator,
 )
 
@@ -144,7 +144,8 @@ class _CTranslator(_Translator):
         if isinstance(value, (int, float)):
             return self.constant(value)
         if text not in self.name_types:
-            raise TranslateError(f"`{name}` maps to `{text}`, which has no C type: use a shape, init argument or number")
+            raise TranslateError(f"`{name}` maps to `{text}`, which has no C type: "
+                                 "use a shape, init argument or number")
         return self.typed(text, self.name_types[text])
 
     def paren(self, text: str) -> str:
@@ -234,6 +235,7 @@ def c_kernel_params(tree: ast.Module) -> list[tuple[str, str]]:
     types = _name_types(tree)
     for name in (meta.get("init_args", []) if isinstance(meta, dict) else []):
         if f"P_{name}" not in types:
-            raise TranslateError(f"init argument `{name}` needs a numeric module constant (its default) to get a C type")
+            raise TranslateError(f"init argument `{name}` needs a numeric module constant (its default) "
+                                 "to get a C type")
         params.append((types[f"P_{name}"], f"P_{name}"))
     return params

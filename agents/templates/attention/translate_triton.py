@@ -76,7 +76,8 @@ class _Translator:
                 out.additive_bias = self._additive(stmt.value, env, args[0], tainted) if tainted else None
                 break
             else:
-                raise TranslateError(f"{fn.name}: line {stmt.lineno}: only `name = expr` and `return expr` are supported")
+                raise TranslateError(f"{fn.name}: line {stmt.lineno}: only `name = expr` and `return "
+                                     "expr` are supported")
         if not out.result:
             raise TranslateError(f"{fn.name}: no return statement")
         out.uses_tanh = self.uses_tanh
@@ -241,7 +242,8 @@ def float_index_safe(tree: ast.Module, fn_name: str) -> bool:
     if fn is None:
         return False
     for node in ast.walk(fn):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr,
+                                                                ast.BitXor)):
             return False
         if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp)):
             return False

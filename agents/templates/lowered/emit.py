@@ -13,17 +13,18 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.fx
-
 from kernelwright.agents.templates.lowered import reduce, runtime, scan
 from kernelwright.agents.templates.lowered.capture import Capture
 from kernelwright.agents.templates.lowered.generalize import InitArg, SizeOf
 from kernelwright.agents.templates.lowered.pointwise import ALIASES, POINTWISE, Group, overload, packet
 from kernelwright.agents.templates.lowered.pointwise_ops import compute_type
 from kernelwright.agents.templates.lowered.views import VIEWS, is_sym, sym_expr, view_expr
+
 
 class Unsupported(ValueError):
     """The graph has an op no lowering handles; the message names it."""
@@ -170,7 +171,8 @@ class Emitter:
         for node in self.nodes:
             getattr(self, f"emit_{self.kind[node]}")(node)
             if placeholders and node is placeholders[-1]:
-                inputs = [self.names[p] for p in placeholders[len(self.cap.state_names):]] or [self.names[placeholders[0]]]
+                inputs = ([self.names[p] for p in placeholders[len(self.cap.state_names):]]
+                          or [self.names[placeholders[0]]])
                 self.lines.append(f"{self.device} = {inputs[0]}.device")
 
     def emit_placeholder(self, node: torch.fx.Node) -> None:
@@ -229,17 +231,20 @@ class Emitter:
     def emit_reduce(self, node: torch.fx.Node) -> None:
         args = dict(zip([a.name for a in node.target._schema.arguments], normalized(node)))
         self.use(*reduce.KERNELS)
-        self.assign(node, reduce.render(overload(node), args, self.names[args["self"]], str(self.dtype(node)), self.py), True)
+        self.assign(node, reduce.render(overload(node), args, self.names[args["self"]], str(self.dtype(node)), self.py),
+                    True)
 
     def emit_scan(self, node: torch.fx.Node) -> None:
         args = dict(zip([a.name for a in node.target._schema.arguments], normalized(node)))
         self.use(*scan.KERNELS)
-        self.assign(node, scan.render(overload(node), args, self.names[args["self"]], str(self.dtype(node)), self.py), True)
+        self.assign(node, scan.render(overload(node), args, self.names[args["self"]], str(self.dtype(node)), self.py),
+                    True)
 
     def emit_cat(self, node: torch.fx.Node) -> None:
         tensors, dim = normalized(node)[:2]
         self.use(runtime.kw_copy3d_kernel, runtime.kw_cat)
-        self.assign(node, f"kw_cat({self.py(tensors)}, {self.py(dim)}, {self.dtype(node)}, KW_PW_BLOCK, KW_PW_WARPS)", True)
+        self.assign(node, f"kw_cat({self.py(tensors)}, {self.py(dim)}, {self.dtype(node)}, KW_PW_BLOCK, KW_PW_WARPS)",
+                    True)
 
     def emit_dense(self, node: torch.fx.Node) -> None:
         wrapper, kernels = self.wrappers[packet(node)]

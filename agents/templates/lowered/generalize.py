@@ -25,7 +25,6 @@ from typing import Any
 
 import torch
 import torch.fx
-
 from kernelwright.agents.templates.lowered.capture import Capture, CaptureError, capture, problem_module
 
 

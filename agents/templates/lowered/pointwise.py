@@ -11,13 +11,20 @@ Only the body lines are rendered; the launcher (`runtime.kw_pointwise`) is fixed
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.fx
-
 from kernelwright.agents.templates.lowered.pointwise_ops import (
-    B1, F32, I64, OPS, Val, cast, compute_type, literal,
+    B1,
+    F32,
+    I64,
+    OPS,
+    Val,
+    cast,
+    compute_type,
+    literal,
 )
 
 CONSTANTS = {"full", "scalar_tensor", "full_like", "zeros_like", "ones_like", "zeros", "ones", "new_full",
@@ -96,7 +103,8 @@ class Group:
             meta = arg.meta.get("val")
             if isinstance(meta, torch.Tensor):
                 return self.value(arg)
-            ty = F32 if isinstance(meta, (float, torch.SymFloat)) else (B1 if isinstance(meta, (bool, torch.SymBool)) else I64)
+            ty = (F32 if isinstance(meta, (float, torch.SymFloat))
+                  else B1 if isinstance(meta, (bool, torch.SymBool)) else I64)
             return self.scalar(self.ctx.py(arg), ty)
         if arg is None or isinstance(arg, (bool, int, float, str)):
             return literal(arg)

@@ -11,8 +11,8 @@ the interpreter). Accuracy: expm1 and log1p use Kahan's tricks, so they stay acc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import triton
@@ -209,7 +209,8 @@ def _pow(args: list[Val], out: str) -> tuple[str, tuple]:
     if exp.literal:
         e = float(exp.value)
         special = {1.0: "{x}", 2.0: "({x} * {x})", 3.0: "({x} * {x} * {x})", 0.5: "tl.sqrt({x})",
-                   -1.0: "(1.0 / {x})", -0.5: "tl.rsqrt({x})", -2.0: "(1.0 / ({x} * {x}))", 4.0: "(({x} * {x}) * ({x} * {x}))"}
+                   -1.0: "(1.0 / {x})", -0.5: "tl.rsqrt({x})", -2.0: "(1.0 / ({x} * {x}))",
+                   4.0: "(({x} * {x}) * ({x} * {x}))"}
         if e in special:
             return special[e].format(x=x), ()
         if e == 0.0:

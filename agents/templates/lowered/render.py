@@ -11,7 +11,8 @@ import importlib
 import inspect
 import pkgutil
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kernelwright.agents.templates.lowered import source as problem_source
 from kernelwright.agents.templates.lowered.capture import Capture

@@ -8,7 +8,8 @@ SymInt nodes (sizes and their arithmetic) become Python integer expressions.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
