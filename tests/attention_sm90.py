@@ -25,9 +25,9 @@ from typing import Any
 import triton
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.family import AttentionFamily
-from kernelwright.bench.attention import import_candidate
 from kernelwright.verifier.problem import load_problem
 
+from kernelwright.bench.attention import import_candidate
 from sm90 import API_MISSING, compile_for_sm90
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
