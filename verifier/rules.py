@@ -28,6 +28,8 @@ ANTICHEAT_RULES: dict[str, str] = {
     "reference_ops": "the answer is computed with PyTorch compute ops instead of the candidate's kernel",
     "library_kernel": "a library kernel (cuBLAS, cuDNN, ...) stands in for the work",
     "caching": "results are cached across calls instead of recomputed",
+    "timed_output": "a sampled timed call (fresh inputs, output copied at its end event) is wrong: it cheats "
+                    "when timed, defers work past the call or merges calls",
     "timer_tampering": "timers or synchronisation functions were replaced",
     "harness_tampering": "the verifier, torch comparison functions or builtins were patched",
     "reference_access": "the candidate reached for the reference's objects (frames, gc, module lookup)",
