@@ -53,6 +53,16 @@ ADVISORY_FLAGS: dict[str, str] = {
 }
 
 
+# Policies: which rules only flag. strict: every compute op in the candidate's own kernels.
+# kernelbench (KernelBench's rule): PyTorch and library ops may do parts of the work, as long as an
+# own kernel launches on every call (`no_kernel_launched` stays) and every other check passes.
+POLICIES: dict[str, frozenset[str]] = {
+    "strict": frozenset(),
+    "kernelbench": frozenset({"reference_ops", "library_kernel"}),
+}
+RELAXABLE = frozenset().union(*POLICIES.values())  # rules that some policy only flags
+
+
 def status_for(rule: str) -> str:
     """The verdict status a rule implies."""
     if rule in CORRECTNESS_RULES:
