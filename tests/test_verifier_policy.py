@@ -62,3 +62,13 @@ def test_unknown_policy_is_a_one_line_error_with_exit_2():
 def test_unknown_policy_in_the_api_is_a_value_error():
     with pytest.raises(ValueError):
         kernelwright.verify(PROBLEM, DATA / "conv_relu__partial.py", device="cpu", policy="lax")
+
+
+@pytest.mark.parametrize("argv", [["run", "problems/softmax.py", "--policy", "lax"],
+                                  ["bench", "problems", "--policy", "lax"]])
+def test_run_and_bench_refuse_an_unknown_policy_before_running(argv, tmp_path):
+    extra = ["--artifacts", str(tmp_path)] + (["--db", str(tmp_path / "b.sqlite")] if argv[0] == "bench" else [])
+    result = CliRunner().invoke(app, [*argv, *extra])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == "error: --policy 'lax': choose one of strict, kernelbench"
+    assert not (tmp_path / "b.sqlite").exists()
