@@ -10,7 +10,8 @@ PROBLEMS = ROOT / "problems"
 CANDIDATES = PROBLEMS / "candidates"
 CHEATS = Path(__file__).resolve().parent / "cheats"
 
-_HEADER = re.compile(r"Cheat for rule `(\w+)` on (problems/[\w/]+\.py) \(runs on: ([a-z, ]+)\)")
+# "; timed": the cheat shows only in the timing stage, so the zoo times it on the CPU too
+_HEADER = re.compile(r"Cheat for rule `(\w+)` on (problems/[\w/]+\.py) \(runs on: ([a-z, ]+)(; timed)?\)")
 
 
 def problem_files() -> list[Path]:
@@ -39,6 +40,7 @@ class Cheat:
     rule: str
     problem: Path
     devices: tuple[str, ...]
+    timed: bool = False
 
     @property
     def gpu_only(self) -> bool:
@@ -53,6 +55,6 @@ def cheats() -> list[Cheat]:
         if match is None:
             raise ValueError(f"{path}: first docstring line must read 'Cheat for rule `<id>` on problems/<x>.py "
                              "(runs on: cpu, gpu)'")
-        rule, problem, devices = match.groups()
-        found.append(Cheat(path, rule, ROOT / problem, tuple(d.strip() for d in devices.split(","))))
+        rule, problem, devices, timed = match.groups()
+        found.append(Cheat(path, rule, ROOT / problem, tuple(d.strip() for d in devices.split(",")), bool(timed)))
     return found

@@ -43,10 +43,11 @@ def test_cheat_is_caught_under_its_rule(cheat):
     on_gpu = torch.cuda.is_available()
     if on_gpu and "gpu" not in cheat.devices:
         pytest.skip(f"{cheat.path.name} is a CPU-only cheat (see its docstring)")
-    # Timing only matters for the GPU-only timing cheats; on the CPU it is skipped to save time.
+    # Timing matters for the timing cheats; on the CPU it is skipped to save time, except for cheats
+    # marked "timed" (they cheat on timed calls only, which the CPU's wall-clock loop makes too).
     # on a GPU: timing and its integrity checks, but no eager / torch.compile baselines (each cheat
     # restarts the worker, and compiling the baselines again would dominate the run)
-    verdict = kernelwright.verify(cheat.problem, cheat.path, timing=on_gpu, baselines=())
+    verdict = kernelwright.verify(cheat.problem, cheat.path, timing=on_gpu or cheat.timed, baselines=())
     seen = f"{verdict.status} at {verdict.stage}, rule={verdict.rule}, flags={verdict.flags}: {verdict.message[:300]}"
     assert verdict.status != "correct", f"{cheat.path.name} passed as correct ({seen})"
     if verdict.rule == cheat.rule:

@@ -41,6 +41,8 @@ def forward(body: str, top: str = "") -> str:
     ("reference_access", forward("        return x", "import gc")),
     ("reference_access", forward("        return sys._getframe(1).f_locals['ref']", "import sys")),
     ("reference_access", forward("        return sys.modules['x']", "import sys")),
+    ("reference_access", forward("        return vars(sys)['mod' + 'ules']['x']", "import sys")),
+    ("reference_access", forward("        return sys.__dict__['mod' + 'ules']['x']", "import sys")),
     ("forbidden_import", forward("        return x", "import kernelwright.verifier.judge")),
     ("forbidden_import", forward("        return x", "import ctypes")),
     ("forbidden_import", forward("        return eval('x')")),

@@ -93,11 +93,13 @@ DYNAMIC_CASES = {
                      "        x.numpy().tofile('/kw_checks_escape.bin')\n"
                      "        return launch(x, torch.empty_like(x), 0)"),
     "reference_access": ("rejected", "anticheat",
-                         "        frame = vars(sys)['_get' + 'frame'](1)\n"
+                         "        system = sys  # an alias: vars(sys) itself is a static finding\n"
+                         "        frame = vars(system)['_get' + 'frame'](1)\n"
                          "        return launch(x, torch.empty_like(x), 0)"),
     "threads": ("rejected", "anticheat",
                 "        y = torch.empty_like(x)\n"
-                "        worker = vars(sys)['mod' + 'ules']['threading'].Thread(target=launch, args=(x, y, 0))\n"
+                "        system = sys  # an alias: vars(sys) itself is a static finding\n"
+                "        worker = vars(system)['mod' + 'ules']['threading'].Thread(target=launch, args=(x, y, 0))\n"
                 "        worker.start()\n        worker.join()\n        return y"),
 }
 EXTRA = {

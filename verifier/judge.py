@@ -5,8 +5,10 @@ load in the worker -> correctness trials (the candidate runs first, on inputs th
 seeds; the reference runs afterwards, here, in float64 where it can) -> timing with integrity
 checks -> optional profile metadata. Every rule that fires goes into `flags`; the deciding rule is
 the first anti-cheat rule (`no_kernel_launched` last: a more specific rule explains it), else the
-first correctness rule. Static findings of compute calls / try-except still run one trial for
-dynamic evidence; every other static finding stops at once, before any candidate code runs.
+first correctness rule. Rules the policy only flags (`rules.POLICIES`; kernelbench: PyTorch and
+library ops) never stop it; the verdict records whether it passes under each policy. Static findings
+of compute calls / try-except still run one trial for dynamic evidence; every other static finding
+stops at once, before any candidate code runs.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from .gate import DeviceGate
 from .inputs import MODEL_SEED
 from .job import Job
 from .problem import source_sha
-from .rules import ANTICHEAT_RULES, status_for
+from .rules import ANTICHEAT_RULES, POLICIES, RELAXABLE, status_for
 from .sandbox import transport
 from .sandbox.worker import Worker, WorkerError
 from .timing_judge import run_timing
@@ -48,9 +50,10 @@ class Judge:
         self.problem = job.problem
         self.fired = evidence.Fired()
         self.dirty = False  # the worker ran something that calls for a fresh process
+        self.relaxed = POLICIES[job.options.policy]  # rules that only flag under this policy
         self.verdict = Verdict(status="correct", stage="done", problem=job.problem.name,
                                backend=backends.detect_backend(job.candidate_source),
-                               candidate_sha=source_sha(job.candidate_source))
+                               candidate_sha=source_sha(job.candidate_source), policy=job.options.policy)
         self.device_type = "cpu" if job.device == "cpu" else "cuda"
         self.ref_device = job.device if self.device_type == "cuda" and torch.cuda.is_available() else "cpu"
         self.input_device = self.ref_device if self.device_type == "cuda" else None  # CPU: as get_inputs makes them
@@ -115,14 +118,19 @@ class Judge:
         v.message = message.splitlines()[0][:1000] if message else ""
         v.flags = list(self.fired.rules) + [a for a in self.advisories if a not in self.fired.rules]
         v.logs = truncate("\n".join(x for x in self.logs if x))
+        v.policies = _policies(status, rule, self.fired.rules)
+        if status == "correct" and set(self.fired.rules) & self.relaxed:
+            v.message = f"all checks passed under {v.policy}; flagged: " + \
+                "; ".join(self.fired.messages[r] for r in self.fired.rules if r in self.relaxed)[:900]
         return v
 
     def decide_if_fired(self, stage: str) -> None:
         """Stop with rejected / incorrect when any rule has fired."""
-        if not self.fired:
+        blocking = [r for r in self.fired.rules if r not in self.relaxed]
+        if not blocking:
             return
-        cheats = sorted((r for r in self.fired.rules if r in ANTICHEAT_RULES), key=_priority)
-        rule = cheats[0] if cheats else self.fired.rules[0]
+        cheats = sorted((r for r in blocking if r in ANTICHEAT_RULES), key=_priority)
+        rule = cheats[0] if cheats else blocking[0]
         if cheats and self.candidate_ran:
             self.dirty = True  # the worker ran hostile code: give the next candidate a fresh process
         if rule in self.static_rules:
@@ -220,6 +228,7 @@ class Judge:
                                           f"this one (a result reused across calls)")
             self.launched_before = self.launched_before or bool(run["launches"])
             evidence.check_run_evidence(run, self.device_type, self.fired)
+            self.verdict.pytorch_ops = sorted(set(self.verdict.pytorch_ops) | set(run.get("compute_ops") or []))
         metadata = self.problem.metadata
         if spec.kind in robustness.KINDS:
             metadata = robustness.trial_metadata(spec.kind, metadata)
@@ -236,7 +245,8 @@ class Judge:
                                       f"for different inputs")
         seen.setdefault(print_, spec.trial)
         self._record_trial(spec, comparison, trial_fired, originals)
-        self.decide_if_fired("anticheat" if any(r in ANTICHEAT_RULES for r in self.fired.rules) else "correctness")
+        anticheat = any(r in ANTICHEAT_RULES and r not in self.relaxed for r in self.fired.rules)
+        self.decide_if_fired("anticheat" if anticheat else "correctness")
 
     def fetch(self, runs: list[list[dict[str, Any]]], ref: evidence.Reference) -> None:
         """Bring the GPU outputs the worker kept into buffers this process owns and shared with it.
@@ -375,6 +385,14 @@ class _StageClock:
             yield
         finally:
             self.durations[stage] = round(self.durations.get(stage, 0.0) + time.perf_counter() - began, 4)
+
+
+def _policies(status: str, rule: str | None, fired: list[str]) -> dict[str, bool | None]:
+    """Whether the verdict passes under each policy. A stop at a rule that a policy only flags
+    leaves that policy's answer unknown (None): the checks after it did not run."""
+    if status == "correct":
+        return {name: not (set(fired) & RELAXABLE - relaxed) for name, relaxed in POLICIES.items()}
+    return {name: None if rule in relaxed and set(fired) <= relaxed else False for name, relaxed in POLICIES.items()}
 
 
 def _priority(rule: str) -> int:

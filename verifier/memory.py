@@ -8,8 +8,8 @@ The peak is counted in full-size tensors alive at once along the judge's code pa
 
     correctness, reference  originals + float64 inputs + float64 outputs + 2 worker outputs
     correctness, fetch      originals + float64 outputs + 2 fetched + 2 worker outputs
-    timing                  3 worker input sets + 3 worker outputs + inputs + float64 inputs
-                            + float64 outputs (checking one timed output against its reference)
+    timing                  3 worker input sets + 1 fresh set + 3 copies of sampled timed outputs
+                            + inputs + float64 inputs + float64 outputs (checking one against its reference)
 
 plus the weights three times (reference, its float64 copy, the candidate's). Comparisons walk
 tensors in pieces (`chunks`), so they add no full-size term. A problem whose peak exceeds the
@@ -68,7 +68,7 @@ class Footprint:
         """Estimated peak GPU bytes of one verification, judge and worker together."""
         reference = self.inputs + self.inputs64 + self.outputs64 + 2 * self.outputs
         fetch = self.inputs + self.outputs64 + 4 * self.outputs
-        timed = 4 * self.inputs + 3 * self.outputs + self.inputs64 + self.outputs64 if timing else 0
+        timed = 5 * self.inputs + 3 * self.outputs + self.inputs64 + self.outputs64 if timing else 0
         return max(reference, fetch, timed) + 3 * self.weights
 
     def describe(self) -> str:

@@ -1,6 +1,8 @@
 """Verifier settings: how hard to check and how long to wait."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 
@@ -8,6 +10,7 @@ class VerifyOptions(BaseModel):
     """Knobs of one verification. Defaults are the strict ones."""
 
     device: str = "auto"            # auto | cpu | cuda | cuda:N
+    policy: Literal["strict", "kernelbench"] = "strict"  # which rules only flag: rules.POLICIES
     trials: int = 5                 # random-input correctness trials (at least 5 enforced)
     extra_shapes: bool = True       # test the problem's extra / perturbed shapes
     large_magnitude: bool = True    # a trial with inputs x LARGE_MAGNITUDE (default 100), see robustness.py

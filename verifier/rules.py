@@ -28,6 +28,8 @@ ANTICHEAT_RULES: dict[str, str] = {
     "reference_ops": "the answer is computed with PyTorch compute ops instead of the candidate's kernel",
     "library_kernel": "a library kernel (cuBLAS, cuDNN, ...) stands in for the work",
     "caching": "results are cached across calls instead of recomputed",
+    "timed_output": "a sampled timed call (fresh inputs, output copied at its end event) is wrong: it cheats "
+                    "when timed, defers work past the call or merges calls",
     "timer_tampering": "timers or synchronisation functions were replaced",
     "harness_tampering": "the verifier, torch comparison functions or builtins were patched",
     "reference_access": "the candidate reached for the reference's objects (frames, gc, module lookup)",
@@ -49,6 +51,16 @@ ADVISORY_FLAGS: dict[str, str] = {
     "specialized": "the candidate refused a perturbed (extra) shape with an explicit error",
     "gpu_memory": "the verification did not fit in the GPU's free memory (a runtime_error the GPU decided)",
 }
+
+
+# Policies: which rules only flag. strict: every compute op in the candidate's own kernels.
+# kernelbench (KernelBench's rule): PyTorch and library ops may do parts of the work, as long as an
+# own kernel launches on every call (`no_kernel_launched` stays) and every other check passes.
+POLICIES: dict[str, frozenset[str]] = {
+    "strict": frozenset(),
+    "kernelbench": frozenset({"reference_ops", "library_kernel"}),
+}
+RELAXABLE = frozenset().union(*POLICIES.values())  # rules that some policy only flags
 
 
 def status_for(rule: str) -> str:

@@ -3,10 +3,11 @@
 They catch the obvious reward hacks cheaply and name the line: fallback try/except, subclassing
 or instantiating the reference Model, PyTorch / library compute calls in forward (a curated list;
 allocation, view and cast calls are allowed), threads / processes / network imports, stream
-creation, frame / gc / sys.modules access, environment reads (os.environ, os.getenv, posix.environ,
-...; TRITON_INTERPRET by a literal name is allowed), forbidden imports (kernelwright, the problem,
-ctypes, importlib), monkeypatching of torch / time / triton attributes, and result caches on self
-or module level. Dynamic checks (dynamic_checks.py) catch what slips through.
+creation, frame / gc / sys.modules access (also through vars(sys) or sys.__dict__), environment reads
+(os.environ, os.getenv, posix.environ, ...; TRITON_INTERPRET by a literal name is allowed), forbidden
+imports (kernelwright, the problem, ctypes, importlib), monkeypatching of torch / time / triton
+attributes, and result caches on self or module level. Dynamic checks (dynamic_checks.py) catch what
+slips through.
 """
 from __future__ import annotations
 
@@ -197,6 +198,9 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in REFERENCE_ATTRS and (node.attr != "modules" or self.resolve(node.value) == "sys"):
             self.flag("reference_access", node, f"accesses .{node.attr}")
+        elif node.attr == "__dict__" and self.resolve(node.value) in INTROSPECTION_ROOTS:
+            root = self.resolve(node.value)
+            self.flag(INTROSPECTION_ROOTS[root], node, f"reads {root}.__dict__ (the module's namespace)")
         self._check_environment(node)
         self.generic_visit(node)
 
@@ -258,6 +262,10 @@ class _Checker(ast.NodeVisitor):
             self.flag("side_effects", node, f"calls {path}()")
         if path in STREAM_CALLS:
             self.flag("side_stream", node, f"creates or switches a stream ({path})")
+        if path == "vars" and node.args and self.resolve(node.args[0]) in INTROSPECTION_ROOTS:
+            root = self.resolve(node.args[0])
+            self.flag(INTROSPECTION_ROOTS[root], node,
+                      f"vars({root}) reads the module's namespace (e.g. its module table)")
         if path == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
             root = self.resolve(node.args[0])
             if root in INTROSPECTION_ROOTS:

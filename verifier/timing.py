@@ -97,13 +97,15 @@ def _persisting_l2_reset() -> Callable[[], None] | None:
 
 
 def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: float, rep_ms: float,
-              min_reps: int, max_reps: int = 1000) -> dict[str, Any]:
+              min_reps: int, max_reps: int = 1000, probe: Any = None) -> dict[str, Any]:
     """Event timing of call(inputs) over rotated input sets, with L2 flush between repetitions.
 
     The repetitions are queued back to back and synchronised once at the end. Before each start
     event the GPU spins for about the host's launch time of one call, so the call's kernels are
     already queued when the start event is reached: the events bracket GPU work only, not
-    Python launch overhead (which made the median depend on host jitter).
+    Python launch overhead (which made the median depend on host jitter). A `probe`
+    (sandbox/timed_probe.py) refreshes chosen repetitions' inputs before their flush and copies
+    their outputs right after their end event, outside the bracketed region.
     """
     device = next(x.device for s in input_sets for x in s if isinstance(x, torch.Tensor))
     flush = L2Flusher(device)
@@ -119,12 +121,20 @@ def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: 
     reps = int(min(max_reps, max(min_reps, rep_ms / estimate_ms)))
     spin = _spin_cycles(call, input_sets)
     events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
+    if probe is not None:
+        probe.plan(reps)
     for i, (start, end) in enumerate(events):
+        inputs = input_sets[i % len(input_sets)]
+        if probe is not None:
+            probe.before(i, inputs)
         flush()
         torch.cuda._sleep(spin)
         start.record()
-        call(input_sets[i % len(input_sets)])
+        out = call(inputs)
         end.record()
+        if probe is not None:
+            probe.after(i, out)
+        del out
     torch.cuda.synchronize()
     samples = [start.elapsed_time(end) for start, end in events]
     return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset}
@@ -190,13 +200,26 @@ def sync_loop_cuda(call: Callable[[Any], Any], input_sets: list[list], reps: int
     return {"reps": reps, "lingering_reps": late}
 
 
-def time_wall(call: Callable[[Any], Any], input_sets: list[list], *, reps: int = 3) -> dict[str, Any]:
-    """Wall-clock timing (CPU / interpreter); not a meaningful kernel time."""
-    samples = []
-    for i in range(max(1, reps)):
-        t0 = time.perf_counter()
+def time_wall(call: Callable[[Any], Any], input_sets: list[list], *, reps: int = 3, warmup: int = 1,
+              probe: Any = None) -> dict[str, Any]:
+    """Wall-clock timing (CPU / interpreter); not a meaningful kernel time. `warmup` untimed calls
+    first; a `probe` checks chosen repetitions as in `time_cuda`."""
+    for i in range(warmup):
         call(input_sets[i % len(input_sets)])
+    reps = max(1, reps)
+    if probe is not None:
+        probe.plan(reps)
+    samples = []
+    for i in range(reps):
+        inputs = input_sets[i % len(input_sets)]
+        if probe is not None:
+            probe.before(i, inputs)
+        t0 = time.perf_counter()
+        out = call(inputs)
         samples.append((time.perf_counter() - t0) * 1e3)
+        if probe is not None:
+            probe.after(i, out)
+        del out
     return {**stats(samples), "reps": len(samples), "persisting_l2_reset": False}
 
 

@@ -1,15 +1,17 @@
 """The judge's timing stage: baselines, candidate timing and the integrity checks on it.
 
 Baselines (eager, torch.compile) are timed in the worker before the candidate is loaded and
-cached there per problem and shape. The candidate is timed on >= 3 rotated input sets; its
-outputs on those sets are checked against the reference (a result reused across calls fails:
-`caching`). On CUDA the parent times two fixed-length synchronous worker loops -- without and
+cached there per problem and shape. The candidate is timed on >= 3 rotated input sets; one
+randomly chosen timed repetition per set gets fresh inputs and its outputs, copied at its end
+event, are checked against the reference (`timed_output`, sandbox/timed_probe.py); timed calls
+that launch no kernel fail `caching`. On CUDA the parent times two fixed-length synchronous worker loops -- without and
 with the candidate -- so that the wall clock per repetition cross-checks the event median and work
 left running on other streams after the end event shows (`timing_mismatch`), and the median must
 not beat the speed-of-light floor (`impossible_speed`).
 """
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -44,13 +46,14 @@ def run_timing(j: Judge, base: dict[str, Any], *, baselines_only: bool) -> None:
     if baselines_only:
         _baselines(j, common)
         return
-    report = j.call(CS + "time_call", {**common, "which": "candidate", "return_outputs": True},
+    sample_seed = secrets.randbelow(2**31)  # the fresh inputs of the checked repetitions: not guessable
+    report = j.call(CS + "time_call", {**common, "which": "candidate", "sample_seed": sample_seed},
                     timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
     evidence.check_process_evidence(report, j.events(), j.fired)
     if report.get("calls") and report.get("launches", 0) < report["calls"] and j.launched_before:
         j.fired.add("caching", f"{report['calls'] - report['launches']} of {report['calls']} timed calls launched "
                                f"no kernel (results reused for inputs seen before)")
-    _check_timed_outputs(j, base, common["seeds"], report.get("outputs") or [])
+    _check_timed_outputs(j, base, sample_seed, report.get("outputs") or [])
     stats = _stats(report)
     if j.device_type == "cuda":
         stats.wall_ms, loop = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
@@ -91,33 +94,36 @@ def _baselines(j: Judge, common: dict[str, Any]) -> None:
         j.logs.append(f"baseline sandbox event: {event}")
 
 
-def _check_timed_outputs(j: Judge, base: dict[str, Any], seeds: list[int], outputs: list) -> None:
-    for index, (seed, records) in enumerate(zip(seeds, outputs)):
-        stop = _check_timed_output(j, base, index, seed, records)
-        memory.free_cached(j.ref_device)  # one input set's reference at a time
+def _check_timed_outputs(j: Judge, base: dict[str, Any], seed: int, outputs: list) -> None:
+    """Check the sampled timed repetitions' outputs (all on the fresh inputs of `seed`)."""
+    if not outputs:
+        return
+    host = make_inputs(j.problem, base, seed, device=j.input_device)
+    ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
+    del host
+    for index, records in enumerate(outputs):
+        stop = _check_timed_output(j, ref, index, records)
+        memory.free_cached(j.ref_device)
         if stop:
             return
 
 
-def _check_timed_output(j: Judge, base: dict[str, Any], index: int, seed: int, records: list) -> bool:
-    """Check the output of one timed input set against its reference; True once `caching` fired."""
-    host = make_inputs(j.problem, base, seed, device=j.input_device)
-    ref = evidence.reference_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
-    del host
+def _check_timed_output(j: Judge, ref: evidence.Reference, index: int, records: list) -> bool:
+    """Check one sampled timed repetition's outputs against the reference; True once `timed_output` fired."""
     j.fetch([records], ref)
     for rec, expected, dtype in zip(records, ref.outputs, ref.dtypes):
         out = rec.get("tensor")
         if out is None:
             if rec.get("is_tensor"):  # not fetched: its shape differs from the reference's
-                j.fired.add("caching", f"timing input set {index}: output shape {rec.get('shape')} differs "
-                                       f"from the reference's")
+                j.fired.add("timed_output", f"sampled timed call {index}: output shape {rec.get('shape')} differs "
+                                            f"from the reference's")
                 return True
             continue
         result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
-        rec["tensor"] = None  # compared: free it before the next output or input set
+        rec["tensor"] = None  # compared: free it before the next output
         if not result.passed:
-            j.fired.add("caching", f"timing input set {index}: the output does not match its inputs "
-                                   f"({result.notes[0] if result.notes else result.rules[0]})")
+            j.fired.add("timed_output", f"sampled timed call {index} (fresh inputs, output copied at its end "
+                                        f"event) is wrong: {result.notes[0] if result.notes else result.rules[0]}")
             return True
     return False
 

@@ -69,6 +69,10 @@ class Verdict(BaseModel):
     message: str = ""
     rule: str | None = None  # anti-cheat or correctness rule that decided a rejection
     flags: list[str] = Field(default_factory=list)  # every rule that fired, fatal or not
+    policy: str = "strict"  # the policy that judged it (rules.POLICIES)
+    # whether it passes under each policy; None: not known (strict stopped at a rule kernelbench only flags)
+    policies: dict[str, bool | None] = Field(default_factory=dict)
+    pytorch_ops: list[str] = Field(default_factory=list)  # compute ops left in PyTorch (flagged under kernelbench)
     problem: str = ""
     backend: str | None = None  # triton | cupy | load_inline | unknown
     candidate_sha: str = ""

@@ -39,6 +39,8 @@ def command(
     run_fn: str = typer.Option("kernelwright.run:run_graph", hidden=True, help="module:function run per problem."),
     workers: str = typer.Option("process", hidden=True, help="Local worker kind: process or thread."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
+    policy: str = typer.Option("strict", "--policy", metavar="strict|kernelbench",
+                               help="Verifier policy of every run (see `kernelwright verify --help`)."),
 ) -> None:
     """Run run_graph on every problem of SUITE_DIR with a budget each; re-runs skip finished problems."""
     console = Console(stderr=as_json)
@@ -60,11 +62,15 @@ def command(
         max_wall_s = parse_budget(max_wall) if max_wall else None
     except ValueError:
         _fail(f"--max-wall {max_wall!r}: use seconds or a duration like 90s or 2m")
+    from kernelwright.cli.verify import check_policy
+
+    check_policy(policy)
     config = BenchConfig(
         suite_dir=str(suite_dir), budget_s=budget_s, iterations=iterations, coder=coder, devices=devices,
         ray=ray, ray_init={"num_gpus": ray_gpus} if ray_gpus is not None and ray == "local" else {},
         db=str(db), bench_id=bench_id, artifacts_dir=str(artifacts), run_fn=run_fn, worker_mode=workers,
         retry_errors=retry_errors, runs_per_device=runs_per_device, max_wall_s=max_wall_s,
+        run_options={"verify_options": {"policy": policy}} if policy != "strict" else {},
     )
     from kernelwright.bench.progress import BenchProgress
 

@@ -18,6 +18,12 @@ from kernelwright.cli.run_view import ProgressView, make_console
 from kernelwright.interrupt import ExitOnInterrupt
 
 
+def check_policy(policy: str) -> None:
+    from kernelwright.cli.verify import check_policy as check
+
+    check(policy)
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -50,6 +56,8 @@ def command(
     out: Path | None = typer.Option(None, help="Also write the best kernel here."),
     config: Path | None = typer.Option(None, help="TOML run configuration (configs/*.toml); options given here win."),
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
+    policy: str | None = typer.Option(None, "--policy", metavar="strict|kernelbench",
+                                      help="Verifier policy (see `kernelwright verify --help`).  [default: strict]"),
 ) -> None:
     """Search for a fast, verified kernel for PROBLEM until the budget is spent.
 
@@ -74,6 +82,9 @@ def command(
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     options = merge_with_cli(file_options, cli, _CLI_DEFAULTS)
+    if policy is not None:
+        check_policy(policy)
+        options["verify_options"] = {**(options.get("verify_options") or {}), "policy": policy}
     budget_s, iterations, fanout = options.pop("budget_s"), options.pop("max_iterations"), options.pop("fanout")
     if resume is None and problem is None:
         _fail("missing PROBLEM: pass a problem file, or --resume RUN_ID")

@@ -20,6 +20,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def check_policy(policy: str) -> None:
+    """A one-line error and exit 2 for a policy the verifier does not know."""
+    from kernelwright.verifier.rules import POLICIES
+
+    if policy not in POLICIES:
+        _fail(f"--policy {policy!r}: choose one of {', '.join(POLICIES)}")
+
+
 def command(
     problem: Path = typer.Argument(..., help="Problem file (KernelBench format: Model, get_inputs, ...)."),
     candidate: Path = typer.Argument(..., help="Candidate file defining ModelNew."),
@@ -36,6 +44,10 @@ def command(
     compile_timeout: float = typer.Option(
         120.0, "--compile-timeout", metavar="SECONDS",
         help="GPU: extra seconds a call may take until its first kernel launch returns (JIT compiles)."),
+    policy: str = typer.Option(
+        "strict", "--policy", metavar="strict|kernelbench",
+        help="strict: every compute op in the candidate's own kernels; kernelbench: PyTorch / library ops may "
+             "do parts if an own kernel launches on every call (they are flagged, not rejected)."),
 ) -> None:
     """Verify CANDIDATE against PROBLEM in a sandboxed worker and print the verdict.
 
@@ -56,10 +68,11 @@ def command(
         _fail(f"--deadline-factor {deadline_factor:g}: give a positive factor")
     if not compile_timeout >= 0:
         _fail(f"--compile-timeout {compile_timeout:g}: give a number of seconds, 0 or more")
+    check_policy(policy)
     try:
         verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing,
                          deadline_floor_s=deadline_floor, deadline_factor=deadline_factor,
-                         compile_timeout_s=compile_timeout)
+                         compile_timeout_s=compile_timeout, policy=policy)
     except (LoadError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
@@ -82,6 +95,12 @@ def _print_summary(verdict) -> None:  # noqa: ANN001 - a Verdict
         console.print(verdict.message.splitlines()[0][:300], markup=False)
     if verdict.flags:
         console.print("flags: " + ", ".join(verdict.flags), markup=False)
+    if verdict.policies:
+        words = {True: "passes", False: "fails", None: "not known"}
+        verdicts = ", ".join(f"{name}: {words[ok]}" for name, ok in verdict.policies.items())
+        console.print(f"policy {verdict.policy}; " + verdicts
+                      + (f"; left in PyTorch: {', '.join(verdict.pytorch_ops[:8])}" if verdict.pytorch_ops else ""),
+                      markup=False)
     if verdict.trials:
         passed = sum(t.passed for t in verdict.trials)
         worst = max((t.max_abs_err or 0.0 for t in verdict.trials), default=0.0)

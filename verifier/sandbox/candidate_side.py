@@ -36,14 +36,20 @@ STATE = SimpleNamespace(tracker=None, model=None, device=None, before=None, sets
                      access=[], audit=False, pending=[])
 
 
-AUDITED = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents")
+AUDITED = ("sys._getframe", "sys._current_frames", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+           "object.__getattr__")
+# object.__getattr__ events that hand out a frame without sys._getframe (a traceback's, a generator's
+# or a coroutine's: each links back to its callers); other restricted attributes (f_code) are routine
+FRAME_ATTRS = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 _GUARD = threading.local()
 
 
-def _audit(event: str, _args: tuple) -> None:
+def _audit(event: str, args: tuple) -> None:
     """Report frame / gc introspection that candidate code does (the reference is not here, but it tried)."""
     if event not in AUDITED or not STATE.candidate_file or getattr(_GUARD, "on", False):
         return
+    if event == "object.__getattr__" and (len(args) < 2 or args[1] not in FRAME_ATTRS or _in_launch()):
+        return  # a compiler formatting its own traceback inside a launch is not the candidate
     _GUARD.on = True
     try:
         frame: types.FrameType | None = sys._getframe(1)
@@ -51,13 +57,18 @@ def _audit(event: str, _args: tuple) -> None:
             if frame is None:
                 break
             if frame.f_code.co_filename == STATE.candidate_file:
-                _report(f"reference_access: {event} from line {frame.f_lineno}")
+                what = f"{event} {args[1]}" if event == "object.__getattr__" else event
+                _report(f"reference_access: {what} from line {frame.f_lineno}")
                 break
             frame = frame.f_back
     except Exception:  # noqa: BLE001 - never break the candidate's call from here
         pass
     finally:
         _GUARD.on = False
+
+
+def _in_launch() -> bool:
+    return STATE.tracker is not None and STATE.tracker.in_launch
 
 
 def _report(event: str) -> None:

@@ -15,7 +15,6 @@ import torch
 
 from .. import inputs as inputs_mod
 from .. import timing
-from ..correctness import flatten
 from ..problem import Problem
 from .candidate_side import (
     STATE,
@@ -27,6 +26,7 @@ from .candidate_side import (
     launch_tracker,
     record_outputs,
 )
+from .timed_probe import TimedProbe
 
 
 def _input_sets(payload: dict[str, Any]) -> list[list]:
@@ -76,15 +76,16 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
 
         launch_tracker().reset()
     cuda = torch.device(payload["device"]).type == "cuda"
+    probe = _probe(payload, len(sets)) if payload.get("sample_seed") is not None else None
     try:
         with torch.no_grad(), (allow_candidate() if payload["which"] == "compile" else nullcontext()):
             if cuda:
                 with timing.no_gc():
                     result = timing.time_cuda(fn, sets, warmup_ms=payload["warmup_ms"], rep_ms=payload["rep_ms"],
-                                              min_reps=payload["min_reps"])
-            else:
-                result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", 2))
-            outputs = [flatten(fn(s)) for s in sets] if payload.get("return_outputs") else []
+                                              min_reps=payload["min_reps"], probe=probe)
+            else:  # every set timed once, so every set is sampled
+                result = timing.time_wall(fn, sets, reps=payload.get("wall_reps", len(sets)), probe=probe)
+            outputs = probe.outputs if probe is not None else []
     except Exception as exc:  # noqa: BLE001
         return failure_report(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
     STATE.pending = []
@@ -95,6 +96,14 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
         return STATE.baseline_stats[stats_key]
     launched = sum(launch_tracker().launches.values())
     return {"ok": True, **result, "calls": calls[0], "launches": launched, **evidence_since_load()}
+
+
+def _probe(payload: dict[str, Any], n_sets: int) -> TimedProbe:
+    """The timed-call sampler, with one fresh input set from the judge's `sample_seed`."""
+    problem = Problem(name=payload.get("problem_name", "problem"), source=payload["problem_source"])
+    fresh = inputs_mod.make_inputs(problem, payload.get("overrides", {}), payload["sample_seed"],
+                                   device=payload["device"])
+    return TimedProbe(n_sets, fresh)
 
 
 def loop(payload: dict[str, Any]) -> dict[str, Any]:
