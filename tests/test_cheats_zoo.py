@@ -18,7 +18,12 @@ CHEATS_FOUND = cheats()
 # Cheats the verifier does not catch (or that were not checked where they run). With strict=True a
 # fix turns the XPASS into a failure, so the mark goes as soon as the gap is closed; strict=False for
 # cheats not yet run on the hardware they need.
-KNOWN_GAPS: dict[str, tuple[str, bool]] = {}  # none: every cheat was caught under its rule (GPU ones on an H100)
+KNOWN_GAPS: dict[str, tuple[str, bool]] = {
+    # H100, commit 0bc1926: still rejected, but the timed-output probe decides first (flags timed_output,
+    # impossible_speed) and the event / wall comparison no longer names timing_mismatch (it did at
+    # 649b7e6, before the probe); not diagnosed for want of GPU time
+    "timing_mismatch": ("rejected under timed_output; timing_mismatch not named since the probe", False),
+}
 
 
 def _param(cheat):

@@ -278,3 +278,27 @@ def test_output_fingerprint_tells_outputs_apart():
     y = x.clone()
     y[7, 9] += 1.0  # one element off the sampled grid still changes the exact sum
     assert evidence.fingerprint([{"tensor": y}]) != same
+
+
+def test_frame_attributes_count_only_when_the_candidate_itself_reads_them(monkeypatch, tmp_path):
+    """A library the candidate calls may read a traceback's frame (CuPy does, handling its own
+    exceptions); only the candidate's own line reading tb_frame / gi_frame is reference_access."""
+    from kernelwright.verifier.sandbox import candidate_side
+
+    seen: list[str] = []
+    candidate_file, library_file = str(tmp_path / "candidate.py"), str(tmp_path / "library.py")
+    monkeypatch.setattr(candidate_side, "_report", seen.append)
+    monkeypatch.setattr(candidate_side.STATE, "candidate_file", candidate_file)
+    monkeypatch.setattr(candidate_side.STATE, "tracker", None)
+    audit = candidate_side._audit
+    library: dict = {"audit": audit}
+    library_source = "def read_frame(tb):\n    audit('object.__getattr__', (tb, 'tb_frame'))\n"
+    exec(compile(library_source, library_file, "exec"), library)
+    candidate: dict = {"audit": audit, "read_frame": library["read_frame"]}
+    candidate_source = ("def via_library():\n    read_frame(None)\n\n"
+                        "def itself():\n    audit('object.__getattr__', (None, 'tb_frame'))\n")
+    exec(compile(candidate_source, candidate_file, "exec"), candidate)
+    candidate["via_library"]()
+    assert seen == []
+    candidate["itself"]()
+    assert seen == ["reference_access: object.__getattr__ tb_frame from line 5"]

@@ -53,7 +53,9 @@ def _audit(event: str, args: tuple) -> None:
     _GUARD.on = True
     try:
         frame: types.FrameType | None = sys._getframe(1)
-        for _ in range(6):
+        # a frame attribute counts only when the candidate's own line reads it: libraries it calls
+        # (CuPy, torch) read tracebacks' frames while handling their own exceptions
+        for _ in range(1 if event == "object.__getattr__" else 6):
             if frame is None:
                 break
             if frame.f_code.co_filename == STATE.candidate_file:
