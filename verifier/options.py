@@ -1,7 +1,7 @@
 """Verifier settings: how hard to check and how long to wait."""
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class VerifyOptions(BaseModel):
@@ -25,3 +25,4 @@ class VerifyOptions(BaseModel):
     compile_timeout_s: float = 120.0  # GPU: extra seconds until a call's first kernel launch returns
     run_timeout_s: float = 120.0    # cap of a correctness call's derived deadline
     timing_timeout_s: float = 180.0  # cap of a timing call's derived deadline
+    verify_timeout_s: float | None = Field(None, gt=0)  # the whole verification (budget.py); None: 600 GPU, 1800 CPU
