@@ -99,3 +99,15 @@ def test_ncu_runs_in_the_scrubbed_environment_and_launches_the_sandboxed_driver(
     profiled = runner.results[1].stdout  # the driver under ncu
     assert "KW_SANDBOX " in profiled and "KW_SEEN_KEY=None" in profiled
     assert "KW_SEEN_INJECTION=/opt/fake/libinjection.so" in profiled  # ncu's injection survives sandbox entry
+
+
+def test_profiling_a_gpu_that_is_hidden_is_one_line_and_exit_2(monkeypatch):
+    from typer.testing import CliRunner
+
+    from kernelwright.cli import app
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    candidate = Path(__file__).parents[1] / "problems" / "candidates" / "softmax__triton.py"
+    result = CliRunner().invoke(app, ["profile", str(PROBLEM), str(candidate), "--device", "cuda:0"])
+    assert result.exit_code == 2, result.output
+    assert "CUDA_VISIBLE_DEVICES hides every GPU" in result.stderr and len(result.stderr.strip().splitlines()) == 1
