@@ -21,7 +21,7 @@ class FakeRunner:
         self.ncu_rc = ncu_rc
         self.calls: list[list[str]] = []
 
-    def __call__(self, cmd, timeout_s):
+    def __call__(self, cmd, timeout_s, env=None):
         self.calls.append(cmd)
         if "--import" in cmd:
             return subprocess.CompletedProcess(cmd, 0, FIXTURE.read_text(), "")

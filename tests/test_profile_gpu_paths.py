@@ -62,7 +62,7 @@ class Runner:
     def __init__(self, ncu_mode: str):
         self.mode, self.calls = ncu_mode, []
 
-    def __call__(self, cmd, timeout_s):
+    def __call__(self, cmd, timeout_s, env=None):
         self.calls.append(cmd)
         if "--import" in cmd:
             return subprocess.CompletedProcess(cmd, 0, fill(BASE), "")
@@ -116,11 +116,12 @@ def test_driver_runs_without_its_folder_shadowing_the_standard_profile_module(tm
                          "torch.softmax(x, -1)\n")
     seen = []
 
-    def runner(cmd, timeout_s):
+    def runner(cmd, timeout_s, env=None):
         seen.append(cmd)
         cmd = [c.replace("cuda", "cpu") if c == "cuda" else c for c in cmd]  # run the real driver on the CPU
-        return prof._run(cmd, timeout_s)
+        return prof._run(cmd, timeout_s, env=env)
 
     result = prof.profile_candidate(PROBLEM, candidate, device="cuda", ncu=None, calls=1, runner=runner, timeout_s=120)
-    assert seen[0][1] == "-P"
+    python = [i for i, c in enumerate(seen[0]) if c.endswith("driver.py")][0] - 2
+    assert seen[0][python + 1] == "-P"
     assert result["error"] == "ncu not found", result  # the driver itself ran through

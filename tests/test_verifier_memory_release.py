@@ -78,9 +78,9 @@ class CountingGate(DeviceGate):
         super().__init__()
         self.exclusive_entries = 0
 
-    def exclusive(self, waits=None):
+    def exclusive(self, waits=None, timeout_s=None):
         self.exclusive_entries += 1
-        return super().exclusive(waits)
+        return super().exclusive(waits, timeout_s)
 
 
 def gpu_job(source: str = RELU) -> Job:

@@ -4,16 +4,20 @@
 - CuPy: `cupy.RawKernel` / `cupy.RawModule`; optional dependency (extra `cuda13` / `cuda12`).
 - load_inline: `torch.utils.cpp_extension.load_inline`; each build goes to a directory keyed by the
   hash of its sources and flags, so a second load of the same source reuses the compiled module.
+  Builds of one directory take turns (`build_lock`), which also clears the lock file of a build
+  that was killed (a timed-out worker), where torch would otherwise wait forever.
   `precompile(sources)` builds many candidates in parallel CPU processes before verification.
 """
 from __future__ import annotations
 
 import ast
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,14 +69,32 @@ def build_key(args: tuple, kwargs: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def build_name(args: tuple, kwargs: dict[str, Any]) -> str:
+    """The extension's build name: the candidate's name plus the build key (`name_<key>`)."""
+    name = args[0] if args else kwargs["name"]
+    return f"{re.sub(r'[^A-Za-z0-9_]', '_', str(name))}_{build_key(tuple([name, *args[1:]]), kwargs)}"
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """Hold the build directory alone while building (an flock, which the kernel drops when its
+    holder dies) and remove torch's own `lock` file a killed build left there: torch waits for
+    that file to go away with no timeout, so every later build of the same sources would hang."""
+    with open(build_dir.parent / f"{build_dir.name}.kwlock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # a live build of the same sources: wait for it to finish
+        try:
+            (build_dir / "lock").unlink(missing_ok=True)  # every builder holds the flock: this one is stale
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def make_cached_load_inline(original: Callable, on_module: Callable[[Any], Any] | None = None) -> Callable:
     """A load_inline that builds into a source-hash keyed directory and reports the module it made."""
 
     def load_inline(*positional: Any, **kwargs: Any) -> Any:
         args = list(positional)
-        name = args[0] if args else kwargs.pop("name")
-        key = build_key(tuple([name, *args[1:]]), kwargs)
-        unique = f"{re.sub(r'[^A-Za-z0-9_]', '_', str(name))}_{key}"
+        unique = build_name(tuple(args), kwargs)
         build_dir = extensions_root() / unique
         build_dir.mkdir(parents=True, exist_ok=True)
         kwargs["build_directory"] = str(build_dir)
@@ -80,7 +102,8 @@ def make_cached_load_inline(original: Callable, on_module: Callable[[Any], Any] 
             args[0] = unique
         else:
             kwargs["name"] = unique
-        module = original(*args, **kwargs)
+        with build_lock(build_dir):
+            module = original(*args, **kwargs)
         return on_module(module) if on_module else module
 
     load_inline.__kw_wrapped__ = original  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@
 
 A waiting `exclusive` holds new `shared` entries back, so timing is not starved. The pool gives
 the workers of one GPU the same gate, so one worker compiles and checks while another times.
+With `timeout_s`, a wait that lasts longer raises `GateTimeout` (the verification's deadline).
 """
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+class GateTimeout(TimeoutError):
+    """The GPU was not free within the wait's timeout; `stage` names the stage that waited."""
+
+    def __init__(self, message: str, stage: str | None = None) -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 class DeviceGate:
@@ -27,11 +36,14 @@ class DeviceGate:
         self._waiting = 0  # exclusive requests waiting
 
     @contextmanager
-    def shared(self, waits: dict[str, float] | None = None) -> Iterator[None]:
+    def shared(self, waits: dict[str, float] | None = None, timeout_s: float | None = None) -> Iterator[None]:
         """Hold the GPU beside other shared holders; `waits["gate_wait"]` adds the seconds waited."""
         began = time.perf_counter()
         with self._cond:
-            self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            free = self._cond.wait_for(lambda: not self._exclusive and not self._waiting, timeout_s)
+            if not free:
+                _add_wait(waits, began)
+                raise GateTimeout(f"the GPU was not free to share within {timeout_s:g} s")
             self._sharing += 1
         _add_wait(waits, began)
         try:
@@ -42,13 +54,17 @@ class DeviceGate:
                 self._cond.notify_all()
 
     @contextmanager
-    def exclusive(self, waits: dict[str, float] | None = None) -> Iterator[None]:
+    def exclusive(self, waits: dict[str, float] | None = None, timeout_s: float | None = None) -> Iterator[None]:
         """Hold the GPU alone; `waits["gate_wait"]` adds the seconds waited."""
         began = time.perf_counter()
         with self._cond:
             self._waiting += 1
-            self._cond.wait_for(lambda: not self._exclusive and not self._sharing)
+            free = self._cond.wait_for(lambda: not self._exclusive and not self._sharing, timeout_s)
             self._waiting -= 1
+            if not free:
+                self._cond.notify_all()  # shared entries held back by this wait may go on
+                _add_wait(waits, began)
+                raise GateTimeout(f"the GPU was not free to hold alone within {timeout_s:g} s")
             self._exclusive = True
         _add_wait(waits, began)
         try:

@@ -21,7 +21,8 @@ import torch
 
 from . import backends, deadlines, evidence, memory, memory_judge, robustness, static_checks
 from . import inputs as inputs_mod
-from .gate import DeviceGate
+from .budget import Budget, BudgetedGate, BudgetedWorker, verify_seconds
+from .gate import DeviceGate, GateTimeout
 from .inputs import MODEL_SEED
 from .job import Job
 from .problem import source_sha
@@ -46,7 +47,9 @@ class Judge:
     """One verification: holds the job, the worker, the verdict being built and the rules fired."""
 
     def __init__(self, job: Job, worker: Worker):
-        self.job, self.worker = job, worker
+        self.device_type = "cpu" if job.device == "cpu" else "cuda"
+        self.budget = Budget(verify_seconds(job.options.verify_timeout_s, self.device_type))
+        self.job, self.worker = job, BudgetedWorker(worker, self.budget)  # every call ends by the deadline
         self.problem = job.problem
         self.fired = evidence.Fired()
         self.dirty = False  # the worker ran something that calls for a fresh process
@@ -324,7 +327,7 @@ def judge(job: Job, worker: Worker) -> Verdict:
         for event in j.events():  # start-up of the worker (imports), before any candidate code
             j.logs.append(f"worker start-up event: {event}")
         base = inputs_mod.base_overrides(j.problem, j.small)
-        gate = getattr(worker, "gate", None) or DeviceGate()  # shared GPU: only timing has it alone
+        gate = BudgetedGate(getattr(worker, "gate", None) or DeviceGate(), j.budget)  # only timing has it alone
         waits = j.verdict.durations  # the gate's waits go to durations["gate_wait"], not to the stages
         with clock("memory"):
             memory_judge.check_memory(j, base, gate)
@@ -332,26 +335,32 @@ def judge(job: Job, worker: Worker) -> Verdict:
             j.time_reference(base)
             memory.free_cached(j.ref_device)
         if job.options.timing and j.device_type == "cuda":
-            with gate.exclusive(waits), clock("baselines"):
+            with gate.exclusive(waits, "timing"), clock("baselines"):
                 run_timing(j, base, baselines_only=True)
-        with gate.shared(waits), clock("load"):
+        with gate.shared(waits, "load"), clock("load"):
             j.load(base)
-        with gate.shared(waits), clock("correctness"):  # includes the compile on the first launch
+        with gate.shared(waits, "correctness"), clock("correctness"):  # includes the compile on the first launch
             j.trials()
         if job.options.timing:
-            with gate.exclusive(waits), clock("timing"):
+            with gate.exclusive(waits, "timing"), clock("timing"):
                 run_timing(j, base, baselines_only=False)
             j.decide_if_fired("timing")
-        with gate.shared(waits), clock("profile"):
+        with gate.shared(waits, "timing"), clock("profile"):
             j.profile()
         verdict = j._finish("correct", "done", "all checks passed")
     except Decided as decided:
         verdict = decided.verdict
+    except GateTimeout as waited:  # the deadline came while this job waited for the GPU
+        stage = waited.stage or _STAGE_OF.get(clock.current, "load")
+        verdict = j._finish("timeout", stage, f"{stage} timed out: {waited}")
     except Exception as exc:  # noqa: BLE001 - only this process running out of GPU memory is handled here
         if not memory.is_out_of_memory(f"{type(exc).__name__}: {exc}"):
             raise
         verdict = memory_judge.out_of_memory(j, exc, _STAGE_OF.get(clock.current, "done"))
-    if j.dirty:
+    if j.budget.expired:  # past the deadline: kill the worker now, the next job starts a fresh one
+        with clock("restart"):
+            getattr(worker, "stop", worker.restart)()
+    elif j.dirty:
         with clock("restart"):
             try:
                 worker.restart()

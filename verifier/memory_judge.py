@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from . import memory
+from .budget import BudgetedGate
 from .gate import DeviceGate
 from .sandbox.worker import WorkerError
 from .verdict import Verdict
@@ -24,7 +25,7 @@ RELEASE = "kernelwright.verifier.sandbox.candidate_side:release"
 RELEASE_LIMIT = 1 << 30  # a worker still reserving more GPU memory than this after `release` is restarted
 
 
-def check_memory(j: Judge, base: dict[str, Any], gate: DeviceGate) -> None:
+def check_memory(j: Judge, base: dict[str, Any], gate: DeviceGate | BudgetedGate) -> None:
     """On a GPU: raise Decided (runtime_error at load) when the verification cannot fit in free memory,
     measured again with the GPU's gate held alone when the first look finds too little (another job
     of this pool may be mid-stage)."""

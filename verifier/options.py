@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class VerifyOptions(BaseModel):
@@ -28,3 +28,5 @@ class VerifyOptions(BaseModel):
     compile_timeout_s: float = 120.0  # GPU: extra seconds until a call's first kernel launch returns
     run_timeout_s: float = 120.0    # cap of a correctness call's derived deadline
     timing_timeout_s: float = 180.0  # cap of a timing call's derived deadline
+    # the whole verification (budget.py); None: 600 s on a GPU, 1800 s on the CPU
+    verify_timeout_s: float | None = Field(default=None, gt=0)

@@ -16,13 +16,16 @@ def command(
     ncu: str = typer.Option("auto", help="Path of ncu, or auto to search PATH and /usr/local/cuda."),
     as_json: bool = typer.Option(False, "--json", help="Print the profile as JSON."),
 ) -> None:
-    """Profile CANDIDATE on PROBLEM and print the figures and the diagnosis the critic receives."""
+    """Profile CANDIDATE on PROBLEM and print the figures and the diagnosis the critic receives.
+
+    The candidate runs in the verifier's sandbox (scrubbed environment, namespaces, rlimits), with
+    ncu wrapped around it."""
     from kernelwright.verifier.problem import LoadError
     from kernelwright.verifier.profile.ncu import profile_candidate
 
     try:
         result = profile_candidate(problem, candidate, device=device, ncu=ncu, calls=calls)
-    except LoadError as exc:
+    except (LoadError, ValueError) as exc:  # a missing file, or a device that is not there
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(2) from None
     if as_json:

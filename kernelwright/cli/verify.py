@@ -48,12 +48,17 @@ def command(
         "strict", "--policy", metavar="strict|kernelbench",
         help="strict: every compute op in the candidate's own kernels; kernelbench: PyTorch / library ops may "
              "do parts if an own kernel launches on every call (they are flagged, not rejected)."),
+    verify_timeout: float = typer.Option(
+        None, "--verify-timeout", metavar="SECONDS",
+        help="Deadline of the whole verification, builds and waits for the GPU included "
+             "(default: 600 on a GPU, 1800 on the CPU); past it the verdict is `timeout` at the stage that ran."),
 ) -> None:
     """Verify CANDIDATE against PROBLEM in a sandboxed worker and print the verdict.
 
     Deadlines: each correctness call may take max(floor, factor x the reference's measured time),
     each timing call about 45 times that; on a GPU a call may also take the compile timeout until
-    its first kernel launch returns. A call past its deadline is a `timeout` verdict at its stage."""
+    its first kernel launch returns. A call past its deadline is a `timeout` verdict at its stage, and so
+    is a verification still running at --verify-timeout."""
     from kernelwright.verifier.api import verify
     from kernelwright.verifier.problem import LoadError
 
@@ -69,10 +74,12 @@ def command(
     if not compile_timeout >= 0:
         _fail(f"--compile-timeout {compile_timeout:g}: give a number of seconds, 0 or more")
     check_policy(policy)
+    if verify_timeout is not None and not verify_timeout > 0:
+        _fail(f"--verify-timeout {verify_timeout:g}: give a positive number of seconds")
     try:
         verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing,
                          deadline_floor_s=deadline_floor, deadline_factor=deadline_factor,
-                         compile_timeout_s=compile_timeout, policy=policy)
+                         compile_timeout_s=compile_timeout, verify_timeout_s=verify_timeout, policy=policy)
     except (LoadError, ValueError) as exc:
         _fail(str(exc))
     if as_json:

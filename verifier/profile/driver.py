@@ -1,7 +1,11 @@
 """Script run under Nsight Compute: load a problem and a candidate, call the candidate a few times.
 
-Usage: python profile_driver.py PROBLEM.py CANDIDATE.py [--calls N] [--device cuda]
-Warm-up (JIT compile, autotuning) runs outside the NVTX range ``kw_candidate`` so that
+Usage: python driver.py PROBLEM.py CANDIDATE.py [--calls N] [--device cuda] [--workdir DIR --cache-dir DIR]
+With --workdir the driver enters the verifier's sandbox (`sandbox.apply`: network namespace,
+rlimits, audit hook on files, processes and signals) after loading the trusted problem and
+initialising CUDA (so that ncu's injection is attached), and before the candidate's file is read;
+it prints ``KW_SANDBOX {json}`` with the layers in place. Its environment was scrubbed by the
+parent (`sandbox_launch`). Warm-up (JIT compile, autotuning) runs outside the NVTX range ``kw_candidate`` so that
 `ncu --nvtx --nvtx-include kw_candidate/` profiles only the candidate's own launches. At the
 end it prints one line ``KW_META {json}`` with Triton/CuPy compile metadata of the kernels.
 """
@@ -72,19 +76,52 @@ def cupy_metadata(module: Any) -> list[dict[str, Any]]:
     return out
 
 
+def enter_sandbox(args: argparse.Namespace) -> dict[str, Any]:
+    """The verifier's sandbox around what follows (the candidate); CUDA is initialised first."""
+    from kernelwright.verifier.sandbox import enter as sandbox
+
+    cuda = args.device.startswith("cuda")
+    if cuda:
+        import torch
+
+        torch.cuda.init()  # ncu's injection attaches at CUDA initialisation, before the namespaces
+    status = sandbox.apply(workdir=args.workdir, cache_dir=args.cache_dir, cuda=cuda,
+                           isolate_network=args.isolate_network, pid_namespace=args.pid_namespace,
+                           guard_home=args.guard_home)
+    print("KW_SANDBOX " + json.dumps(status, default=str), flush=True)
+    return status
+
+
+def _allow_compilers() -> Any:
+    """Compilers may run while the candidate loads and builds (load_inline, CuPy), as in the worker."""
+    from contextlib import nullcontext
+
+    if "kernelwright.verifier.sandbox.enter" not in sys.modules:
+        return nullcontext()
+    return sys.modules["kernelwright.verifier.sandbox.enter"].allow_compilers()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("problem")
     parser.add_argument("candidate")
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--workdir", help="enter the sandbox with this private work dir before the candidate loads")
+    parser.add_argument("--cache-dir", help="the sandbox's compiler cache dir (default: the work dir)")
+    parser.add_argument("--no-isolate-network", dest="isolate_network", action="store_false")
+    parser.add_argument("--no-guard-home", dest="guard_home", action="store_false")
+    parser.add_argument("--pid-namespace", action="store_true", help="the parent started us in a PID namespace")
     args = parser.parse_args(argv)
     problem = load(args.problem, "kw_profile_problem")
-    candidate = load(args.candidate, "kw_profile_candidate")
+    if args.workdir:
+        enter_sandbox(args)
     import torch
 
-    torch.manual_seed(0)
-    model = candidate.ModelNew(*problem.get_init_inputs()).to(args.device)
+    with _allow_compilers():
+        candidate = load(args.candidate, "kw_profile_candidate")
+        torch.manual_seed(0)
+        model = candidate.ModelNew(*problem.get_init_inputs()).to(args.device)
     inputs = [x.to(args.device) if torch.is_tensor(x) else x for x in problem.get_inputs()]
     cuda = args.device.startswith("cuda")
     with torch.no_grad():

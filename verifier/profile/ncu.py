@@ -4,14 +4,17 @@
 ``{"figures": {...}, "diagnosis": "...", "source": "ncu" | "triton" | "none", ...}``.
 With ncu it runs a small driver under ``ncu --clock-control none`` (sections SpeedOfLight,
 Occupancy, MemoryWorkloadAnalysis, LaunchStats, kernels filtered to the candidate's NVTX range),
-imports the report as raw CSV and reduces it. Without ncu it falls back to Triton/CuPy compile
-metadata (registers, spills, shared memory). On the CPU it says that no profile is available.
+imports the report as raw CSV and reduces it. The driver runs the candidate in the verifier's
+sandbox (`sandbox_launch`): scrubbed environment, private dirs, PID and network namespaces,
+rlimits and the audit hook, with ncu wrapped around the sandboxed process. Without ncu it falls back
+to Triton/CuPy compile metadata (registers, spills, shared memory). On the CPU it says that no profile is available.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,19 +28,30 @@ from kernelwright.verifier.problem import LoadError, Problem, looks_like_path, r
 from kernelwright.verifier.profile import driver as profile_driver
 from kernelwright.verifier.profile.diagnose import bound_kind, diagnose
 from kernelwright.verifier.profile.parse import EXTRA_METRICS, SECTIONS, NcuParseError, parse_raw_csv, reduce_kernels
+from kernelwright.verifier.profile.sandbox_launch import SandboxLaunch
 
-Runner = Callable[[list[str], float], subprocess.CompletedProcess]
+Runner = Callable[..., subprocess.CompletedProcess]  # runner(cmd, timeout_s, env=None)
 CPU_NOTE = "no profile available on the CPU: Nsight Compute and compile metadata need a CUDA GPU"
 
 
-def _run(cmd: list[str], timeout_s: float) -> subprocess.CompletedProcess:
-    """subprocess.run that never raises: a timeout or an unstartable program becomes a failed result."""
+def _run(cmd: list[str], timeout_s: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `cmd` with exactly `env` (None: this process's) in its own process group; never raises:
+    a timeout (the whole group is killed) or an unstartable program becomes a failed result."""
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(cmd, 124, "", f"{Path(cmd[0]).name} timed out after {timeout_s:.0f} s")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                text=True, env=env, start_new_session=True)
     except OSError as exc:
         return subprocess.CompletedProcess(cmd, 127, "", f"cannot run {cmd[0]}: {exc.strerror or exc}")
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.communicate()
+        return subprocess.CompletedProcess(cmd, 124, "", f"{Path(cmd[0]).name} timed out after {timeout_s:.0f} s")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def find_ncu() -> str | None:
@@ -122,48 +136,64 @@ def profile_candidate(problem: Any, candidate: str | Path, *, device: str = "aut
         return {"figures": {}, "diagnosis": CPU_NOTE, "source": "none", "available": False, "candidate": label}
     ncu_path = find_ncu() if ncu == "auto" else ncu
     with tempfile.TemporaryDirectory(prefix="kw_profile_") as tmp:
-        paths = {"problem": Path(tmp) / "problem.py", "candidate": Path(tmp) / "candidate.py"}
+        launch = SandboxLaunch(Path(tmp), device)
+        paths = {"problem": Path(tmp) / "problem.py", "candidate": launch.workdir / "candidate.py"}
         paths["problem"].write_text(prob_source)
         paths["candidate"].write_text(source)
-        # -P: the driver's own folder (kernelwright/tools, holding profile.py) must not shadow the
-        # standard library's `profile`, which cProfile (and through it torch._dynamo) imports
+        # -P: the driver's own folder (verifier/profile) must not come first on sys.path, where its
+        # module names could shadow the standard library's
         driver = [sys.executable, "-P", profile_driver.__file__, str(paths["problem"]), str(paths["candidate"]),
-                  "--calls", str(calls), "--device", "cuda" if device == "auto" else device]
+                  "--calls", str(calls), "--device", "cuda" if device == "auto" else "cuda" if use_cuda else device,
+                  *launch.driver_flags()]
         t0 = time.time()
-        plain = runner(driver, timeout_s)
+        plain = runner(launch.wrap(driver), timeout_s, env=launch.env)
         plain_s = time.time() - t0
+        sandbox = _sandbox_from_stdout(plain.stdout)
         if plain.returncode != 0:
             tail = (plain.stderr or plain.stdout).strip().splitlines()[-1:] or ["no output"]
             return {"figures": {}, "diagnosis": f"profile driver failed: {tail[0][:300]}", "source": "none",
-                    "available": False, "error": tail[0][:300], "candidate": label}
+                    "available": False, "error": tail[0][:300], "candidate": label, "sandbox": sandbox}
         metadata = _meta_from_stdout(plain.stdout)
         error = None
         if ncu_path:
-            result, error = _profile_with_ncu(ncu_path, Path(tmp), driver, calls, metadata, timeout_s, runner)
+            result, error = _profile_with_ncu(ncu_path, Path(tmp), driver, calls, metadata, timeout_s, runner, launch)
             if result is not None:
-                result.update({"candidate": label, "driver_s": plain_s})
+                result.update({"candidate": label, "driver_s": plain_s, "sandbox": sandbox})
                 result["overhead_s"] = result["ncu_s"] - plain_s
                 return result
         figures = _metadata_figures(metadata)
         reason = error or "ncu not found"
         if not figures:
             return {"figures": {}, "diagnosis": f"no profile available: {reason}; no compile metadata either",
-                    "source": "none", "available": False, "error": reason, "candidate": label}
+                    "source": "none", "available": False, "error": reason, "candidate": label, "sandbox": sandbox}
         text = diagnose(figures) + f" (compile metadata only: {reason})"
         return {"figures": figures, "diagnosis": text, "source": "metadata", "available": True,
-                "error": error, "candidate": label, "kernels": metadata}
+                "error": error, "candidate": label, "kernels": metadata, "sandbox": sandbox}
+
+
+def _sandbox_from_stdout(stdout: str) -> dict[str, Any]:
+    """The sandbox layers the driver reported (`KW_SANDBOX` line); empty when it never got there."""
+    for line in (stdout or "").splitlines():
+        if line.startswith("KW_SANDBOX "):
+            try:
+                return json.loads(line[len("KW_SANDBOX "):])
+            except json.JSONDecodeError:
+                return {}
+    return {}
 
 
 def _profile_with_ncu(ncu: str, tmp: Path, driver: list[str], calls: int, metadata: list[dict[str, Any]],
-                      timeout_s: float, runner: Runner) -> tuple[dict[str, Any] | None, str | None]:
+                      timeout_s: float, runner: Runner,
+                      launch: SandboxLaunch) -> tuple[dict[str, Any] | None, str | None]:
+    """ncu launches the driver (which then enters the sandbox), all in the scrubbed environment."""
     report = str(tmp / "profile")
     t0 = time.time()
-    run = runner(ncu_command(ncu, report, driver), timeout_s)
+    run = runner(launch.wrap(ncu_command(ncu, report, driver)), timeout_s, env=launch.env)
     extra = True
     if run.returncode != 0 and "metric" in (run.stdout + run.stderr).lower():
         extra = False  # an extra metric is unknown to this ncu/GPU: profile with the sections alone
         t0 = time.time()  # the overhead counts the profiling run that produced the figures
-        run = runner(ncu_command(ncu, report, driver, extra_metrics=False), timeout_s)
+        run = runner(launch.wrap(ncu_command(ncu, report, driver, extra_metrics=False)), timeout_s, env=launch.env)
     ncu_s = time.time() - t0
     if run.returncode == 0 and not Path(report + ".ncu-rep").exists():
         return None, "ncu profiled no kernel inside the candidate's NVTX range (did it launch a GPU kernel?)"

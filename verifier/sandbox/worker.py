@@ -202,6 +202,11 @@ class Worker:
             self._kill()
             self.start()
 
+    def stop(self) -> None:
+        """Kill the worker process now (its dirs stay); the next call starts a fresh one."""
+        with self._lock:
+            self._kill()
+
     def close(self) -> None:
         """Stop the worker and remove its directories."""
         with self._lock:
