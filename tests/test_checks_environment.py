@@ -96,3 +96,14 @@ def test_hidden_read_is_rejected_by_the_worker_watch():
     verdict = kernelwright.verify(SOFTMAX, cheat, device="cpu", extra_shapes=False)
     assert verdict.status == "rejected" and verdict.rule == "environment_read", verdict.summary()
     assert "KW_PRODUCTION" in verdict.message
+
+
+def test_watch_ignores_reads_of_gpu_library_settings():
+    """CuPy's compiled core reads CUPY_* / CUDA_* settings with no Python frame of its own, so the read
+    looks like the candidate line that called CuPy (seen on an H100): library settings are not reported,
+    any other name still is."""
+    src = "os.environ.get('CUPY_CACHE_DIR')\nos.getenv('CUDA_PATH')\nos.environ.get('KW_MODE')"
+    out = subprocess.run([sys.executable, "-c", f"SRC = {src!r}\n{WATCH}"], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[\"environment: read 'KW_MODE' from line 3\"]"

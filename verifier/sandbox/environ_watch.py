@@ -6,7 +6,10 @@ behave the same but report each read, listing or write whose caller is the candi
 (frames of os, posixpath and the mapping machinery are looked through, so `os.getenv` and
 `os.path.expandvars` count as the candidate's). Reads from Triton, torch or compilers the
 candidate calls are theirs, not reported. TRITON_INTERPRET may be read: it says whether the
-Triton interpreter runs, which is the same inside and outside verification.
+Triton interpreter runs, which is the same inside and outside verification. Reads of the GPU
+libraries' own settings (CUPY_*, CUDA_*, TORCH_*, ...) are not reported either: a compiled library
+(CuPy's Cython core) reads them with no Python frame of its own, so they would look like the
+candidate's; the static check still flags a candidate line that names one.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 ALLOWED_VARS = frozenset({"TRITON_INTERPRET"})
+LIBRARY_PREFIXES = ("CUPY_", "CUDA_", "CUDNN_", "CUBLAS_", "CUTLASS_", "NV", "NCCL_", "TORCH_", "PYTORCH_",
+                    "TRITON_", "OMP_", "MKL_", "KMP_")
 _THROUGH = frozenset({os.getenv.__code__.co_filename, collections.abc.Mapping.get.__code__.co_filename,
                       posixpath.expandvars.__code__.co_filename})
 
@@ -32,7 +37,7 @@ class _Watch:
 def _seen(action: str, key: Any) -> None:
     """Report `action` on `key` when the nearest caller outside os / mapping code is the candidate."""
     name = os.fsdecode(key) if isinstance(key, (str, bytes)) else key
-    if action == "read" and name in ALLOWED_VARS:
+    if action == "read" and (name in ALLOWED_VARS or (isinstance(name, str) and name.startswith(LIBRARY_PREFIXES))):
         return
     target = _Watch.candidate_file()
     if not target:
