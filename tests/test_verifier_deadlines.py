@@ -2,6 +2,7 @@
 allowance that ends when a call's first kernel launch returns, and the options that set them."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,40 @@ def test_bad_deadline_options_exit_2_with_one_line(flag, value):
     result = CliRunner().invoke(app, ["verify", *files, flag, value])
     assert result.exit_code == 2, result.output
     assert flag in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_evidence_deadline_is_seconds_and_never_longer_than_the_derived_one():
+    derived = deadlines.derive(VerifyOptions(), 0.02, "cpu")  # 1000 x 20 ms = 20 s: the 60 s CPU floor rules
+    evidence = deadlines.for_evidence(derived)
+    assert derived.run_s == 60.0 and evidence.run_s == 5.0  # max(5 s, 50 x 20 ms = 1 s)
+    assert deadlines.for_evidence(deadlines.derive(VerifyOptions(), 0.2, "cpu")).run_s == 10.0  # 50 x 0.2 s
+    short = deadlines.derive(VerifyOptions(deadline_floor_s=2.0, deadline_factor=1.0), 0.001, "cpu")
+    assert deadlines.for_evidence(short).run_s == 2.0  # never longer than the derived deadline
+    assert evidence.timing_s == derived.timing_s and evidence.reference_s == derived.reference_s
+
+
+FLAGGED_HANG = '''
+import time
+import torch
+import torch.nn as nn
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        rows = [torch.softmax(row, dim=-1) for row in x]  # PyTorch does the work: reference_ops, statically
+        time.sleep(3600)
+        return torch.stack(rows)
+'''
+
+
+def test_a_statically_decided_candidate_that_hangs_is_rejected_by_its_static_rule():
+    """Its one trial only gathers evidence: it runs under the evidence deadline (seconds, not the
+    60 s CPU floor), and the hang ends in the static rule's verdict, not a timeout."""
+    verdict = kernelwright.verify(ROOT / "problems" / "softmax.py", FLAGGED_HANG, device="cpu", timing=False)
+    assert verdict.status == "rejected" and verdict.rule == "reference_ops", verdict.summary()
+    assert verdict.stage == "static", verdict.summary()
+    cut = re.search(r"correctness timed out: no answer within (\d+) s", verdict.logs)
+    assert cut, verdict.logs
+    # 2 runs x max(5 s, 50 x the reference), here 10 s unless the machine is very slow; never the 2 x 60 s
+    # of the CPU floor, which would need a reference slower than 1.2 s
+    assert int(cut.group(1)) < 120, verdict.logs

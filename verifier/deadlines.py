@@ -51,6 +51,18 @@ def derive(options: VerifyOptions, reference_s: float, device_type: str) -> Dead
     )
 
 
+EVIDENCE_FLOOR_S = 5.0  # a trial that only gathers evidence for a verdict the static checks already decided
+EVIDENCE_FACTOR = 50.0
+
+
+def for_evidence(found: Deadlines) -> Deadlines:
+    """Deadlines of a verification whose verdict a static finding already decides: its one trial only
+    adds evidence, so it gets seconds (50 x the reference, at least 5 s, never more than before), and
+    a hang ends it with the static rule, not a timeout."""
+    run_s = min(found.run_s, max(EVIDENCE_FLOOR_S, EVIDENCE_FACTOR * found.reference_s))
+    return Deadlines(reference_s=found.reference_s, run_s=run_s, timing_s=found.timing_s, compile_s=found.compile_s)
+
+
 def reference_seconds(problem: Problem, overrides: dict[str, Any], device: str) -> float:
     """Median seconds of three eager calls of the reference (after a warm-up call); cached."""
     key = (source_sha(problem.source), repr(sorted(overrides.items())), device)

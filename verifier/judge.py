@@ -94,7 +94,8 @@ class Judge:
         self.dirty = True
         self.logs.append(error.log_tail)
         evidence.check_process_evidence({}, self.events(), self.fired)
-        if self.fired:
+        if self.fired:  # a rule explains the verdict; what ended the call stays in the logs
+            self.logs.append(f"{status} at {_stage(stage)}: {message}")
             self.decide_if_fired(_stage(stage))
         raise Decided(self._finish(status, _stage(stage), message))
 
@@ -306,6 +307,8 @@ class Judge:
             self.logs.append(f"reference not timed ({type(exc).__name__}: {exc}); deadlines at their floor")
             seconds = 0.0
         self.deadlines = deadlines.derive(self.job.options, seconds, self.device_type)
+        if self.static_rules - self.relaxed:  # a soft static finding decides: the one trial is evidence only
+            self.deadlines = deadlines.for_evidence(self.deadlines)
 
     def profile(self) -> None:
         if not (self.job.options.profile and self.device_type == "cuda"):
