@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from kernelwright.verifier.sandbox.env import child_environment
-from kernelwright.verifier.sandbox.worker import _UNSHARE, _flag, physical_gpu, pid_namespace_available
+from kernelwright.verifier.sandbox.worker import UNSHARE, env_flag, physical_gpu, pid_namespace_available
 
 
 class SandboxLaunch:
@@ -31,15 +31,15 @@ class SandboxLaunch:
         python_path = [os.path.abspath(p or os.getcwd()) for p in sys.path if os.path.exists(p or ".")]
         self.env = child_environment(dict(os.environ), device_index=gpu, workdir=str(self.workdir),
                                      cache_dir=str(self.cache_dir), python_path=python_path)
-        isolate = _flag("KERNELWRIGHT_ISOLATE_PIDS") if isolate_pids is None else isolate_pids
+        isolate = env_flag("KERNELWRIGHT_ISOLATE_PIDS") if isolate_pids is None else isolate_pids
         self.pid_namespace = isolate and pid_namespace_available()
 
     def driver_flags(self) -> list[str]:
         """Arguments that tell the driver where its sandbox is and which layers to apply."""
         flags = ["--workdir", str(self.workdir), "--cache-dir", str(self.cache_dir)]
-        if not _flag("KERNELWRIGHT_ISOLATE_NET"):
+        if not env_flag("KERNELWRIGHT_ISOLATE_NET"):
             flags.append("--no-isolate-network")
-        if not _flag("KERNELWRIGHT_GUARD_HOME"):
+        if not env_flag("KERNELWRIGHT_GUARD_HOME"):
             flags.append("--no-guard-home")
         if self.pid_namespace:
             flags.append("--pid-namespace")
@@ -49,4 +49,4 @@ class SandboxLaunch:
         """`cmd` (the driver, or ncu launching it) inside the PID namespace where available."""
         if not self.pid_namespace:
             return cmd
-        return [*_UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-profile", *cmd]
+        return [*UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-profile", *cmd]

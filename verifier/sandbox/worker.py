@@ -90,11 +90,11 @@ def physical_gpu(device: str) -> str | None:
     return index
 
 
-_UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 _pid_namespace_ok: bool | None = None
 
 
-def _flag(name: str) -> bool:
+def env_flag(name: str) -> bool:
     return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
@@ -103,7 +103,7 @@ def pid_namespace_available() -> bool:
     global _pid_namespace_ok
     if _pid_namespace_ok is None:
         try:
-            done = subprocess.run([*_UNSHARE, "/bin/sh", "-c", "exit 0"], capture_output=True, timeout=20)
+            done = subprocess.run([*UNSHARE, "/bin/sh", "-c", "exit 0"], capture_output=True, timeout=20)
             _pid_namespace_ok = done.returncode == 0
         except (OSError, subprocess.TimeoutExpired):
             _pid_namespace_ok = False
@@ -142,8 +142,8 @@ class Worker:
         self.preload = preload
         # $KERNELWRIGHT_ISOLATE_NET=0, $KERNELWRIGHT_ISOLATE_PIDS=0 or $KERNELWRIGHT_GUARD_HOME=0 (reads of the
         # user's home) switch one layer off on a host where it misbehaves
-        self.isolate_network = _flag("KERNELWRIGHT_ISOLATE_NET") if isolate_network is None else isolate_network
-        self.isolate_pids = _flag("KERNELWRIGHT_ISOLATE_PIDS") if isolate_pids is None else isolate_pids
+        self.isolate_network = env_flag("KERNELWRIGHT_ISOLATE_NET") if isolate_network is None else isolate_network
+        self.isolate_pids = env_flag("KERNELWRIGHT_ISOLATE_PIDS") if isolate_pids is None else isolate_pids
         self.pid_namespace = False
         self.base_dir = tempfile.mkdtemp(prefix=f"kw-worker-{self.name}-")
         self.cache_dir = cache_dir or os.path.join(self.base_dir, "cache")
@@ -279,10 +279,10 @@ class Worker:
         config = {"fd_requests": req_r, "fd_replies": rep_w, "fd_events": ev_w, "workdir": workdir,
                   "cache_dir": self.cache_dir, "cuda": self.gpu is not None, "preload": list(self.preload),
                   "isolate_network": self.isolate_network, "pid_namespace": self.pid_namespace,
-                  "guard_home": _flag("KERNELWRIGHT_GUARD_HOME")}
+                  "guard_home": env_flag("KERNELWRIGHT_GUARD_HOME")}
         argv = [sys.executable, "-m", "kernelwright.verifier.sandbox.child", json.dumps(config)]
         if self.pid_namespace:  # a shell as PID 1 there, so the worker's signals behave as usual
-            argv = [*_UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-worker", *argv]
+            argv = [*UNSHARE, "/bin/sh", "-c", '"$@"; exit $?', "kw-worker", *argv]
         try:
             self._proc = subprocess.Popen(
                 argv,
