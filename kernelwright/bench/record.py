@@ -54,6 +54,7 @@ def result_fields(result: Result, started_at: float) -> dict[str, Any]:
         "run_id": result.run_id,
         "tokens": result.tokens,
         "stop_reason": result.stop_reason,
+        "category": (result.analysis or {}).get("category"),  # tools/opgraph: matmul, conv, norm, ...
     }
 
 

@@ -59,15 +59,27 @@ def fast_p_table(m: BenchMetrics) -> Table:
 
 def problem_table(rows: list[dict[str, Any]], kernels_rel: dict[str, str]) -> Table:
     out = Table("Per problem", ["problem", "status", "correct", "x eager", "x compile", "best ms", "first correct s",
-                                "best s", "run s", "attempts", "worker", "kernel", "error"])
+                                "best s", "run s", "attempts", "category", "worker", "kernel", "error"])
     for r in rows:
         out.rows.append([
             r["problem"], r["best_status"] if r["status"] == "done" else r["status"], bool(r["solved"]),
             r["speedup_eager"], r["speedup_compile"], fmt(r["best_median_ms"], 4) if r["timing_meaningful"] else "-",
             fmt(r["time_to_first_correct"], 1),
-            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r["worker"],
+            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r.get("category") or "-", r["worker"],
             kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
         ])
+    return out
+
+
+def category_table(rows: list[dict[str, Any]]) -> Table:
+    """Correct share and geomean speedup vs eager per problem category (the problem analysis's)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r.get("category") or "not captured", []).append(r)
+    out = Table("Per category", ["category", "problems", "correct", "geomean x eager"])
+    for name, group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        m = summarize(group)
+        out.rows.append([name, m.problems, f"{m.correct} ({pct(m.correct_rate)})", fmt(m.geomean_speedup.get("eager"))])
     return out
 
 
@@ -108,7 +120,8 @@ def write_report(db: str | Path, bench_id: str, out_dir: str | Path) -> dict[str
     budget = bench["config"].get("budget_s")
     plot = plot_scaling({bench_id: curves(rows, attempts, budget)}, out / "scaling.png",
                         f"Solved vs budget per problem ({bench_id})", caption=provenance(bench)[:300])
-    tables = [summary_table(metrics, stats), fast_p_table(metrics), problem_table(rows, kernels_rel)]
+    tables = [summary_table(metrics, stats), fast_p_table(metrics), category_table(rows),
+              problem_table(rows, kernels_rel)]
     if broken:
         tables.append(Table("Broken problem files (skipped)", ["file", "reason"],
                             [[b["path"], b["message"]] for b in broken]))

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS problems (
     best_median_ms REAL, timing_meaningful INTEGER DEFAULT 0, time_to_first_correct REAL,
     time_to_best REAL, elapsed_s REAL, n_attempts INTEGER DEFAULT 0, best_kernel_path TEXT,
     run_id TEXT, device TEXT, worker TEXT, started_at REAL, finished_at REAL, error TEXT,
-    tokens INTEGER DEFAULT 0, stop_reason TEXT,
+    tokens INTEGER DEFAULT 0, stop_reason TEXT, category TEXT,
     PRIMARY KEY (bench_id, problem)
 );
 CREATE TABLE IF NOT EXISTS attempts (
@@ -46,8 +46,9 @@ PROBLEM_FIELDS = (
     "status", "solved", "best_status", "speedup_eager", "speedup_compile", "best_median_ms",
     "timing_meaningful", "time_to_first_correct", "time_to_best", "elapsed_s", "n_attempts",
     "best_kernel_path", "run_id", "device", "worker", "started_at", "finished_at", "error",
-    "tokens", "stop_reason",
+    "tokens", "stop_reason", "category",
 )
+ADDED_COLUMNS = {"problems": {"category": "TEXT"}}  # columns newer than some stores on disk
 ATTEMPT_FIELDS = (
     "attempt", "iteration", "strategy", "coder", "status", "speedup_eager", "speedup_compile",
     "median_ms", "started_at", "finished_at",
@@ -66,6 +67,11 @@ class BenchStore:
         self._db.row_factory = sqlite3.Row
         with self._db:
             self._db.executescript(SCHEMA)
+            for table, columns in ADDED_COLUMNS.items():
+                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, kind in columns.items():
+                    if name not in have:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
