@@ -64,8 +64,8 @@ def problem_table(rows: list[dict[str, Any]], kernels_rel: dict[str, str]) -> Ta
         out.rows.append([
             r["problem"], r["best_status"] if r["status"] == "done" else r["status"], bool(r["solved"]),
             r["speedup_eager"], r["speedup_compile"], fmt(r["best_median_ms"], 4) if r["timing_meaningful"] else "-",
-            fmt(r["time_to_first_correct"], 1),
-            fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1), r["n_attempts"], r.get("category") or "-", r["worker"],
+            fmt(r["time_to_first_correct"], 1), fmt(r["time_to_best"], 1), fmt(r.get("elapsed_s"), 1),
+            r["n_attempts"], r.get("category") or "-", r["worker"],
             kernels_rel.get(r["problem"], "-"), (r["error"] or "")[:120],
         ])
     return out
