@@ -19,7 +19,7 @@ from typing import Any, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, memory, memory_judge, robustness, static_checks
+from . import backends, deadlines, evidence, memory, memory_judge, static_checks
 from . import inputs as inputs_mod
 from .budget import Budget, BudgetedGate, BudgetedWorker, verify_seconds
 from .gate import DeviceGate, GateTimeout
@@ -30,7 +30,8 @@ from .rules import ANTICHEAT_RULES, POLICIES, RELAXABLE, status_for
 from .sandbox import transport
 from .sandbox.worker import Worker, WorkerError
 from .timing_judge import run_timing
-from .verdict import Stage, TrialResult, Verdict, truncate
+from .trial_judge import run_trial
+from .verdict import Stage, Verdict, truncate
 
 CS = "kernelwright.verifier.sandbox.candidate_side:"
 
@@ -184,73 +185,8 @@ class Judge:
         seen: dict[str, int] = {}  # output fingerprint -> trial index
         sizes: dict[str, list[int]] = {}
         for spec in plan:
-            self._trial(spec, seen, sizes)
+            run_trial(self, spec, seen, sizes)
             memory.free_cached(self.ref_device)  # this trial's tensors are gone: the worker may need the memory
-
-    def _trial(self, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes: dict[str, list[int]]) -> None:
-        """One correctness trial; its tensors live only as long as this call."""
-        refusable = spec.kind == "extra_shape"  # an explicit refusal there is `specialized`, not a failure
-        if repr(inputs_mod.make_init_inputs(self.problem, spec.overrides)) != self.loaded_init:
-            if not self.load(spec.overrides, refusable=refusable):
-                self._specialized(spec, self.refusal)
-                return
-        host = inputs_mod.make_inputs(self.problem, spec.overrides, spec.seed, spec.scale, device=self.input_device,
-                                      shift=spec.shift)
-        originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
-        ref, tolerances = None, None
-        if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
-            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-            eager = evidence.eager_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-            bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
-                                                 robustness.trial_metadata(spec.kind, self.problem.metadata))
-            del eager
-            if bar.skipped:
-                self._record_skipped(spec, bar.skipped, originals)
-                return
-            tolerances = bar.tolerances
-        repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
-        payload = {"inputs": transport.share_all(host), "repeat": repeat,
-                   "poison_sizes": sizes.get(spec.shape_key, []),
-                   "profile_kernels": self.device_type == "cuda" and spec.trial == 0}
-        report = self.call("run", payload, timeout_s=self.deadlines.run_s * repeat, stage="correctness",
-                           refusable=refusable, compile_s=self.deadlines.compile_s)
-        if report.get("ok") is False:
-            self._specialized(spec, report)
-            return
-        evidence.check_process_evidence(report, self.events(), self.fired)
-        runs = report["runs"]
-        # on a GPU the candidate ran on `host` itself: what it changed is visible here
-        changed = evidence.inputs_changed(originals, host if self.device_type == "cuda" else runs[0]["inputs_after"])
-        del host
-        if ref is None:
-            ref = evidence.reference_outputs(self.problem, spec.overrides, originals, MODEL_SEED, self.ref_device)
-        self.fetch([run["outputs"] for run in runs], ref)
-        trial_fired = evidence.Fired()
-        for run in runs:
-            if not run["launches"] and self.launched_before:
-                self.fired.add("caching", f"trial {spec.trial}: kernels ran on an earlier call but none on "
-                                          f"this one (a result reused across calls)")
-            self.launched_before = self.launched_before or bool(run["launches"])
-            evidence.check_run_evidence(run, self.device_type, self.fired)
-            self.verdict.pytorch_ops = sorted(set(self.verdict.pytorch_ops) | set(run.get("compute_ops") or []))
-        metadata = self.problem.metadata
-        if spec.kind in robustness.KINDS:
-            metadata = robustness.trial_metadata(spec.kind, metadata)
-        comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, self.device_type, trial_fired,
-                                            tolerances)
-        if changed:
-            trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
-        if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], self.problem.metadata):
-            trial_fired.add("nondeterministic", "two runs on the same inputs gave different outputs")
-        sizes[spec.shape_key] = evidence.output_nbytes(runs[0]["outputs"])
-        print_ = evidence.fingerprint(runs[0]["outputs"])
-        if trial_fired and print_ in seen:
-            self.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
-                                      f"for different inputs")
-        seen.setdefault(print_, spec.trial)
-        self._record_trial(spec, comparison, trial_fired, originals)
-        anticheat = any(r in ANTICHEAT_RULES and r not in self.relaxed for r in self.fired.rules)
-        self.decide_if_fired("anticheat" if anticheat else "correctness")
 
     def fetch(self, runs: list[list[dict[str, Any]]], ref: evidence.Reference) -> None:
         """Bring the GPU outputs the worker kept into buffers this process owns and shared with it.
@@ -270,34 +206,6 @@ class Judge:
                       timeout_s=self.deadlines.run_s, stage="correctness")
             for rec, buf in wanted:
                 rec["tensor"] = buf
-
-    def _record_trial(self, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,
-                      host: list) -> None:
-        self.verdict.trials.append(TrialResult(
-            trial=spec.trial, kind=spec.kind, shape=_shapes(host), max_abs_err=comparison.max_abs_err,
-            max_rel_err=comparison.max_rel_err, rel_norm_err=comparison.rel_norm_err,
-            mismatched=comparison.mismatched, passed=not trial_fired,
-            note="; ".join(trial_fired.messages[r] for r in trial_fired.rules)[:500]))
-        if not trial_fired:
-            return
-        if spec.kind in ("extra_shape", *robustness.KINDS):
-            inner = trial_fired.rules[0]
-            self.fired.add(spec.kind, f"{spec.kind.replace('_', ' ')} trial ({spec.describe()}): "
-                                      f"{trial_fired.messages[inner]}")
-        for rule in trial_fired.rules:
-            self.fired.add(rule, f"trial {spec.trial} ({spec.kind}): {trial_fired.messages[rule]}")
-
-    def _record_skipped(self, spec: inputs_mod.TrialSpec, reason: str, host: list) -> None:
-        """A robustness trial not judged because eager itself fails on its inputs; the record says why."""
-        self.verdict.trials.append(TrialResult(trial=spec.trial, kind=spec.kind, shape=_shapes(host), passed=True,
-                                               skipped=True, note=f"{spec.describe()}: {reason}"[:500]))
-
-    def _specialized(self, spec: inputs_mod.TrialSpec, failure: dict[str, Any]) -> None:
-        """The candidate refused a perturbed shape with an explicit error: flagged, not rejected."""
-        note = f"specialized: refused {spec.describe()} with {failure.get('message', '')}"[:500]
-        self.verdict.trials.append(TrialResult(trial=spec.trial, kind=spec.kind, passed=False, skipped=True, note=note))
-        if "specialized" not in self.advisories:
-            self.advisories.append("specialized")
 
     def time_reference(self, base: dict[str, Any]) -> None:
         """Derive the call deadlines from the reference's measured time (a floor where it fails)."""
@@ -410,10 +318,6 @@ def _policies(status: str, rule: str | None, fired: list[str]) -> dict[str, bool
 def _priority(rule: str) -> int:
     """Deciding order among anti-cheat rules: the most specific first, missing launches last."""
     return 1 if rule == "no_kernel_launched" else 0
-
-
-def _shapes(host: list) -> str:
-    return "x".join(str(tuple(x.shape)) for x in host if isinstance(x, torch.Tensor))
 
 
 def _stage(stage: str) -> str:
