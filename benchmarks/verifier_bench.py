@@ -209,6 +209,9 @@ def main() -> None:
     print("repeatability", rep, flush=True)
     if verdict is not None and verdict.timing:
         results["ncu"] = ncu_agreement(Path(args.problem), honest, verdict.timing.median_ms, "row_kernel")
+        if "ncu_ms" in results["ncu"] and verdict.timing.raw_median_ms:
+            results["ncu"].update(raw_ms=verdict.timing.raw_median_ms,
+                                  raw_difference=verdict.timing.raw_median_ms / results["ncu"]["ncu_ms"] - 1.0)
         print("ncu", results["ncu"], flush=True)
         results["verdict_example"] = json.loads(verdict.model_dump_json())
     _save(out, results)
@@ -233,7 +236,9 @@ def main() -> None:
     n = results.get("ncu", {})
     if "difference" in n:
         print(f"| reported vs ncu gpu__time_duration | {n['verdict_ms']:.4f} vs {n['ncu_ms']:.4f} ms "
-              f"({n['difference'] * 100:+.1f} %) | within 3 % |")
+              f"({n['difference'] * 100:+.1f} %; before the empty event pair's time came off: "
+              f"{n.get('raw_ms', float('nan')):.4f} ms, {n.get('raw_difference', float('nan')) * 100:+.1f} %) "
+              f"| within 3 % |")
     else:
         print(f"| reported vs ncu | {n.get('error', 'not run')} | within 3 % |")
     s = results["survival"]

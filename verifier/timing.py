@@ -1,17 +1,18 @@
 """Kernel timing in the worker, and the parent's integrity checks on the numbers it reports.
 
 On CUDA each repetition: flush L2 by reading a buffer larger than the device's L2, reset the
-persisting-L2 carve-out (cudaCtxResetPersistingL2Cache through the CUDA runtime, when reachable),
-a short GPU spin (so the call's launches are queued before the start event), record a start event,
-run on the next of >= 3 rotated input sets, record the end event; the repetitions are queued back
-to back and synchronised once. Warm-up first; repetitions until `rep_ms` of kernel time and at
-least `min_reps`. A second, synchronous loop (`time_loop_fixed`) serves the integrity checks: after
-each end event it times a device-wide synchronise, and work the call left running on other streams
-makes that wait long (`timing_mismatch` when it happens in over a tenth of the repetitions). On
-the CPU (Triton interpreter) only wall-clock is measured and the result is marked not meaningful.
-The parent times each worker call itself: its wall-clock per repetition must not exceed the event
-time by more than launch overhead (`timing_mismatch`), and the median must not beat the
-problem's speed-of-light floor (`impossible_speed`).
+persisting-L2 carve-out (cudaCtxResetPersistingL2Cache through the CUDA runtime, when reachable), a
+short GPU spin (so the call's launches are queued before the start event), record a start event, run
+on the next of >= 3 rotated input sets, record the end event; the repetitions are queued back to
+back and synchronised once; then empty event pairs in the same sequence, whose median (the events'
+own cost, about a microsecond) is taken off every sample. Warm-up first; repetitions until `rep_ms`
+of kernel time and at least `min_reps`. A second, synchronous loop (`time_loop_fixed`) serves the
+integrity checks: after each end event it times a device-wide synchronise, and work the call left
+running on other streams makes that wait long (`timing_mismatch` when it happens in over a tenth of
+the repetitions). On the CPU (Triton interpreter) only wall-clock is measured and the result is
+marked not meaningful. The parent times each worker call itself: its wall-clock per repetition must
+not exceed the event time by more than launch overhead (`timing_mismatch`), and the median must not
+beat the problem's speed-of-light floor (`impossible_speed`).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ SPEED_OF_LIGHT_MARGIN = 0.9
 # the call's Python launch overhead (tens of microseconds per launch) and host jitter.
 WALL_SLACK_MS = 0.2
 LINGER_MS = 0.02  # an idle device-wide synchronise returns well within this (typically < 10 us)
+NULL_PAIRS = 32  # empty event pairs timed after the repetitions, to measure the events' own cost
 
 
 def stats(samples_ms: list[float]) -> dict[str, float]:
@@ -135,9 +137,24 @@ def time_cuda(call: Callable[[Any], Any], input_sets: list[list], *, warmup_ms: 
         if probe is not None:
             probe.after(i, out)
         del out
+    nulls = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+             for _ in range(min(reps, NULL_PAIRS))]
+    for start, end in nulls:  # the same sequence with nothing between the events
+        flush()
+        torch.cuda._sleep(spin)
+        start.record()
+        end.record()
     torch.cuda.synchronize()
-    samples = [start.elapsed_time(end) for start, end in events]
-    return {**stats(samples), "reps": reps, "persisting_l2_reset": flush.persisting_reset}
+    raw = [start.elapsed_time(end) for start, end in events]
+    overhead = statistics.median(start.elapsed_time(end) for start, end in nulls)
+    return {**stats(without_event_overhead(raw, overhead)), "raw_median_ms": statistics.median(raw),
+            "event_overhead_ms": overhead, "reps": reps, "persisting_l2_reset": flush.persisting_reset}
+
+
+def without_event_overhead(samples_ms: list[float], overhead_ms: float) -> list[float]:
+    """Samples less the time an empty event pair measures in the same sequence (never below zero, and
+    never more than half a sample: the correction is for the events' own cost, not for the work)."""
+    return [max(s - min(max(overhead_ms, 0.0), 0.5 * s), 0.0) for s in samples_ms]
 
 
 def _spin_cycles(call: Callable[[Any], Any], input_sets: list[list], cap_ms: float = 2.0) -> int:

@@ -37,7 +37,8 @@ def _common(j: Judge, base: dict[str, Any]) -> dict[str, Any]:
 
 def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
     return TimingStats(median_ms=report["median_ms"], mean_ms=report["mean_ms"], std_ms=report["std_ms"],
-                       min_ms=report["min_ms"], max_ms=report["max_ms"], n=report["n"], wall_ms=wall_ms)
+                       min_ms=report["min_ms"], max_ms=report["max_ms"], n=report["n"], wall_ms=wall_ms,
+                       raw_median_ms=report.get("raw_median_ms"), event_overhead_ms=report.get("event_overhead_ms"))
 
 
 def run_timing(j: Judge, base: dict[str, Any], *, baselines_only: bool) -> None:

@@ -44,6 +44,8 @@ class TimingStats(BaseModel):
     max_ms: float
     n: int
     wall_ms: float | None = None  # wall-clock per iteration, for the integrity cross-check
+    raw_median_ms: float | None = None  # before the empty event pair's time was taken off
+    event_overhead_ms: float | None = None  # median of empty event pairs in the same sequence
 
 
 class Environment(BaseModel):
