@@ -24,6 +24,8 @@ class Attempt(BaseModel):
     finished_at: float = 0.0
     tokens: int = 0
     meta: dict = Field(default_factory=dict)  # e.g. launch configuration, template name
+    # passes under each verifier policy (strict, kernelbench); None: the policy's answer is not known
+    policies: dict[str, bool | None] = Field(default_factory=dict)
 
 
 class Result(BaseModel):

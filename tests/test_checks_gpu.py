@@ -54,6 +54,7 @@ def test_honest_kernel_is_correct_with_meaningful_timing(softmax, worker):
     assert verdict.timing.n >= 10 and verdict.timing.median_ms > 0 and verdict.timing.wall_ms is not None
     assert set(verdict.baselines) == {"eager", "compile"}
     assert verdict.speedups["eager"] > 0.3
+    assert verdict.own_gpu_share is not None and verdict.own_gpu_share > 0.9, verdict.own_gpu_share
     meta = verdict.profile["triton"]["softmax_kernel"]
     assert meta["n_regs"] > 0 and meta["n_spills"] is not None
     print("H100 softmax 4096x8192 fp32:", verdict.timing, verdict.baselines, verdict.speedups,

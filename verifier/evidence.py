@@ -167,11 +167,21 @@ def _worse(a: Comparison, b: Comparison) -> Comparison:
     return merged
 
 
+def own_names(run: dict[str, Any]) -> tuple[str, ...]:
+    """Names of the kernels the candidate launched through the launch hooks (load_inline ones have none)."""
+    return tuple(name.split(":", 1)[-1] for name in run.get("launches") or {} if not name.startswith("load_inline:"))
+
+
+def own_time_share(run: dict[str, Any]) -> float | None:
+    """The candidate's own kernels' share of one profiled run's kernel time (None: not profiled)."""
+    kernels = run.get("kernels") or []
+    return dynamic_checks.own_time_share(kernels, dynamic_checks.library_kernels(kernels, own_names(run)))
+
+
 def check_run_evidence(run: dict[str, Any], device_type: str, fired: Fired) -> None:
     """Anti-cheat rules from one run: launches, compute ops, kernels, streams, aliasing."""
     launches, kernels = run.get("launches") or {}, run.get("kernels") or []
-    own = tuple(name.split(":", 1)[-1] for name in launches if not name.startswith("load_inline:"))
-    libs = dynamic_checks.library_kernels(kernels, own)
+    libs = dynamic_checks.library_kernels(kernels, own_names(run))
     own_kernels = [k for k in kernels if k["name"] not in libs and not k["name"].startswith(("Memcpy", "Memset"))]
     if not launches and not (device_type == "cuda" and own_kernels):
         fired.add("no_kernel_launched", "no Triton, CuPy or load_inline kernel of the candidate ran in forward")

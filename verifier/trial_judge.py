@@ -67,6 +67,8 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
         j.launched_before = j.launched_before or bool(run["launches"])
         evidence.check_run_evidence(run, j.device_type, j.fired)
         j.verdict.pytorch_ops = sorted(set(j.verdict.pytorch_ops) | set(run.get("compute_ops") or []))
+        if (share := evidence.own_time_share(run)) is not None:
+            j.verdict.own_gpu_share = round(share, 4)
     metadata = j.problem.metadata
     if spec.kind in robustness.KINDS:
         metadata = robustness.trial_metadata(spec.kind, metadata)

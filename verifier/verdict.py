@@ -75,6 +75,7 @@ class Verdict(BaseModel):
     # whether it passes under each policy; None: not known (strict stopped at a rule kernelbench only flags)
     policies: dict[str, bool | None] = Field(default_factory=dict)
     pytorch_ops: list[str] = Field(default_factory=list)  # compute ops left in PyTorch (flagged under kernelbench)
+    own_gpu_share: float | None = None  # the candidate's own kernels' share of kernel time (profiled trial, CUDA)
     problem: str = ""
     backend: str | None = None  # triton | cupy | load_inline | unknown
     candidate_sha: str = ""

@@ -109,7 +109,7 @@ def verify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                            source_path=str(run_dir / f"attempt_{cand['id']}.py"), verdict_path=str(vpath),
                            median_ms=d["median_ms"], timing_meaningful=verdict.timing_meaningful,
                            speedup_eager=verdict.speedups.get("eager"),
-                           speedup_compile=verdict.speedups.get("compile"))
+                           speedup_compile=verdict.speedups.get("compile"), policies=dict(verdict.policies))
             _run_tools(attempt, verdict, tool_runtime)
             if is_better(attempt, best):
                 best = {"attempt": cand["id"], "source": cand["source"], "median_ms": attempt["median_ms"],

@@ -27,6 +27,15 @@ def _speedups(result: Result, best: Attempt | None) -> tuple[float | None, float
     return None, None, False
 
 
+def policy_outcome(history: list[Attempt], policy: str) -> int | None:
+    """1 when some attempt passes under `policy`, 0 when every attempt is known to fail there, else None
+    (a strict run stops at a rule that kernelbench only flags, so kernelbench's answer stays open)."""
+    answers = [a.policies.get(policy) for a in history if a.policies]  # attempts without a verdict have none
+    if any(answers):
+        return 1
+    return 0 if all(x is False for x in answers) else None
+
+
 def result_fields(result: Result, started_at: float) -> dict[str, Any]:
     """Problem-row fields of a finished run; times are seconds since the run started."""
     best = _best_attempt(result)
@@ -55,6 +64,8 @@ def result_fields(result: Result, started_at: float) -> dict[str, Any]:
         "tokens": result.tokens,
         "stop_reason": result.stop_reason,
         "category": (result.analysis or {}).get("category"),  # tools/opgraph: matmul, conv, norm, ...
+        "correct_strict": policy_outcome(result.history, "strict"),
+        "correct_kernelbench": policy_outcome(result.history, "kernelbench"),
     }
 
 

@@ -83,11 +83,24 @@ def category_table(rows: list[dict[str, Any]]) -> Table:
     return out
 
 
+def policy_table(rows: list[dict[str, Any]], judged_under: str) -> Table:
+    """Problems with a correct kernel under each verifier policy, from every attempt's verdict."""
+    out = Table("Per policy", ["policy", "correct", "not correct", "not known"],
+                note=(f"The runs were judged under `{judged_under}`. Under strict, a candidate stopped at a rule that "
+                      "kernelbench only flags leaves kernelbench's answer open; `--policy kernelbench` knows both."))
+    for name in ("strict", "kernelbench"):
+        values = [r.get(f"correct_{name}") for r in rows if r.get("status") == "done"]
+        out.rows.append([name, sum(v == 1 for v in values), sum(v == 0 for v in values),
+                         sum(v is None for v in values)])
+    return out
+
+
 def provenance(bench: dict[str, Any]) -> str:
     cfg, env = bench["config"], bench["environment"]
     command = f"kernelwright bench {cfg.get('suite_dir')} --coder {cfg.get('coder')} --budget {cfg.get('budget_s'):g}s"
     command += f" --iterations {cfg['iterations']}" if cfg.get("iterations") else ""
     command += f" --ray {cfg['ray']}" if cfg.get("ray") else f" --devices {cfg.get('devices')}"
+    command += f" --policy {cfg['policy']}" if cfg.get("policy", "strict") != "strict" else ""
     env_text = ", ".join(f"{k} {v}" for k, v in env.items())
     created = dt.datetime.fromtimestamp(bench["created_at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"Produced by `{command}` (bench `{bench['bench_id']}`, started {created}); {env_text}."
@@ -121,7 +134,7 @@ def write_report(db: str | Path, bench_id: str, out_dir: str | Path) -> dict[str
     plot = plot_scaling({bench_id: curves(rows, attempts, budget)}, out / "scaling.png",
                         f"Solved vs budget per problem ({bench_id})", caption=provenance(bench)[:300])
     tables = [summary_table(metrics, stats), fast_p_table(metrics), category_table(rows),
-              problem_table(rows, kernels_rel)]
+              policy_table(rows, bench["config"].get("policy", "strict")), problem_table(rows, kernels_rel)]
     if broken:
         tables.append(Table("Broken problem files (skipped)", ["file", "reason"],
                             [[b["path"], b["message"]] for b in broken]))

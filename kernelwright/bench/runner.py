@@ -45,14 +45,16 @@ class BenchConfig(BaseModel):
     job_timeout_s: float | None = None    # default: 3 x budget + 10 min
     max_wall_s: float | None = None       # start no new problem after this many seconds (rest stays pending)
     recursive: bool = False
+    policy: str = "strict"                # verifier policy of every run (verifier/rules.py POLICIES)
 
     def resolved_bench_id(self) -> str:
         """Deterministic by default, so re-running the same command resumes the same bench."""
         if self.bench_id:
             return self.bench_id
         iters = f"-{self.iterations}it" if self.iterations else ""
+        policy = f"-{self.policy}" if self.policy != "strict" else ""
         name = Path(self.suite_dir.rstrip("/")).name or "suite"
-        return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}-{self.coder}-{self.budget_s:g}s{iters}")
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}-{self.coder}-{self.budget_s:g}s{iters}{policy}")
 
 
 class BenchOutcome(BaseModel):
@@ -190,6 +192,8 @@ def _run_options(config: BenchConfig, bench_id: str, key: str, root: Path) -> di
     if config.iterations is not None:
         options["iterations"] = config.iterations
     options.update(config.run_options)
+    if config.policy != "strict":
+        options["verify_options"] = {**(options.get("verify_options") or {}), "policy": config.policy}
     return options
 
 

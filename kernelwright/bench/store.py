@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS problems (
     best_median_ms REAL, timing_meaningful INTEGER DEFAULT 0, time_to_first_correct REAL,
     time_to_best REAL, elapsed_s REAL, n_attempts INTEGER DEFAULT 0, best_kernel_path TEXT,
     run_id TEXT, device TEXT, worker TEXT, started_at REAL, finished_at REAL, error TEXT,
-    tokens INTEGER DEFAULT 0, stop_reason TEXT, category TEXT,
+    tokens INTEGER DEFAULT 0, stop_reason TEXT, category TEXT, correct_strict INTEGER, correct_kernelbench INTEGER,
     PRIMARY KEY (bench_id, problem)
 );
 CREATE TABLE IF NOT EXISTS attempts (
@@ -46,9 +46,10 @@ PROBLEM_FIELDS = (
     "status", "solved", "best_status", "speedup_eager", "speedup_compile", "best_median_ms",
     "timing_meaningful", "time_to_first_correct", "time_to_best", "elapsed_s", "n_attempts",
     "best_kernel_path", "run_id", "device", "worker", "started_at", "finished_at", "error",
-    "tokens", "stop_reason", "category",
+    "tokens", "stop_reason", "category", "correct_strict", "correct_kernelbench",
 )
-ADDED_COLUMNS = {"problems": {"category": "TEXT"}}  # columns newer than some stores on disk
+# columns newer than some stores on disk
+ADDED_COLUMNS = {"problems": {"category": "TEXT", "correct_strict": "INTEGER", "correct_kernelbench": "INTEGER"}}
 ATTEMPT_FIELDS = (
     "attempt", "iteration", "strategy", "coder", "status", "speedup_eager", "speedup_compile",
     "median_ms", "started_at", "finished_at",

@@ -70,7 +70,7 @@ def command(
         ray=ray, ray_init={"num_gpus": ray_gpus} if ray_gpus is not None and ray == "local" else {},
         db=str(db), bench_id=bench_id, artifacts_dir=str(artifacts), run_fn=run_fn, worker_mode=workers,
         retry_errors=retry_errors, runs_per_device=runs_per_device, max_wall_s=max_wall_s,
-        run_options={"verify_options": {"policy": policy}} if policy != "strict" else {},
+        policy=policy,
     )
     from kernelwright.bench.progress import BenchProgress
 

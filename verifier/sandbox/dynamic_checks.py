@@ -279,13 +279,14 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
         for event in prof.profiler.kineto_results.events():  # type: ignore[union-attr]  # set once the profile ran
             if "cuda" in str(event.device_type()).lower() and event.name():
                 raw.append((event.name(), event.device_resource_id(),
-                            event.start_ns() if hasattr(event, "start_ns") else 0))
+                            event.start_ns() if hasattr(event, "start_ns") else 0,
+                            event.duration_ns() if hasattr(event, "duration_ns") else 0))
     except Exception:  # noqa: BLE001 - fall back to names only
-        raw = [(e.name, -1, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
+        raw = [(e.name, -1, 0, 0) for e in prof.events() if "cuda" in str(getattr(e, "device_type", "")).lower()]
     raw.sort(key=lambda r: r[2])
-    marker_stream = next((s for n, s, _ in raw if any(m in n for m in ("Fill", "fill"))), -1)
-    kernels: list[dict[str, Any]] = [{"name": n, "stream": s, "own_stream": s == marker_stream or marker_stream == -1}
-                                     for n, s, _ in raw]
+    marker_stream = next((s for n, s, _, _ in raw if any(m in n for m in ("Fill", "fill"))), -1)
+    kernels: list[dict[str, Any]] = [{"name": n, "stream": s, "ns": ns,
+                                      "own_stream": s == marker_stream or marker_stream == -1} for n, s, _, ns in raw]
     # drop the first fill (our marker)
     for i, k in enumerate(kernels):
         if "fill" in k["name"].lower():
@@ -296,6 +297,18 @@ def profile_kernels(fn: Callable[[], Any], marker: Callable[[], Any],
 
 def _looks_like_library(name: str) -> bool:
     return any(m in name for m in LIBRARY_KERNEL_MARKERS)
+
+
+def own_time_share(kernels: list[dict[str, Any]], libs: list[str]) -> float | None:
+    """Share of the profiled kernel time spent in the candidate's own kernels: not library kernels, not
+    PyTorch's (at::native fills and copies included), not memcpy / memset. None when nothing was timed."""
+    def foreign(name: str) -> bool:
+        return name in libs or "at::native" in name or name.startswith(("Memcpy", "Memset", "[memory]"))
+
+    total = sum(k.get("ns") or 0 for k in kernels)
+    if total <= 0:
+        return None
+    return sum(k.get("ns") or 0 for k in kernels if not foreign(k["name"])) / total
 
 
 def library_kernels(kernels: list[dict[str, Any]], own: tuple[str, ...] = ()) -> list[str]:
