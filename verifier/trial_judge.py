@@ -20,6 +20,8 @@ from .verdict import TrialResult
 if TYPE_CHECKING:
     from .judge import Judge
 
+NUMERIC_RULES = {"values_mismatch", "rel_norm"}  # misses of the tolerance alone, which eager's own error may excuse
+
 
 def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes: dict[str, list[int]]) -> None:
     """One correctness trial; its tensors live only as long as this call."""
@@ -74,6 +76,10 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
         metadata = robustness.trial_metadata(spec.kind, metadata)
     comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, j.device_type, trial_fired,
                                         tolerances)
+    note = ""
+    if tolerances is None and trial_fired and set(trial_fired.rules) <= NUMERIC_RULES:
+        comparison, trial_fired, note = _against_eager(j, spec, runs[0]["outputs"], ref, originals, comparison,
+                                                       trial_fired)
     if changed:
         trial_fired.add("inputs_modified", f"inputs {changed} changed during the call")
     if len(runs) > 1 and evidence.runs_differ(runs[0]["outputs"], runs[1]["outputs"], j.problem.metadata):
@@ -84,18 +90,32 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
         j.fired.add("caching", f"trial {spec.trial} returned the output of trial {seen[print_]} "
                                   f"for different inputs")
     seen.setdefault(print_, spec.trial)
-    _record_trial(j, spec, comparison, trial_fired, originals)
+    _record_trial(j, spec, comparison, trial_fired, originals, note)
     anticheat = any(r in ANTICHEAT_RULES and r not in j.relaxed for r in j.fired.rules)
     j.decide_if_fired("anticheat" if anticheat else "correctness")
 
 
+def _against_eager(j: Judge, spec: inputs_mod.TrialSpec, outputs: list, ref: Any, originals: list,
+                   comparison: Any, fired: evidence.Fired) -> tuple[Any, evidence.Fired, str]:
+    """A numeric miss judged again where eager PyTorch misses the ordinary tolerance too (robustness.eager_floor)."""
+    eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
+    floor = robustness.eager_floor(eager, ref.outputs, ref.dtypes, j.problem.metadata)
+    del eager
+    if floor is None:
+        return comparison, fired, ""
+    again = evidence.Fired()
+    comparison = evidence.check_outputs(outputs, ref, j.problem.metadata, j.device_type, again, floor)
+    return comparison, again, (f"eager misses the ordinary tolerance on these inputs: judged against "
+                               f"{robustness.ERROR_FACTOR:g}x eager's error")
+
+
 def _record_trial(j: Judge, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,
-                  host: list) -> None:
+                  host: list, note: str = "") -> None:
     j.verdict.trials.append(TrialResult(
         trial=spec.trial, kind=spec.kind, shape=_shapes(host), max_abs_err=comparison.max_abs_err,
         max_rel_err=comparison.max_rel_err, rel_norm_err=comparison.rel_norm_err,
         mismatched=comparison.mismatched, passed=not trial_fired,
-        note="; ".join(trial_fired.messages[r] for r in trial_fired.rules)[:500]))
+        note="; ".join([*(trial_fired.messages[r] for r in trial_fired.rules), *filter(None, [note])])[:500]))
     if not trial_fired:
         return
     if spec.kind in ("extra_shape", *robustness.KINDS):

@@ -1,0 +1,23 @@
+"""Ordinary trials: a numeric miss is judged against eager's own error only where eager misses too."""
+import torch
+
+from kernelwright.verifier import robustness
+from kernelwright.verifier.correctness import tolerance_for
+
+
+def test_no_floor_where_eager_meets_the_ordinary_tolerance():
+    ref = torch.randn(64, 100, dtype=torch.float64)
+    assert robustness.eager_floor([ref.float()], [ref], [torch.float32], {}) is None
+
+
+def test_floor_is_eager_error_times_the_factor_where_eager_misses():
+    ref = torch.full((32,), 1e-17, dtype=torch.float64)  # a mean that cancels to ~0 in float64
+    eager = torch.full((32,), 2e-8)  # float32 rounding noise of the same mean
+    floor = robustness.eager_floor([eager], [ref], [torch.float32], {})
+    ordinary = tolerance_for(torch.float32)
+    assert floor is not None and floor[0].rel_norm > 1e8 and floor[0].atol == ordinary.atol
+
+
+def test_no_floor_where_eager_gives_nan():
+    ref = torch.ones(4, dtype=torch.float64)
+    assert robustness.eager_floor([torch.full((4,), float("nan"))], [ref], [torch.float32], {}) is None
