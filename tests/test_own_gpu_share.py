@@ -17,6 +17,13 @@ def test_memcpy_is_not_own_work():
     assert own_time_share(run(("pool_kernel", 50), ("Memcpy DtoD (Device -> Device)", 50))) == 0.5
 
 
+def test_fills_are_left_out_of_the_total():
+    # the verifier poisons every uninitialised output with a fill: not the candidate's work, nor PyTorch compute
+    fill = "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, std::array<char*, 1ul> >"
+    assert own_time_share(run(("softmax_kernel", 85), (fill, 40))) == 1.0
+    assert own_time_share(run(("softmax_kernel", 85), (fill, 40), ("void at::native::exp_kernel", 85))) == 0.5
+
+
 def test_unprofiled_run_has_no_share():
     assert own_time_share(run()) is None
     assert own_time_share(run(("pool_kernel", 0))) is None
