@@ -1,6 +1,5 @@
 """Ordinary trials: a numeric miss is judged against eager's own error only where eager misses too."""
 import torch
-
 from kernelwright.verifier import robustness
 from kernelwright.verifier.correctness import tolerance_for
 

@@ -1,13 +1,14 @@
 """The judge's timing stage: baselines, candidate timing and the integrity checks on it.
 
-Baselines (eager, torch.compile) are timed in the worker before the candidate is loaded and
-cached there per problem and shape. The candidate is timed on >= 3 rotated input sets; one
-randomly chosen timed repetition per set gets fresh inputs and its outputs, copied at its end
-event, are checked against the reference (`timed_output`, sandbox/timed_probe.py); timed calls
-that launch no kernel fail `caching`. On CUDA the parent times two fixed-length synchronous worker loops -- without and
-with the candidate -- so that the wall clock per repetition cross-checks the event median and work
-left running on other streams after the end event shows (`timing_mismatch`), and the median must
-not beat the speed-of-light floor (`impossible_speed`).
+Baselines (eager, torch.compile) are timed in the worker before the candidate is loaded and cached
+per problem and shape, in the worker and in this process (shared by the GPU's workers). The candidate
+is timed on >= 3 rotated input sets; one randomly chosen timed repetition per set gets fresh inputs
+and its outputs, copied at its end event, are checked against the reference (`timed_output`,
+sandbox/timed_probe.py); timed calls that launch no kernel fail `caching`. On CUDA the parent times
+two fixed-length synchronous worker loops -- without and with the candidate -- so that the wall clock
+per repetition cross-checks the event median and work left running on other streams after the end
+event shows (`timing_mismatch`), and the median must not beat the speed-of-light floor
+(`impossible_speed`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import evidence, memory, timing
 from .correctness import compare, tolerance_for
 from .inputs import MODEL_SEED, make_inputs, timing_seeds
+from .problem import source_sha
 from .sandbox.worker import WorkerError
 from .verdict import TimingStats
 
@@ -79,7 +81,13 @@ def run_timing(j: Judge, base: dict[str, Any], *, baselines_only: bool) -> None:
 
 
 def _baselines(j: Judge, common: dict[str, Any]) -> None:
+    asked = False
     for which in j.job.options.baselines:
+        key = _baseline_key(j, common, which)
+        if key in _BASELINES:  # timed by another worker of this GPU already
+            j.verdict.baselines[which] = _BASELINES[key]
+            continue
+        asked = True
         try:
             report = j.worker.call(CS + "time_call", {**common, "which": which},
                                    timeout_s=j.job.options.timing_timeout_s, stage="timing")
@@ -87,12 +95,25 @@ def _baselines(j: Judge, common: dict[str, Any]) -> None:
             j.logs.append(f"baseline {which} failed: {error.reason}")
             continue
         if report.get("ok"):
-            j.verdict.baselines[which] = _stats(report)
+            j.verdict.baselines[which] = _BASELINES[key] = _stats(report)
         else:
             j.logs.append(f"baseline {which} failed: {report.get('message')}")
+    if not asked:
+        return
     j.worker.call(CS + "drop_reference", None, timeout_s=60, stage="timing")
     for event in j.events():  # the baselines' own (torch.compile) events are not the candidate's
         j.logs.append(f"baseline sandbox event: {event}")
+
+
+# baselines this process has timed, per problem, sizes, timing options and pool device: the workers of one
+# GPU share them, so a problem's eager and torch.compile times are taken once per GPU, not once per worker
+_BASELINES: dict[tuple, TimingStats] = {}
+
+
+def _baseline_key(j: Judge, common: dict[str, Any], which: str) -> tuple:
+    opts = j.job.options
+    return (source_sha(j.problem.source), repr(common["overrides"]), which, j.job.device,
+            opts.warmup_ms, opts.rep_ms, opts.min_reps)
 
 
 def _check_timed_outputs(j: Judge, base: dict[str, Any], seed: int, outputs: list) -> None:
