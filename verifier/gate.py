@@ -6,11 +6,12 @@
     with gate.exclusive():   # baselines and the candidate's timing: nothing else on the GPU
         ...
 
-A waiting `exclusive` holds new `shared` entries back, so timing is not starved. Loading a candidate
-(import, load_inline / CuPy compile, its weights' copy to the device) takes no part of the gate: a
-compile of many seconds under `shared` kept every other worker's timing, and behind it every new
-`shared` entry, waiting (measured on an H100: 12 s gate waits in a mix with CUDA attention candidates). The pool gives
+A waiting `exclusive` holds new `shared` entries back, so timing is not starved. The pool gives
 the workers of one GPU the same gate, so one worker compiles and checks while another times.
+Loading a candidate (import, load_inline / CuPy compile, its weights' copy to the device) takes no
+part of the gate: a compile of many seconds under `shared` kept every other worker's timing, and
+behind it every new `shared` entry, waiting (12 s gate waits on an H100 in a mix with CUDA
+attention candidates).
 With `timeout_s`, a wait that lasts longer raises `GateTimeout` (the verification's deadline).
 """
 from __future__ import annotations

@@ -82,8 +82,7 @@ def eager_floor(eager: list[Any], reference: list[Any], dtypes: list[torch.dtype
             return None
         if not found.passed:
             widened = True
-            tol = Tolerance(max(tol.atol, ERROR_FACTOR * (found.max_abs_err or 0.0)), tol.rtol,
-                            max(tol.rel_norm, ERROR_FACTOR * (found.rel_norm_err or 0.0)))
+            tol = _widened(tol, found)
         tolerances.append(tol)
     return tolerances if widened else None
 
@@ -104,6 +103,11 @@ def judge_against_eager(eager: list[Any], reference: list[Any], dtypes: list[tor
         if not found.passed:
             return Judgement([], f"skipped: eager {dtype_name(out.dtype)} itself misses {EAGER_SLACK:g}x the tolerance "
                                  f"in {where} ({'; '.join(found.notes)})")
-        tolerances.append(Tolerance(max(tol.atol, ERROR_FACTOR * (found.max_abs_err or 0.0)), tol.rtol,
-                                    max(tol.rel_norm, ERROR_FACTOR * (found.rel_norm_err or 0.0))))
+        tolerances.append(_widened(tol, found))
     return Judgement(tolerances)
+
+
+def _widened(tol: Tolerance, eager_error: Any) -> Tolerance:
+    """`tol`, its absolute and relative-norm bounds raised to ERROR_FACTOR x eager's error where that is larger."""
+    return Tolerance(max(tol.atol, ERROR_FACTOR * (eager_error.max_abs_err or 0.0)), tol.rtol,
+                     max(tol.rel_norm, ERROR_FACTOR * (eager_error.rel_norm_err or 0.0)))
