@@ -23,7 +23,7 @@ for step in $STEPS; do
     mix)
         echo "== verifier on a mix"
         timeout "${MIX_S:-300}" python3 "$R/benchmarks/verifier_mix_bench.py" --out "$OUT" > "$OUT/verifier_mix.log" 2>&1
-        echo "verifier_mix_bench exit $?"; tail -25 "$OUT/verifier_mix.log" ;;
+        echo "verifier_mix_bench exit $?"; tail -45 "$OUT/verifier_mix.log" ;;
     *) echo "unknown step $step (tests, verifier, mix)" >&2; exit 2 ;;
     esac
 done

@@ -28,6 +28,7 @@ from pathlib import Path
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder
 from kernelwright.verifier.problem import load_problem
+from kernelwright.verifier.stage_clock import stage_keys
 
 import kernelwright
 
@@ -112,9 +113,10 @@ def verify_all(jobs: list[tuple], device: str, in_flight: int) -> list[dict]:
 
 
 def stage_table(rows: list[dict]) -> dict[str, dict[str, float]]:
-    """Per stage: median seconds per verdict and the share of all verdicts' summed stage time."""
+    """Per stage (and part, `stage.part`): median seconds per verdict and the share of all verdicts'
+    summed stage time."""
     stages = sorted({k for r in rows for k in r["durations"]})
-    total = sum(sum(r["durations"].values()) for r in rows) or 1.0
+    total = sum(sum(r["durations"][k] for k in stage_keys(r["durations"])) for r in rows) or 1.0
     return {k: {"median_s": statistics.median(r["durations"].get(k, 0.0) for r in rows),
                 "share": sum(r["durations"].get(k, 0.0) for r in rows) / total} for k in stages}
 
@@ -163,6 +165,8 @@ def main() -> None:
     for name in plan:
         seconds = [r["seconds"] for r in steady if r["problem"] == name]
         print(f"| {name}: median s per verdict (latency, in flight) | {statistics.median(seconds):.2f} |")
+    alone = sum(r["durations"].get("timing", 0.0) + r["durations"].get("baselines", 0.0) for r in steady)
+    print(f"| GPU held alone (timing, baselines) | {alone:.1f} s, {100 * alone / steady_s:.0f} % of the steady state |")
     for stage, row in results["stages"].items():
         print(f"| stage {stage} | median {row['median_s']:.3f} s, {row['share'] * 100:.0f} % of stage time |")
 

@@ -80,3 +80,55 @@ def test_pool_gives_the_workers_of_one_gpu_one_gate(monkeypatch):
 def _fake_worker_init(self, device, name=None, **_):
     self.device, self.name = device, name or device
     self.gate = DeviceGate()
+
+
+class RecordingGate(DeviceGate):
+    """A gate that lists its entries in order: "shared" or "exclusive"."""
+
+    def __init__(self):
+        super().__init__()
+        self.entries = []
+
+    def shared(self, *args, **kwargs):
+        self.entries.append("shared")
+        return super().shared(*args, **kwargs)
+
+    def exclusive(self, *args, **kwargs):
+        self.entries.append("exclusive")
+        return super().exclusive(*args, **kwargs)
+
+
+def test_a_verification_holds_the_gpu_alone_only_to_measure_and_shares_it_trial_by_trial(monkeypatch):
+    """Another job's timing waits for one correctness trial, not for all of them, and the checks of
+    the timed outputs (float64 reference, comparison) run beside other jobs, not with the GPU alone."""
+    from pathlib import Path
+
+    from kernelwright.verifier import timing_judge
+    from kernelwright.verifier.job import Job
+    from kernelwright.verifier.judge import judge
+    from kernelwright.verifier.options import VerifyOptions
+    from kernelwright.verifier.problem import load_problem
+    from kernelwright.verifier.sandbox.worker import Worker
+
+    root = Path(__file__).resolve().parents[1]
+    gate, held_while_checking = RecordingGate(), []
+    check = timing_judge._check_timed_outputs
+
+    def spy(*args):
+        held_while_checking.append("exclusive" if gate._exclusive else f"shared by {gate._sharing}")
+        return check(*args)
+
+    monkeypatch.setattr(timing_judge, "_check_timed_outputs", spy)
+    worker = Worker("cpu", name="gate-use")
+    worker.gate = gate
+    try:
+        honest = (root / "tests" / "data" / "checks" / "softmax_ok.py").read_text()
+        job = Job(load_problem(root / "problems" / "softmax.py"), honest, "<test candidate>", VerifyOptions(), "cpu")
+        verdict = judge(job, worker)
+    finally:
+        worker.close()
+    assert verdict.status == "correct", verdict.summary()
+    # one shared entry per trial, the timed calls alone, then their checks and the profile stage shared
+    assert gate.entries == ["shared"] * len(verdict.trials) + ["exclusive", "shared", "shared"]
+    assert held_while_checking == ["shared by 1"]
+    assert {"timing.call", "timing.outputs", "correctness.candidate", "correctness.reference"} <= set(verdict.durations)

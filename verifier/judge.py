@@ -13,8 +13,6 @@ stops at once, before any candidate code runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, get_args
 
 import torch
@@ -29,7 +27,8 @@ from .problem import source_sha
 from .rules import ANTICHEAT_RULES, POLICIES, RELAXABLE, status_for
 from .sandbox import transport
 from .sandbox.worker import Worker, WorkerError
-from .timing_judge import run_timing
+from .stage_clock import StageClock
+from .timing_judge import check_timing, time_baselines, time_candidate
 from .trial_judge import run_trial
 from .verdict import Stage, Verdict, truncate
 
@@ -70,6 +69,7 @@ class Judge:
         self.deadlines = deadlines.derive(job.options, 0.0, self.device_type)  # until the reference is timed
         self.advisories: list[str] = []  # non-fatal flags (`specialized`), listed after the rules that fired
         self.footprint: memory.Footprint | None = None  # GPU only: the estimate `check_memory` made
+        self.clock = StageClock(self.verdict.durations)  # stages and their parts (stage_clock.py)
 
     # worker calls ------------------------------------------------------------------------------
     def call(self, fn: str, payload: Any, *, timeout_s: float, stage: str, refusable: bool = False,
@@ -178,15 +178,18 @@ class Judge:
         self.loaded_init = repr(init_inputs)
         return True
 
-    def trials(self) -> None:
+    def trials(self, gate: BudgetedGate) -> None:
+        """The correctness trials, each holding a shared entry to the GPU of its own, so that another
+        job's timing waits for one trial, not for all of them."""
         opts = self.job.options
         plan = inputs_mod.plan_trials(self.problem, trials=opts.trials, extra_shapes=opts.extra_shapes,
                                       large_magnitude=opts.large_magnitude, shifted=opts.shifted, small=self.small)
         seen: dict[str, int] = {}  # output fingerprint -> trial index
         sizes: dict[str, list[int]] = {}
         for spec in plan:
-            run_trial(self, spec, seen, sizes)
-            memory.free_cached(self.ref_device)  # this trial's tensors are gone: the worker may need the memory
+            with gate.shared(self.verdict.durations, "correctness"), self.clock("correctness"):
+                run_trial(self, spec, seen, sizes)
+                memory.free_cached(self.ref_device)  # this trial's tensors are gone: the worker may need the memory
 
     def fetch(self, runs: list[list[dict[str, Any]]], ref: evidence.Reference) -> None:
         """Bring the GPU outputs the worker kept into buffers this process owns and shared with it.
@@ -229,7 +232,7 @@ def judge(job: Job, worker: Worker) -> Verdict:
     """Decide one candidate. Worker failures become timeout / runtime_error verdicts."""
     started = time.perf_counter()
     j = Judge(job, worker)
-    clock = _StageClock(j.verdict.durations)
+    clock = j.clock
     try:
         with clock("static"):
             j.static()
@@ -247,14 +250,15 @@ def judge(job: Job, worker: Worker) -> Verdict:
             memory.free_cached(j.ref_device)
         if job.options.timing and j.device_type == "cuda":
             with gate.exclusive(waits, "timing"), clock("baselines"):
-                run_timing(j, base, baselines_only=True)
+                time_baselines(j, base)
         with clock("load"):  # no gate: a load_inline / nvcc compile takes seconds and would stall every timing
             j.load(base)
-        with gate.shared(waits, "correctness"), clock("correctness"):  # includes the compile on the first launch
-            j.trials()
+        j.trials(gate)  # each trial shares the GPU on its own (the first includes the compile on the first launch)
         if job.options.timing:
             with gate.exclusive(waits, "timing"), clock("timing"):
-                run_timing(j, base, baselines_only=False)
+                measured = time_candidate(j, base)
+            with gate.shared(waits, "timing"), clock("timing_checks"):
+                check_timing(j, base, measured)
             j.decide_if_fired("timing")
         with gate.shared(waits, "timing"), clock("profile"):
             j.profile()
@@ -286,25 +290,8 @@ def judge(job: Job, worker: Worker) -> Verdict:
 
 # the verdict stage of each clock stage, for an out-of-memory in this process
 _STAGE_OF = {"static": "static", "start": "load", "memory": "load", "reference_time": "load", "baselines": "timing",
-             "load": "load", "correctness": "correctness", "timing": "timing", "profile": "timing"}
-
-
-class _StageClock:
-    """`with clock("stage"):` adds the block's wall time to durations["stage"] (also when it raises);
-    `current` names the last stage entered."""
-
-    def __init__(self, durations: dict[str, float]):
-        self.durations = durations
-        self.current = ""
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        began = time.perf_counter()
-        self.current = stage
-        try:
-            yield
-        finally:
-            self.durations[stage] = round(self.durations.get(stage, 0.0) + time.perf_counter() - began, 4)
+             "load": "load", "correctness": "correctness", "timing": "timing", "timing_checks": "timing",
+             "profile": "timing"}
 
 
 def _policies(status: str, rule: str | None, fired: list[str]) -> dict[str, bool | None]:

@@ -35,15 +35,15 @@ def check_memory(j: Judge, base: dict[str, Any], gate: DeviceGate | BudgetedGate
 
     j.footprint = memory.footprint(j.problem, base)
 
-    def why_not() -> str:
-        memory.free_cached(j.ref_device, collect=True)
+    def why_not(collect: bool) -> str:
+        memory.free_cached(j.ref_device, collect=collect)
         free, total = torch.cuda.mem_get_info(j.ref_device)
         return memory.does_not_fit(j.footprint, free, total, j.job.options.timing)
 
-    reason = why_not()
+    reason = why_not(collect=False)  # a full collection holds every judging thread: only when short of memory
     if reason:
         with gate.exclusive(j.verdict.durations):
-            reason = why_not()
+            reason = why_not(collect=True)
     if reason:
         j.advisories.append(memory.FLAG)
         raise Decided(j._finish("runtime_error", "load", reason))

@@ -8,7 +8,8 @@ sandbox/timed_probe.py); timed calls that launch no kernel fail `caching`. On CU
 two fixed-length synchronous worker loops -- without and with the candidate -- so that the wall clock
 per repetition cross-checks the event median and work left running on other streams after the end
 event shows (`timing_mismatch`), and the median must not beat the speed-of-light floor
-(`impossible_speed`).
+(`impossible_speed`). Only the measurements hold the GPU alone (`time_candidate`); the checks of
+what they measured (`check_timing`: float64 references, comparisons) run beside other jobs.
 """
 from __future__ import annotations
 
@@ -43,30 +44,47 @@ def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
                        raw_median_ms=report.get("raw_median_ms"), event_overhead_ms=report.get("event_overhead_ms"))
 
 
-def run_timing(j: Judge, base: dict[str, Any], *, baselines_only: bool) -> None:
-    """Baselines (before load) or the candidate's timing and checks (after the trials)."""
+def time_baselines(j: Judge, base: dict[str, Any]) -> None:
+    """Eager and torch.compile times, before the candidate loads (with the GPU held alone)."""
+    _baselines(j, _common(j, base))
+
+
+def time_candidate(j: Judge, base: dict[str, Any]) -> dict[str, Any]:
+    """The candidate's measurements that need the GPU alone: the timed calls and, on CUDA, the wall
+    loops and the speed-of-light floor. `check_timing` judges them afterwards, beside other jobs."""
     common = _common(j, base)
-    if baselines_only:
-        _baselines(j, common)
-        return
     sample_seed = secrets.randbelow(2**31)  # the fresh inputs of the checked repetitions: not guessable
-    report = j.call(CS + "time_call", {**common, "which": "candidate", "sample_seed": sample_seed},
-                    timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
+    with j.clock.part("timing.call"):
+        report = j.call(CS + "time_call", {**common, "which": "candidate", "sample_seed": sample_seed},
+                        timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
+    measured: dict[str, Any] = {"report": report, "sample_seed": sample_seed}
+    if j.device_type == "cuda":
+        with j.clock.part("timing.wall"):
+            measured["wall_ms"], measured["loop"] = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
+        with j.clock.part("timing.floor"):
+            measured["floor_ms"] = _floor_ms(j, base, common)
+    return measured
+
+
+def check_timing(j: Judge, base: dict[str, Any], measured: dict[str, Any]) -> None:
+    """Judge `time_candidate`'s measurements: launches per call, the sampled timed outputs against
+    the reference, wall clock against events, the speed-of-light floor; then record the timing."""
+    report = measured["report"]
     evidence.check_process_evidence(report, j.events(), j.fired)
     if report.get("calls") and report.get("launches", 0) < report["calls"] and j.launched_before:
         j.fired.add("caching", f"{report['calls'] - report['launches']} of {report['calls']} timed calls launched "
                                f"no kernel (results reused for inputs seen before)")
-    _check_timed_outputs(j, base, sample_seed, report.get("outputs") or [])
+    with j.clock.part("timing.outputs"):
+        _check_timed_outputs(j, base, measured["sample_seed"], report.get("outputs") or [])
     stats = _stats(report)
     if j.device_type == "cuda":
-        stats.wall_ms, loop = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
+        stats.wall_ms, loop, floor = measured["wall_ms"], measured["loop"], measured["floor_ms"]
         if timing.lingering(loop):
             j.fired.add("timing_mismatch", f"work kept running on other streams after the end event in "
                                            f"{loop['lingering_reps']} of {loop['reps']} synchronous repetitions")
         if timing.wall_mismatch(stats.median_ms, stats.wall_ms):
             j.fired.add("timing_mismatch", f"events say {stats.median_ms:.4f} ms, the wall clock "
                                            f"{stats.wall_ms:.4f} ms per repetition")
-        floor = _floor_ms(j, base, common)
         if timing.impossible(stats.median_ms, floor):
             j.fired.add("impossible_speed", f"median {stats.median_ms:.4f} ms is below 0.9 x the "
                                             f"speed-of-light floor {floor:.4f} ms")

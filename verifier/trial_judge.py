@@ -27,19 +27,23 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
     """One correctness trial; its tensors live only as long as this call."""
     refusable = spec.kind == "extra_shape"  # an explicit refusal there is `specialized`, not a failure
     if repr(inputs_mod.make_init_inputs(j.problem, spec.overrides)) != j.loaded_init:
-        if not j.load(spec.overrides, refusable=refusable):
+        with j.clock.part("correctness.reload"):
+            loaded = j.load(spec.overrides, refusable=refusable)
+        if not loaded:
             _specialized(j, spec, j.refusal)
             return
-    host = inputs_mod.make_inputs(j.problem, spec.overrides, spec.seed, spec.scale, device=j.input_device,
-                                  shift=spec.shift)
-    originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
+    with j.clock.part("correctness.inputs"):
+        host = inputs_mod.make_inputs(j.problem, spec.overrides, spec.seed, spec.scale, device=j.input_device,
+                                      shift=spec.shift)
+        originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
     ref, tolerances = None, None
     if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
-        ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-        eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-        bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
-                                             robustness.trial_metadata(spec.kind, j.problem.metadata))
-        del eager
+        with j.clock.part("correctness.reference"):
+            ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
+            eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
+            bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
+                                                 robustness.trial_metadata(spec.kind, j.problem.metadata))
+            del eager
         if bar.skipped:
             _record_skipped(j, spec, bar.skipped, originals)
             return
@@ -48,8 +52,9 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
     payload = {"inputs": transport.share_all(host), "repeat": repeat,
                "poison_sizes": sizes.get(spec.shape_key, []),
                "profile_kernels": j.device_type == "cuda" and spec.trial == 0}
-    report = j.call("run", payload, timeout_s=j.deadlines.run_s * repeat, stage="correctness",
-                       refusable=refusable, compile_s=j.deadlines.compile_s)
+    with j.clock.part("correctness.candidate"):
+        report = j.call("run", payload, timeout_s=j.deadlines.run_s * repeat, stage="correctness",
+                        refusable=refusable, compile_s=j.deadlines.compile_s)
     if report.get("ok") is False:
         _specialized(j, spec, report)
         return
@@ -59,8 +64,10 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
     changed = evidence.inputs_changed(originals, host if j.device_type == "cuda" else runs[0]["inputs_after"])
     del host
     if ref is None:
-        ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-    j.fetch([run["outputs"] for run in runs], ref)
+        with j.clock.part("correctness.reference"):
+            ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
+    with j.clock.part("correctness.fetch"):
+        j.fetch([run["outputs"] for run in runs], ref)
     trial_fired = evidence.Fired()
     for run in runs:
         if not run["launches"] and j.launched_before:
@@ -74,8 +81,9 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
     metadata = j.problem.metadata
     if spec.kind in robustness.KINDS:
         metadata = robustness.trial_metadata(spec.kind, metadata)
-    comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, j.device_type, trial_fired,
-                                        tolerances)
+    with j.clock.part("correctness.compare"):
+        comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, j.device_type, trial_fired,
+                                            tolerances)
     note = ""
     if tolerances is None and trial_fired and set(trial_fired.rules) <= NUMERIC_RULES:
         comparison, trial_fired, note = _against_eager(j, spec, runs[0]["outputs"], ref, originals, comparison,
