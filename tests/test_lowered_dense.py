@@ -2,16 +2,11 @@
 
 Numerics run under the Triton interpreter on the CPU (a GPU where there is one) at tiny ragged
 shapes, with the verifier's fp32 tolerance: atol = rtol = 1e-4 and a relative norm bound 1e-5.
-The emitter contract is pinned too: wrapper signatures follow the aten schemas, the copied sources
-pass the static checks and run on their own, and every kernel compiles for sm_90."""
+The emitter contract is pinned too: wrapper signatures follow the aten schemas and the copied sources
+pass the static checks and run on their own. test_lowered_dense_sm90.py compiles every kernel for sm_90."""
 from __future__ import annotations
 
 import inspect
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -338,89 +333,3 @@ def test_wrapper_emitted_alone_passes_static_checks_and_runs_like_aten(key, fn, 
         out, ref = out[0], ref[0]
     assert out.dtype == args[0].dtype
     assert_matches(out, ref)
-
-
-SM90_SCRIPT = r"""
-import json, os, sys
-os.environ["TRITON_INTERPRET"] = "0"
-import torch
-try:
-    from triton.backends.compiler import GPUTarget  # noqa: F401 - the API compile_sm90 needs
-    from triton.compiler import ASTSource  # noqa: F401
-except ImportError as exc:
-    print(f"triton lacks ASTSource / GPUTarget: {exc}", file=sys.stderr)
-    sys.exit(3)
-from triton.runtime.jit import JITFunction
-sys.path.insert(0, sys.argv[1])
-from suite_sm90 import OPTION_KEYS, compile_sm90
-from kernelwright.agents.templates.lowered import dense_conv as C, dense_loss as L, dense_matmul as M, dense_pool as P
-
-f32, f16, bf16 = torch.float32, torch.float16, torch.bfloat16
-def t(*shape, dtype=f32):
-    return torch.empty(*shape, device="meta", dtype=dtype)
-CASES = {
-    "mm_fp32": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048)),
-    "mm_bf16": lambda: M.kw_mm(t(4096, 1024, dtype=bf16), t(1024, 2048, dtype=bf16)),
-    "mm_split_k_fp16": lambda: M.kw_mm(t(256, 16384, dtype=f16), t(16384, 256, dtype=f16)),
-    "addmm_fp32": lambda: M.kw_addmm(t(2048), t(128, 4096), t(2048, 4096).t(), beta=0.5),
-    "baddbmm_fp16": lambda: M.kw_baddbmm(t(64, 1, 256, dtype=f16), t(64, 128, 512, dtype=f16),
-                                         t(64, 512, 256, dtype=f16)),
-    "conv2d_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
-                                            t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
-    "conv2d_fp16": lambda: C.kw_convolution(t(16, 64, 56, 56, dtype=f16), t(128, 64, 3, 3, dtype=f16),
-                                            None, [2, 2], [1, 1], [1, 1], False, [0, 0], 1),
-    "depthwise_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(64, 1, 3, 3),
-                                               None, [1, 1], [1, 1], [1, 1], False, [0, 0], 64),
-    "conv_t3d_fp32": lambda: C.kw_convolution(t(4, 32, 8, 16, 16), t(32, 16, 3, 3, 3),
-                                              t(16), [2, 2, 2], [1, 1, 1], [1, 1, 1], True, [1, 1, 1], 1),
-    "conv1d_bf16": lambda: C.kw_convolution(t(16, 32, 4096, dtype=bf16), t(64, 32, 5, dtype=bf16),
-                                            None, [1], [2], [1], False, [0], 1),
-    "max_pool2d_fp32": lambda: P.kw_max_pool2d_with_indices(t(16, 64, 112, 112), [3, 3], [2, 2], [1, 1]),
-    "avg_pool3d_fp32": lambda: P.kw_avg_pool3d(t(4, 16, 32, 32, 32), [3, 3, 3], [2, 2, 2], [1, 1, 1], False, False),
-    "adaptive_avg_pool2d_fp16": lambda: P.kw__adaptive_avg_pool2d(t(16, 64, 30, 30, dtype=f16), [7, 7]),
-    "adaptive_max_pool3d_fp32": lambda: P.kw_adaptive_max_pool3d(t(4, 16, 9, 9, 9), [2, 2, 2]),
-    "gather_fp32": lambda: L.kw_gather(t(4096, 1000), 1, torch.empty(4096, 1, device="meta", dtype=torch.int64)),
-    "cdist_p2_fp32": lambda: L.kw__cdist_forward(t(4, 512, 64), t(4, 256, 64), 2.0, None),
-    "cdist_p3_fp32": lambda: L.kw__cdist_forward(t(4, 512, 64), t(4, 256, 64), 3.0, None),
-}
-launches = []
-def fake_run(self, *args, grid, warmup, **kwargs):
-    options = {k: kwargs.pop(k) for k in OPTION_KEYS if k in kwargs}
-    bound = dict(zip(self.arg_names, args))
-    bound.update(kwargs)
-    launches.append((case, self, bound, options))
-JITFunction.run = fake_run
-for case, fn in CASES.items():
-    fn()
-failures = 0
-for case, fn, bound, options in launches:
-    row = {"case": case, "kernel": fn.__name__, **options}
-    try:
-        ptx = compile_sm90(fn, bound, options).asm["ptx"]
-        row.update(wgmma="wgmma" in ptx, error=None)
-    except Exception as exc:  # noqa: BLE001 - reported per kernel
-        row["error"] = f"{type(exc).__name__}: {str(exc)[-400:]}"
-        failures += 1
-    print(json.dumps(row), flush=True)
-sys.exit(1 if failures else 0)
-"""
-
-
-def test_dense_kernels_compile_for_sm90_with_their_gpu_launch_configs():
-    """Each wrapper runs at a GPU size on meta tensors with launches captured, and every kernel
-    compiles for an H100 with exactly those arguments (in a subprocess: the interpreter is off there).
-    Reuses tests/suite_sm90.py's compile_sm90."""
-    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    proc = subprocess.run([sys.executable, "-c", SM90_SCRIPT, str(Path(__file__).resolve().parent)],
-                          capture_output=True, text=True, env=env, timeout=900, check=False)
-    if proc.returncode == 3:
-        pytest.skip(f"no sm_90 compile toolchain here: {proc.stderr.strip().splitlines()[-1:]}")
-    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert rows, proc.stderr[-3000:]
-    errors = [r for r in rows if r["error"]]
-    assert not errors and proc.returncode == 0, errors or proc.stderr[-3000:]
-    kernels = {r["kernel"] for r in rows}
-    assert {"_kw_mm_kernel", "_kw_mm_reduce_kernel", "_kw_conv_kernel", "_kw_pool_kernel", "_kw_gather_kernel",
-            "_kw_cdist_kernel"} <= kernels
-    tensor_core = {r["case"] for r in rows if r["wgmma"]}
-    assert {"mm_bf16", "mm_split_k_fp16", "baddbmm_fp16", "conv2d_fp16", "conv1d_bf16"} <= tensor_core, tensor_core

@@ -5,7 +5,8 @@ import time
 import pytest
 import torch
 from kernelwright.verifier.sandbox import wire
-from kernelwright.verifier.sandbox.worker import Worker, WorkerError, exit_reason, physical_gpu
+from kernelwright.verifier.sandbox.launch import physical_gpu
+from kernelwright.verifier.sandbox.worker import Worker, WorkerError, exit_reason
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from kernelwright.verifier.sandbox.env import child_environment
-from kernelwright.verifier.sandbox.worker import UNSHARE, env_flag, physical_gpu, pid_namespace_available
+from kernelwright.verifier.sandbox.launch import UNSHARE, env_flag, physical_gpu, pid_namespace_available
 
 
 class SandboxLaunch:
