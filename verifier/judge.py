@@ -178,9 +178,10 @@ class Judge:
         self.loaded_init = repr(init_inputs)
         return True
 
-    def trials(self, gate: BudgetedGate) -> None:
+    def trials(self, gate: BudgetedGate | None = None) -> None:
         """The correctness trials, each holding a shared entry to the GPU of its own, so that another
-        job's timing waits for one trial, not for all of them."""
+        job's timing waits for one trial, not for all of them (no gate: a gate of this job alone)."""
+        gate = gate or BudgetedGate(DeviceGate(), self.budget)
         opts = self.job.options
         plan = inputs_mod.plan_trials(self.problem, trials=opts.trials, extra_shapes=opts.extra_shapes,
                                       large_magnitude=opts.large_magnitude, shifted=opts.shifted, small=self.small)
@@ -232,7 +233,17 @@ def judge(job: Job, worker: Worker) -> Verdict:
     """Decide one candidate. Worker failures become timeout / runtime_error verdicts."""
     started = time.perf_counter()
     j = Judge(job, worker)
-    clock = j.clock
+    try:
+        verdict = _decide(j, worker)
+    finally:  # also when something unforeseen escapes: the GPU memory promised to this job is free again
+        memory_judge.withdraw(j)
+    verdict.elapsed_s = round(time.perf_counter() - started, 3)
+    return verdict
+
+
+def _decide(j: Judge, worker: Worker) -> Verdict:
+    """The stages in order, then the worker's release (or restart)."""
+    job, clock = j.job, j.clock
     try:
         with clock("static"):
             j.static()
@@ -284,7 +295,6 @@ def judge(job: Job, worker: Worker) -> Verdict:
     else:
         with clock("release"):
             memory_judge.release_worker(j)
-    verdict.elapsed_s = round(time.perf_counter() - started, 3)
     return verdict
 
 

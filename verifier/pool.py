@@ -1,4 +1,4 @@
-"""A pool of workers, two per GPU by default (or N on the CPU), each verifying one candidate at a time.
+"""A pool of workers, four per GPU by default (or N on the CPU), each verifying one candidate at a time.
 
     pool = VerifierPool(devices_from_spec("cuda:0,1"))
     futures = [pool.submit(problem, cand) for cand in candidates]
@@ -51,9 +51,10 @@ def cpu_workers() -> int:
 
 
 def workers_per_gpu() -> int:
-    """Workers sharing each GPU: $KERNELWRIGHT_WORKERS_PER_GPU, default 2 (one compiles and checks
-    while the other times; timing has the GPU alone, see `gate`)."""
-    value = os.environ.get(GPU_WORKERS_ENV, "2")
+    """Workers sharing each GPU: $KERNELWRIGHT_WORKERS_PER_GPU, default 4 (the others compile and check
+    while one times; timing has the GPU alone, see `gate`; jobs that would not fit in the GPU's memory
+    together wait for each other, see `memory_judge.Promises`)."""
+    value = os.environ.get(GPU_WORKERS_ENV, "4")
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{GPU_WORKERS_ENV}={value!r} is not a positive integer")
     return int(value)

@@ -4,7 +4,7 @@ Local (`localpool.LocalPool`): one worker process per device (spawned with CUDA_
 set to its one GPU). Ray (`raypool.RayPool`): one actor per GPU of the cluster (num_gpus=1,
 device from `ray.get_gpu_ids()`). Either way `execute` runs a job inside the worker and returns
 a plain-JSON payload; the coordinator is the only writer of the store. Inside a worker,
-the verifier pool gives its GPU `KERNELWRIGHT_WORKERS_PER_GPU` verifier workers (2 by default), so
+the verifier pool gives its GPU `KERNELWRIGHT_WORKERS_PER_GPU` verifier workers (4 by default), so
 compiles and correctness checks overlap with timing, which has the GPU alone (`verifier/gate.py`).
 """
 from __future__ import annotations
