@@ -259,8 +259,9 @@ def translate(tree: ast.Module, fn_name: str, names: dict[str, str], float_indic
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     if fn_name not in functions:
         raise TranslateError(f"no function `{fn_name}` in the problem")
-    params = SCORE_PARAMS if fn_name == "score_mod" else MASK_PARAMS
+    score_like = fn_name.startswith("score_mod")  # score_mod, or its derivative score_mod_grad (differentiate.py)
+    params = SCORE_PARAMS if score_like else MASK_PARAMS
     if float_indices:
         params = tuple(p + "_f" if p in ("q_idx", "kv_idx") else p for p in params)
-    prefix = "_sm_" if fn_name == "score_mod" else "_mm_"
+    prefix = "_sm_" if score_like else "_mm_"
     return _Translator(functions, names, prefix).function(functions[fn_name], params)
