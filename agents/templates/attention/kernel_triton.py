@@ -12,7 +12,9 @@ Two tilings share one inner update (online softmax in exp2 form):
   grid; the keys its queries can see form one rectangle, which is flattened and walked in tiles
   of BLOCK_N tokens (gathered rows), so almost no key outside the rectangle is touched.
 
-Placeholders in braces are filled by `attention_render.py`; doubled braces are literal.
+Placeholders in braces are filled by `render_triton.py`; doubled braces are literal. `{lse_arg}` /
+`{lse_store}` are empty for inference; for training (render_backward.py) the kernel also stores each
+row's log-sum-exp in log2 units, which the backward kernels (kernel_triton_bwd.py) read.
 Only builtin tl.* ops are used (no tl.cdiv / tl.sigmoid, which are @jit helpers): a process that
 imported triton in interpreter mode can then still compile these kernels for a real GPU target.
 """
@@ -135,7 +137,7 @@ def _kw_key_range_tma(acc, l_i, m_i, q, desc_k, desc_v, lo, hi,
 
 
 @triton.jit
-def _kw_attn_fwd(Q, K, V, Out, sm_scale,
+def _kw_attn_fwd(Q, K, V, Out, {lse_arg}sm_scale,
                  stride_qz, stride_qh, stride_qm, stride_kz, stride_kh, stride_kn,
                  stride_vz, stride_vh, stride_vn, stride_oz, stride_oh, stride_om,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
@@ -226,7 +228,7 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
                                       UPCAST_DOT, LAZY)
     acc = acc / l_i[:, None]
     tl.store(o_base + offs_m[:, None] * stride_om + offs_d[None, :], acc.to(Out.dtype.element_ty),
-             mask=q_idx < N_CTX)
+             mask=q_idx < N_CTX){lse_store}
 '''
 
 BOUNDS_CAUSAL = '''    # causal: keys after the block's last query are masked; tiles wholly at or below m0 are full
@@ -253,7 +255,7 @@ BOUNDS_DOCUMENTS = '''    # documents: doc(i) = i * ND // N_CTX; doc d starts at
 
 KERNEL_2D = '''
 @triton.jit
-def _kw_attn_fwd(Q, K, V, Out, sm_scale,
+def _kw_attn_fwd(Q, K, V, Out, {lse_arg}sm_scale,
                  stride_qz, stride_qh, stride_qm, stride_kz, stride_kh, stride_kn,
                  stride_vz, stride_vh, stride_vn, stride_oz, stride_oh, stride_om,
                  Z, NUM_HEADS, N_CTX, {param_args}HEAD_DIM: tl.constexpr,
@@ -313,5 +315,5 @@ def _kw_attn_fwd(Q, K, V, Out, sm_scale,
 {pv_dot}
     acc = acc / l_i[:, None]
     tl.store(o_base + q_tok[:, None] * stride_om + offs_d[None, :], acc.to(Out.dtype.element_ty),
-             mask=q_ok[:, None])
+             mask=q_ok[:, None]){lse_store}
 '''

@@ -30,7 +30,7 @@ _UPCAST_DOT = _INTERPRET
 _FAST_TANH = not _INTERPRET
 '''
 
-WRAPPER = '''
+MODEL_HEAD = '''
 
 class ModelNew(nn.Module):
     """Same constructor and forward as the reference Model: forward(q, k, v) with (B, H, S, D) inputs."""
@@ -44,7 +44,9 @@ class ModelNew(nn.Module):
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         if q.dim() != 4 or k.shape != q.shape or v.shape != q.shape:
             raise ValueError(f"q, k, v must share one (B, H, S, D) shape; got {{tuple(q.shape)}}, {{tuple(k.shape)}}, {{tuple(v.shape)}}")
-        q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+'''  # noqa: E501 - generated candidate source, emitted as written
+
+WRAPPER = MODEL_HEAD + '''        q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, seq, head_dim = q.shape
         out = torch.empty_like(q)
 {grid}{setup}
@@ -109,8 +111,17 @@ def _python_value(text: str) -> str:
     return f'self.params["{text}"]' if text.startswith("P_") else text
 
 
-def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str:
-    """The full candidate file for one launch configuration."""
+LSE_ARG = "Lse, "
+LSE_STORE_1D = """
+    tl.store(Lse + off_hz.to(tl.int64) * N_CTX + offs_m, m_i + tl.log2(l_i), mask=offs_m < N_CTX)"""
+LSE_STORE_2D = """
+    tl.store(Lse + off_hz.to(tl.int64) * N_CTX + q_tok, m_i + tl.log2(l_i), mask=q_ok)"""
+
+
+def forward_kernel(spec: AttentionSpec, config: dict[str, Any], lse: bool = False) -> dict[str, str]:
+    """The forward kernel's text (`body`, helpers included) and the wrapper's pieces for one launch
+    configuration (`grid`, `setup`, `tma`, `launch`, `tiling`). With `lse` the kernel takes an `Lse`
+    argument after `Out` and stores each row's log-sum-exp there (log2 units), for the backward pass."""
     param_args, param_pass = _param_text(spec)
     two_d = spec.grid is not None
     tma, setup = "", ""
@@ -120,7 +131,8 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
                                 scale=scale_text(spec), exp2=exp2, share=share)
     dots = {"qk_dot": K.QK_DOT.format(out="qk", k="k"), "pv_dot": K.PV_DOT,
             "qk_dot_first": textwrap.indent(textwrap.dedent(K.QK_DOT.format(out="qk", k="k")), "    "),
-            "qk_dot_next": K.QK_DOT.format(out="qk_next", k="k")}
+            "qk_dot_next": K.QK_DOT.format(out="qk_next", k="k"),
+            "lse_arg": LSE_ARG if lse else "", "lse_store": (LSE_STORE_2D if two_d else LSE_STORE_1D) if lse else ""}
     if two_d:
         grid_h, grid_w, kernel = spec.grid  # type: ignore[misc]
         body = K.KERNEL_2D.format(param_args=param_args, grid_h=grid_h, grid_w=grid_w, kernel=kernel,
@@ -130,17 +142,8 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
         launch = f"PATCH_H={ph}, PATCH_W={pw}, BLOCK_M={ph * pw}, BLOCK_N={int(config['BLOCK_N'])},"
         tiling = f"queries tiled as {ph}x{pw} patches of the 2-D grid, keys walked over the window rectangle"
     else:
-        bounds = ""
-        if spec.causal:
-            bounds += K.BOUNDS_CAUSAL
-        if spec.window:
-            bounds += K.BOUNDS_WINDOW.format(w=spec.window)
-        if spec.documents:
-            bounds += K.BOUNDS_DOCUMENTS.format(nd=spec.documents)
-        # causal: the heaviest query blocks (last rows) start first, so the tail of the launch is short
-        start_m = "num_m - 1 - tl.program_id(0)" if spec.causal else "tl.program_id(0)"
         body = K.KERNEL_1D.format(param_args=param_args, param_pass=param_pass, tile_update=tile,
-                                  bounds=bounds or "    pass\n", start_m=start_m, **dots)
+                                  bounds=forward_bounds(spec), start_m=_start_m(spec), **dots)
         bm, bn = int(config["BLOCK_M"]), int(config["BLOCK_N"])
         grid = GRID_1D.format(block_m=bm)
         launch = f"BLOCK_M={bm}, BLOCK_N={bn},"
@@ -154,9 +157,33 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
         kinds = [k for k, on in (("causal", spec.causal), ("window", spec.window), ("documents", spec.documents)) if on]
         tiling = f"{bm}x{bn} tiles along the sequence, skipping fully masked tiles ({', '.join(kinds) or 'none'})"
     uses_tanh = any(t is not None and t.uses_tanh for t in (spec.score, spec.mask))
-    header = HEADER.format(name=name, tiling=tiling, config=config, init_args=repr(spec.init_args))
-    wrapper = WRAPPER.format(grid=grid, setup=setup, tma=tma, launch=launch, lazy=bool(config.get("LAZY", False)),
-                             pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
-                             num_stages=int(config["num_stages"]))
     helpers = (K.TANH_HELPER if uses_tanh else "") + (POLY_HELPER if poly else "")
-    return header + helpers + textwrap.dedent(body) + wrapper
+    return {"body": helpers + textwrap.dedent(body), "grid": grid, "setup": setup, "tma": tma, "launch": launch,
+            "tiling": tiling}
+
+
+def forward_bounds(spec: AttentionSpec) -> str:
+    """The 1-D kernel's key-range bounds (lo, hi, full_lo, full_hi) from the causal / window / document keys."""
+    bounds = ""
+    if spec.causal:
+        bounds += K.BOUNDS_CAUSAL
+    if spec.window:
+        bounds += K.BOUNDS_WINDOW.format(w=spec.window)
+    if spec.documents:
+        bounds += K.BOUNDS_DOCUMENTS.format(nd=spec.documents)
+    return bounds or "    pass\n"
+
+
+def _start_m(spec: AttentionSpec) -> str:
+    # causal: the heaviest query blocks (last rows) start first, so the tail of the launch is short
+    return "num_m - 1 - tl.program_id(0)" if spec.causal else "tl.program_id(0)"
+
+
+def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str:
+    """The full candidate file for one launch configuration."""
+    parts = forward_kernel(spec, config)
+    header = HEADER.format(name=name, tiling=parts["tiling"], config=config, init_args=repr(spec.init_args))
+    wrapper = WRAPPER.format(grid=parts["grid"], setup=parts["setup"], tma=parts["tma"], launch=parts["launch"],
+                             lazy=bool(config.get("LAZY", False)), pipe_qk=bool(config.get("PIPE_QK", False)),
+                             num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]))
+    return header + parts["body"] + wrapper

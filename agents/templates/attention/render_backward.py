@@ -1,0 +1,143 @@
+"""Render a `ModelNew` candidate whose forward is differentiable: the family's forward kernel (also
+storing each row's log-sum-exp) and the backward kernels of kernel_triton_bwd.py, joined by a
+`torch.autograd.Function`. Gradients flow to q, k and v.
+
+    source = render_training_source(parse_spec(problem_source), forward_config, "attention_causal")
+
+`backward` configs: BLOCK_M / BLOCK_N (query / key tile of both backward kernels), num_warps,
+num_stages. A score_mod the backward cannot differentiate raises TranslateError (one line).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from kernelwright.agents.templates.attention import kernel_triton_bwd as KB
+from kernelwright.agents.templates.attention.differentiate import GRAD_NAME, differentiated
+from kernelwright.agents.templates.attention.render_triton import (
+    MODEL_HEAD,
+    _param_text,
+    forward_bounds,
+    forward_kernel,
+    scale_text,
+    score_block,
+)
+from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
+from kernelwright.agents.templates.attention.translate_triton import float_index_safe, translate
+
+DEFAULT_BACKWARD = {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2}
+
+HEADER = '''"""kernelwright attention forward + backward for `{name}` (template family "attention", rendered).
+
+Forward: {tiling}; it also stores each row's log-sum-exp. Backward: delta, dK/dV and dQ kernels,
+score_mod's derivative inlined. Forward config: {config}. Backward config: {backward}.
+"""
+import math
+import os
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+INIT_ARGS = {init_args}
+_INTERPRET = os.environ.get("TRITON_INTERPRET", "0") == "1"
+# the CPU interpreter's tl.dot mishandles bf16 operands: there, dots run on float32 copies; tanh.approx needs a GPU
+_UPCAST_DOT = _INTERPRET
+_FAST_TANH = not _INTERPRET
+'''
+
+AUTOGRAD = '''
+
+class _KwAttention(torch.autograd.Function):
+    """The rendered forward (saving q, k, v, the output and the log-sum-exp) and backward kernels."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, params):
+        q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        batch, heads, seq, head_dim = q.shape
+        out = torch.empty_like(q)
+        lse = torch.empty((batch, heads, seq), device=q.device, dtype=torch.float32)
+{grid}{setup}
+        _kw_attn_fwd[grid](
+            q, k, v, out, lse, 1.0 / math.sqrt(head_dim),
+            q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
+            v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1), out.stride(2),
+            batch, heads, seq, **params, HEAD_DIM=head_dim, {launch}
+            FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},{tma}
+            num_warps={num_warps}, num_stages={num_stages},
+        )
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.params = params
+        return out
+
+    @staticmethod
+    def backward(ctx, do):
+        q, k, v, out, lse = ctx.saved_tensors
+        do = do.contiguous()
+        batch, heads, seq, head_dim = q.shape
+        sm_scale = 1.0 / math.sqrt(head_dim)
+        delta = torch.empty_like(lse)
+        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        _kw_attn_bwd_delta[(triton.cdiv(seq, {bm}), batch * heads)](out, do, delta, seq, HEAD_DIM=head_dim,
+                                                                   BLOCK_M={bm})
+        tiles = dict(HEAD_DIM=head_dim, BLOCK_M={bm}, BLOCK_N={bn}, FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT,
+                     num_warps={bwd_warps}, num_stages={bwd_stages})
+        _kw_attn_bwd_dkdv[(triton.cdiv(seq, {bn}), batch * heads)](q, k, v, do, lse, delta, dk, dv, sm_scale,
+                                                                  batch, heads, seq, **ctx.params, **tiles)
+        _kw_attn_bwd_dq[(triton.cdiv(seq, {bm}), batch * heads)](q, k, v, do, lse, delta, dq, sm_scale,
+                                                                batch, heads, seq, **ctx.params, **tiles)
+        return dq, dk, dv, None
+'''
+
+FORWARD = '''        return _KwAttention.apply(q, k, v, self.params)
+'''
+
+
+def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: str, problem_source: str,
+                           backward: dict[str, Any] | None = None) -> str:
+    """The full candidate file: forward config `config` (as the inference family takes it) and the
+    backward kernels' `backward` config (DEFAULT_BACKWARD where a key is missing)."""
+    bwd = {**DEFAULT_BACKWARD, **(backward or {})}
+    fwd = forward_kernel(spec, config, lse=True)
+    param_args, _ = _param_text(spec)
+    two_d = spec.grid is not None
+    kernels = KB.KERNELS.format(param_args=param_args, tile=_tile(spec, problem_source),
+                                key_bounds="    pass" if two_d else _key_bounds(spec),
+                                query_bounds="    pass" if two_d else forward_bounds(spec).rstrip("\n"))
+    header = HEADER.format(name=name, tiling=fwd["tiling"], config=config, backward=bwd,
+                           init_args=repr(spec.init_args))
+    autograd = AUTOGRAD.format(grid=fwd["grid"].replace("self.params", "params"), setup=fwd["setup"],
+                               launch=fwd["launch"], tma=fwd["tma"], lazy=bool(config.get("LAZY", False)),
+                               pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
+                               num_stages=int(config["num_stages"]), bm=int(bwd["BLOCK_M"]), bn=int(bwd["BLOCK_N"]),
+                               bwd_warps=int(bwd["num_warps"]), bwd_stages=int(bwd["num_stages"]))
+    return header + fwd["body"] + KB.DOT_HELPER + kernels + autograd + MODEL_HEAD.format() + FORWARD
+
+
+def _tile(spec: AttentionSpec, problem_source: str) -> str:
+    """One tile's recomputation of P and dS: score_mod, its derivative where needed, the mask."""
+    statements = [score_block(spec)] if spec.score is not None else []
+    times_grad = ""
+    if spec.score is not None and spec.score.additive_bias is None:  # d(score + bias)/d score = 1: nothing to do
+        tree = differentiated(ast.parse(problem_source))
+        grad = translate(tree, GRAD_NAME, spec_names(tree), float_indices=float_index_safe(tree, GRAD_NAME))
+        statements += ["        " + s for s in grad.statements] + [f"        dmod = {grad.result}"]
+        times_grad = " * dmod"
+    mask = ""
+    if spec.mask is not None:
+        statements += ["        " + s for s in spec.mask.statements]
+        mask = f" & ({spec.mask.result})"
+    return KB.TILE.format(statements="\n".join(statements), mask=mask, scale=scale_text(spec), times_grad=times_grad)
+
+
+def _key_bounds(spec: AttentionSpec) -> str:
+    """The dK/dV kernel's query range for its key tile, from the causal / window / document keys."""
+    bounds = ""
+    if spec.causal:
+        bounds += KB.KEY_BOUNDS_CAUSAL
+    if spec.window:
+        bounds += KB.KEY_BOUNDS_WINDOW.format(w=spec.window)
+    if spec.documents:
+        bounds += KB.KEY_BOUNDS_DOCUMENTS.format(nd=spec.documents)
+    return (bounds or "    pass\n").rstrip("\n")
