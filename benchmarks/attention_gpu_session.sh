@@ -5,6 +5,8 @@
 #   tests  the GPU-marked attention tests (CUDA backend through the real verifier)
 #   checks the GPU-marked verifier tests (test_checks_gpu, the cheat zoo)
 #   e2e    kernelwright run problems/attention/relpos.py with the template coder
+#   backward  forward + backward of every variant against FlexAttention / SDPA (attention_backward_bench.py),
+#          then the attention gradient tests on the GPU (BACKWARD_ARGS adds flags)
 set -uo pipefail
 R=$PWD
 OUT=${OUT:-$R/gpu_out}
@@ -35,5 +37,13 @@ for step in $STEPS; do
         timeout ${E2E_S:-200} kernelwright run "$R/problems/attention/relpos.py" --device cuda --json \
             ${E2E_ARGS:-} > "$OUT/relpos_run.json" 2> "$OUT/relpos_run.log"
         echo "run exit $?"; tail -5 "$OUT/relpos_run.log"; head -c 1500 "$OUT/relpos_run.json" ;;
+    backward)
+        timeout ${BACKWARD_S:-330} python3 "$R/benchmarks/attention_backward_bench.py" --out "$OUT/backward" \
+            ${BACKWARD_ARGS:-} > "$OUT/backward.log" 2>&1
+        echo "backward bench exit $?"; tail -12 "$OUT/backward.log"
+        timeout ${BACKWARD_TESTS_S:-200} python3 -m pytest -q -p no:cacheprovider -o addopts="" \
+            "$R/tests/test_attention_backward.py" "$R/tests/test_verifier_backward.py" > "$OUT/backward_tests.log" 2>&1
+        echo "pytest exit $?"; tail -5 "$OUT/backward_tests.log" ;;
+    *) echo "unknown step $step (bench, tests, checks, e2e, backward)" >&2; exit 2 ;;
     esac
 done

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from . import backward
 from .chunks import flat_pieces
 from .correctness import (
     Comparison,
@@ -62,7 +63,7 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
     module = problem.module(overrides)
     init_inputs = module.get_init_inputs()
     with seeded(seed):
-        model = module.Model(*init_inputs)
+        model = _with_gradients(problem, module.Model(*init_inputs))
     dtypes = _native_dtypes(model, inputs)
     with torch.no_grad():
         try:
@@ -83,10 +84,15 @@ def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, see
     """The reference Model in its own dtype on the trial inputs: what eager PyTorch gives a user."""
     module = problem.module(overrides)
     with seeded(seed):
-        model = module.Model(*module.get_init_inputs())
+        model = _with_gradients(problem, module.Model(*module.get_init_inputs()))
     with torch.no_grad():
         out = model.to(device)(*[_to(x, device) for x in inputs])
     return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
+
+
+def _with_gradients(problem: Problem, model: Any) -> Any:
+    """The model, or for a problem that declares a backward pass its outputs-and-gradients wrapper."""
+    return backward.WithGradients(model) if backward.declared(problem.metadata) else model
 
 
 def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype | None] | None:

@@ -1,9 +1,11 @@
 """One verification job as the pool hands it to the judge."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernelwright.verifier import backward
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import LoadError, Problem, load_problem, read_candidate
 from kernelwright.verifier.verdict import Verdict
@@ -50,6 +52,8 @@ def make_job(problem: Problem | str | Path, candidate: str | Path, options: Veri
     A broken problem raises LoadError: that is the caller's mistake, not the candidate's.
     """
     loaded = load_problem(problem)
+    if options.backward and not backward.declared(loaded.metadata):
+        loaded = dataclasses.replace(loaded, metadata={**loaded.metadata, "backward": True})
     try:
         source, label = read_candidate(candidate)
     except LoadError as exc:

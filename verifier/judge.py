@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 import torch
 
-from . import backends, deadlines, evidence, memory, memory_judge, static_checks
+from . import backends, backward, deadlines, evidence, memory, memory_judge, static_checks
 from . import inputs as inputs_mod
 from .budget import Budget, BudgetedGate, BudgetedWorker, verify_seconds
 from .gate import DeviceGate, GateTimeout
@@ -69,6 +69,7 @@ class Judge:
         self.deadlines = deadlines.derive(job.options, 0.0, self.device_type)  # until the reference is timed
         self.advisories: list[str] = []  # non-fatal flags (`specialized`), listed after the rules that fired
         self.footprint: memory.Footprint | None = None  # GPU only: the estimate `check_memory` made
+        self.backward_params: list[str] | None = None  # BACKWARD problems: the parameters with checked gradients
         self.clock = StageClock(self.verdict.durations)  # stages and their parts (stage_clock.py)
 
     # worker calls ------------------------------------------------------------------------------
@@ -160,7 +161,10 @@ class Judge:
         init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
         module = self.problem.module(overrides)
         with inputs_mod.seeded(MODEL_SEED):
-            state = {k: v.detach().cpu() for k, v in module.Model(*init_inputs).state_dict().items()}
+            reference = module.Model(*init_inputs)
+        state = {k: v.detach().cpu() for k, v in reference.state_dict().items()}
+        if backward.declared(self.problem.metadata):  # the candidate reports these parameters' gradients
+            self.backward_params = backward.parameter_names(reference)
         payload = {"source": self.job.candidate_source, "label": self.job.candidate_label,
                    "device": self.job.local_device, "init_inputs": init_inputs, "state_dict": state,
                    "seed": MODEL_SEED}

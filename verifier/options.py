@@ -16,6 +16,8 @@ class VerifyOptions(BaseModel):
     large_magnitude: bool = True    # a trial with inputs x LARGE_MAGNITUDE (default 100), see robustness.py
     shifted: bool = True            # a trial with inputs + SHIFT_MAGNITUDE (default 1000), see robustness.py
     timing: bool = True             # measure candidate and baselines (meaningful on GPU only)
+    backward: bool = False          # also check gradients, time forward + backward (backward.py); a problem's
+                                    # BACKWARD = True asks for it too
     baselines: tuple[str, ...] = ("eager", "compile")
     warmup_ms: float = 25.0
     rep_ms: float = 100.0

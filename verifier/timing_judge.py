@@ -35,7 +35,8 @@ def _common(j: Judge, base: dict[str, Any]) -> dict[str, Any]:
     opts = j.job.options
     return {"problem_source": j.problem.source, "problem_name": j.problem.name, "overrides": base,
             "seeds": timing_seeds(3), "device": j.job.local_device, "warmup_ms": opts.warmup_ms,
-            "rep_ms": opts.rep_ms, "min_reps": opts.min_reps, "seed": MODEL_SEED}
+            "rep_ms": opts.rep_ms, "min_reps": opts.min_reps, "seed": MODEL_SEED,
+            "backward_params": j.backward_params}
 
 
 def _stats(report: dict[str, Any], wall_ms: float | None = None) -> TimingStats:
@@ -131,7 +132,7 @@ _BASELINES: dict[tuple, TimingStats] = {}
 def _baseline_key(j: Judge, common: dict[str, Any], which: str) -> tuple:
     opts = j.job.options
     return (source_sha(j.problem.source), repr(common["overrides"]), which, j.job.device,
-            opts.warmup_ms, opts.rep_ms, opts.min_reps)
+            opts.warmup_ms, opts.rep_ms, opts.min_reps, common["backward_params"] is not None)
 
 
 def _check_timed_outputs(j: Judge, base: dict[str, Any], seed: int, outputs: list) -> None:

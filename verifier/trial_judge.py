@@ -36,22 +36,25 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
         host = inputs_mod.make_inputs(j.problem, spec.overrides, spec.seed, spec.scale, device=j.input_device,
                                       shift=spec.shift)
         originals = [x.clone() if isinstance(x, torch.Tensor) else x for x in host]
-    ref, tolerances = None, None
+    ref, tolerances, note = None, None, ""
     if spec.kind in robustness.KINDS:  # eager's own error sets the bar; the worker never sees these
         with j.clock.part("correctness.reference"):
             ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
             eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-            bar = robustness.judge_against_eager(eager, ref.outputs, ref.dtypes,
+            n_out = len(ref.outputs) - _gradient_count(j, originals)  # gradients: see robustness.UNJUDGED
+            bar = robustness.judge_against_eager(eager[:n_out], ref.outputs[:n_out], ref.dtypes[:n_out],
                                                  robustness.trial_metadata(spec.kind, j.problem.metadata))
             del eager
         if bar.skipped:
             _record_skipped(j, spec, bar.skipped, originals)
             return
-        tolerances = bar.tolerances
+        tolerances = bar.tolerances + [robustness.UNJUDGED] * (len(ref.outputs) - n_out)
+        if n_out < len(ref.outputs):
+            note = "gradients checked for shape, dtype and finiteness only at this trial"
     repeat = 2 if spec.trial == 0 or spec.kind == "extra_shape" else 1
     payload = {"inputs": transport.share_all(host), "repeat": repeat,
                "poison_sizes": sizes.get(spec.shape_key, []),
-               "profile_kernels": j.device_type == "cuda" and spec.trial == 0}
+               "profile_kernels": j.device_type == "cuda" and spec.trial == 0, "backward_params": j.backward_params}
     with j.clock.part("correctness.candidate"):
         report = j.call("run", payload, timeout_s=j.deadlines.run_s * repeat, stage="correctness",
                         refusable=refusable, compile_s=j.deadlines.compile_s)
@@ -84,7 +87,6 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
     with j.clock.part("correctness.compare"):
         comparison = evidence.check_outputs(runs[0]["outputs"], ref, metadata, j.device_type, trial_fired,
                                             tolerances)
-    note = ""
     if tolerances is None and trial_fired and set(trial_fired.rules) <= NUMERIC_RULES:
         comparison, trial_fired, note = _against_eager(j, spec, runs[0]["outputs"], ref, originals, comparison,
                                                        trial_fired)
@@ -115,6 +117,13 @@ def _against_eager(j: Judge, spec: inputs_mod.TrialSpec, outputs: list, ref: Any
     comparison = evidence.check_outputs(outputs, ref, j.problem.metadata, j.device_type, again, floor)
     return comparison, again, (f"eager misses the ordinary tolerance on these inputs: judged against "
                                f"{robustness.ERROR_FACTOR:g}x eager's error")
+
+
+def _gradient_count(j: Judge, inputs: list) -> int:
+    """How many of a run's outputs are gradients (BACKWARD problems: one per floating input and parameter)."""
+    if j.backward_params is None:
+        return 0
+    return sum(isinstance(x, torch.Tensor) and x.dtype.is_floating_point for x in inputs) + len(j.backward_params)
 
 
 def _record_trial(j: Judge, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,

@@ -35,6 +35,10 @@ def command(
     device: str = typer.Option("auto", help="auto | cpu | cpu*N | cuda | cuda:N."),
     trials: int = typer.Option(5, help="Random-input correctness trials (at least 5 are run)."),
     no_timing: bool = typer.Option(False, "--no-timing", help="Skip timing and baselines."),
+    backward: bool = typer.Option(
+        False, "--backward",
+        help="Also verify the backward pass: gradients of every floating input and parameter against float64, "
+             "forward + backward timed as one call (a problem's BACKWARD = True asks for it too)."),
     deadline_floor: float = typer.Option(
         None, "--deadline-floor", metavar="SECONDS",
         help="Least seconds a correctness or timing call may take (default: 10 on a GPU, 60 on the CPU)."),
@@ -79,7 +83,8 @@ def command(
     try:
         verdict = verify(problem, candidate, device=device, trials=trials, timing=not no_timing,
                          deadline_floor_s=deadline_floor, deadline_factor=deadline_factor,
-                         compile_timeout_s=compile_timeout, verify_timeout_s=verify_timeout, policy=policy)
+                         compile_timeout_s=compile_timeout, verify_timeout_s=verify_timeout, policy=policy,
+                         backward=backward)
     except (LoadError, ValueError) as exc:
         _fail(str(exc))
     if as_json:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch._dynamo  # noqa: F401 - importing it rebinds torch.manual_seed; do it before any snapshot
 
-from .. import backends
+from .. import backends, backward
 from .. import inputs as inputs_mod
 from ..correctness import flatten
 from ..problem import LoadError, exec_source, source_sha
@@ -321,6 +321,8 @@ def run(payload: dict[str, Any]) -> dict[str, Any]:
     the inputs arrive as copies and their state after the call is sent back.
     """
     model, device, tracker = STATE.model, STATE.device, launch_tracker()
+    if payload.get("backward_params") is not None:  # a BACKWARD problem: outputs, then gradients
+        model = backward.WithGradients(model, payload["backward_params"], harness=tracker.paused)
     STATE.pending = []
     keep = STATE.pending if device.type == "cuda" else None
     # the repeat run gets the very same tensors: a memo keyed on them is then hit

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
+from .. import backward, timing
 from .. import inputs as inputs_mod
-from .. import timing
 from ..problem import Problem
 from .candidate_side import (
     STATE,
@@ -41,10 +41,12 @@ def _input_sets(payload: dict[str, Any]) -> list[list]:
 
 def _callable_for(payload: dict[str, Any]) -> Any:
     which = payload["which"]
+    names = payload.get("backward_params")  # a BACKWARD problem: forward + backward is the timed call
     if which == "candidate":
-        model = STATE.model
+        model = STATE.model if names is None else backward.WithGradients(STATE.model, names,
+                                                                          harness=launch_tracker().paused)
         return lambda xs: model(*xs)
-    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which, names is not None)
     if key not in STATE.baselines:
         problem = Problem(name="reference", source=payload["problem_source"])
         module = problem.module(payload.get("overrides", {}))
@@ -53,7 +55,7 @@ def _callable_for(payload: dict[str, Any]) -> Any:
         if which == "compile":
             with allow_candidate():
                 ref = torch.compile(ref)
-        STATE.baselines = {key: ref}  # one reference at a time; dropped before the candidate loads
+        STATE.baselines = {key: ref if names is None else backward.WithGradients(ref)}  # one reference at a time
     ref = STATE.baselines[key]
     return lambda xs: ref(*xs)
 
@@ -61,7 +63,8 @@ def _callable_for(payload: dict[str, Any]) -> Any:
 def time_call(payload: dict[str, Any]) -> dict[str, Any]:
     """Time `which` (candidate | eager | compile) on rotated input sets; CUDA events or wall clock."""
     which = payload["which"]
-    stats_key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which)
+    stats_key = (payload["problem_source"], repr(sorted(payload.get("overrides", {}).items())), which,
+                 payload.get("backward_params") is not None)
     if which != "candidate" and stats_key in STATE.baseline_stats:
         return STATE.baseline_stats[stats_key]
     sets = _input_sets(payload)

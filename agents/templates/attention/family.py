@@ -19,18 +19,25 @@ How the problem becomes a kernel (honest summary):
   two ping-pong consumer warpgroups, wgmma; attention_cuda_*.py), is offered for 1-D problems when
   an H100 / H200 and a CUDA toolkit are present, ahead of the Triton configs. Its mods are
   translated to C++.
+- A problem that declares ``BACKWARD = True`` gets training candidates (render_backward.py): the
+  forward also stores the log-sum-exp, and Triton backward kernels (dK/dV, dQ; score_mod's derivative
+  from differentiate.py) run behind an autograd.Function. The CUDA backend is forward-only.
 configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
 """
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention.differentiate import differentiated
+from kernelwright.agents.templates.attention.render_backward import render_training_source
 from kernelwright.agents.templates.attention.render_cuda import cuda_supported, render_cuda_candidate
 from kernelwright.agents.templates.attention.render_triton import render_source
 from kernelwright.agents.templates.attention.spec import AttentionSpec, is_attention_problem, parse_spec
 from kernelwright.agents.templates.attention.translate_triton import TranslateError
 from kernelwright.graph.plugins import register
+from kernelwright.verifier import backward
 
 # (BLOCK_M, BLOCK_N, num_warps, num_stages, LAZY, PIPE_QK, TMA, WS), Hopper-minded first guesses first.
 # LAZY: skip the accumulator rescale unless the running max grew by > 8 (log2 units).
@@ -115,7 +122,9 @@ class AttentionFamily:
         if not (functions & {"score_mod", "mask_mod"} or is_attention_problem(request.problem_source)):
             return False
         try:
-            parse_spec(request.problem_source)
+            spec = parse_spec(request.problem_source)
+            if backward.declared(request.metadata) and spec.score is not None:
+                differentiated(ast.parse(request.problem_source))  # the backward needs d score_mod / d score
         except (TranslateError, SyntaxError):
             return False
         return True
@@ -140,7 +149,9 @@ class AttentionFamily:
             if _supported(tma, ws):
                 configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
                                 "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
-        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
+        trains = backward.declared(request.metadata)  # the CUDA backend has no backward kernels
+        if not trains and request.device != "cpu" and cuda_backend_available() and \
+                cuda_supported(request.problem_source, spec):
             cuda = [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p}
                     for n, s, p in (_CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA)]
             configs = cuda + configs
@@ -150,4 +161,6 @@ class AttentionFamily:
         """Complete candidate source (KernelBench ModelNew) for one configuration."""
         if config.get("BACKEND") == "cuda":
             return render_cuda_candidate(request.problem_source, self.spec(request), config, request.problem_name)
+        if backward.declared(request.metadata):  # forward + backward kernels behind an autograd.Function
+            return render_training_source(self.spec(request), config, request.problem_name, request.problem_source)
         return render_source(self.spec(request), config, request.problem_name)

@@ -1,0 +1,131 @@
+"""Attention forward + backward on the GPU (issue 17, item 1): kernelwright's training kernels against
+FlexAttention and SDPA, each timed as one forward + backward (triton.testing.do_bench, median).
+
+For each variant and shape: render the attention family's training candidate (its first Triton
+forward config, render_backward.DEFAULT_BACKWARD for the backward), check its q / k / v gradients
+against the problem's reference at a small ragged shape, then time forward + backward of the
+candidate, of torch.compile'd flex_attention with the problem's score_mod and block mask, and of
+SDPA (plain and causal). TFLOP/s count 3.5x the forward's unmasked pairs (2 matmuls forward, 5 back).
+Writes attention_backward_bench.json to --out and prints a table last.
+
+    python benchmarks/attention_backward_bench.py --out $OUT          # every variant, B=4 H=16 S=4096 D=128 bf16
+    python benchmarks/attention_backward_bench.py --variants causal softcap --seq 1024 16384
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+from kernelwright.agents.coder import CodeRequest
+from kernelwright.agents.templates.attention.family import AttentionFamily
+
+from kernelwright.bench import attention_baselines as baselines
+from kernelwright.bench.attention import (
+    CHECK_B,
+    CHECK_H,
+    CHECK_SEQ,
+    VARIANTS,
+    bench,
+    check,
+    environment,
+    fmt,
+    import_candidate,
+    overrides_for,
+    problem_for,
+)
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "problems" / "attention"
+GRAD_TOL = 6e-2  # bf16 gradients: P and dS are rounded to bf16 before their products (tests/test_attention_backward.py)
+
+
+def training_candidate(family: AttentionFamily, problem: Any, variant: str) -> tuple[Any, dict[str, Any]]:
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
+                          metadata={**problem.metadata, "backward": True}, strategy="first_draft", device="cuda")
+    config = family.configs(request)[0]
+    return import_candidate(family.render(request, config), f"kw_train_{variant}"), config
+
+
+def inputs(module: Any) -> tuple[list[torch.Tensor], torch.Tensor]:
+    torch.manual_seed(0)
+    qkv = [x.cuda().requires_grad_() for x in module.get_inputs()]
+    return qkv, torch.randn_like(qkv[0])
+
+
+def forward_backward(forward: Any, qkv: list[torch.Tensor], grad: torch.Tensor) -> Any:
+    """One forward + backward; autograd.grad, so nothing accumulates across repetitions."""
+    return lambda: torch.autograd.grad(forward(), qkv, grad)
+
+
+def gradient_check(candidate: Any, problem: Any, variant: str, dim: int) -> dict[str, Any]:
+    module = problem.module(overrides_for(variant, CHECK_B, CHECK_H, CHECK_SEQ, dim))
+    init = list(module.get_init_inputs())
+    qkv, grad = inputs(module)
+    ours = forward_backward(lambda: candidate.ModelNew(*init)(*qkv), qkv, grad)()
+    ref = forward_backward(lambda: module.Model(*init)(*qkv), qkv, grad)()
+    found = {name: check(o, r, GRAD_TOL, GRAD_TOL) for name, o, r in zip(("dq", "dk", "dv"), ours, ref)}
+    return {"grad_check": found, "grads_ok": all(f["ok"] for f in found.values())}
+
+
+def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq: int) -> dict[str, Any]:
+    problem = problem_for(PROBLEMS, variant, args.dtype)
+    row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": args.dim}
+    candidate, row["config"] = training_candidate(family, problem, variant)
+    row.update(gradient_check(candidate, problem, variant, args.dim))
+    module = problem.module(overrides_for(variant, args.batch, args.heads, seq, args.dim))
+    init = list(module.get_init_inputs())
+    qkv, grad = inputs(module)
+    model = candidate.ModelNew(*init)
+    row["kernelwright_ms"] = bench(forward_backward(lambda: model(*qkv), qkv, grad))
+    pairs = float(module.unmasked_pairs(seq, "cuda")) if hasattr(module, "unmasked_pairs") else float(seq * seq)
+    row["kernelwright_tflops"] = 3.5 * 4 * args.batch * args.heads * args.dim * pairs / row["kernelwright_ms"] / 1e9
+    builders = {"flex": lambda: baselines.flex(module, *qkv), "sdpa": lambda: baselines.sdpa(variant, *qkv)}
+    for name, build in builders.items():
+        try:
+            row[f"{name}_ms"] = bench(forward_backward(build(), qkv, grad))
+            row[f"x_{name}"] = row[f"{name}_ms"] / row["kernelwright_ms"]
+        except baselines.Skip as skip:
+            row[f"{name}_skipped"] = str(skip)
+        except Exception as exc:  # noqa: BLE001 - a baseline that fails is reported, the row stays
+            row[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS)
+    parser.add_argument("--seq", nargs="+", type=int, default=[4096])
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=16)
+    parser.add_argument("--dim", type=int, choices=[64, 128], default=128)
+    parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16")
+    parser.add_argument("--out", default="bench_out")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        parser.error("needs a CUDA GPU (FlexAttention and the timings run there)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    family, rows = AttentionFamily(), []
+    for variant in args.variants:
+        for seq in args.seq:
+            try:
+                rows.append(measure(family, variant, args, seq))
+            except Exception as exc:  # noqa: BLE001 - one variant's failure must not lose the others
+                rows.append({"variant": variant, "S": seq, "error": f"{type(exc).__name__}: {exc}"[:500],
+                             "trace": traceback.format_exc()[-2000:]})
+            print(json.dumps({k: v for k, v in rows[-1].items() if k != "trace"}), flush=True)
+            (out / "attention_backward_bench.json").write_text(json.dumps({"env": environment(), "rows": rows},
+                                                                          indent=1))
+    print("\n| variant | S | grads ok | kernelwright ms | TFLOP/s | Flex ms | x Flex | SDPA ms | x SDPA |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['variant']} | {r['S']} | {r.get('grads_ok', r.get('error', '-'))} | "
+              f"{fmt(r, 'kernelwright_ms')} | {fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | "
+              f"{fmt(r, 'x_flex', 2)} | {fmt(r, 'sdpa_ms')} | {fmt(r, 'x_sdpa', 2)} |")
+
+
+if __name__ == "__main__":
+    main()
