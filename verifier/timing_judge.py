@@ -132,7 +132,7 @@ _BASELINES: dict[tuple, TimingStats] = {}
 def _baseline_key(j: Judge, common: dict[str, Any], which: str) -> tuple:
     opts = j.job.options
     return (source_sha(j.problem.source), repr(common["overrides"]), which, j.job.device,
-            opts.warmup_ms, opts.rep_ms, opts.min_reps, common["backward_params"] is not None)
+            opts.warmup_ms, opts.rep_ms, opts.min_reps, common.get("backward_params") is not None)
 
 
 def _check_timed_outputs(j: Judge, base: dict[str, Any], seed: int, outputs: list) -> None:
