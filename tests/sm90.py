@@ -21,3 +21,16 @@ def compile_for_sm90(fn: Any, signature: dict[str, str], constexprs: dict[str, A
 
     return triton.compile(ASTSource(fn, signature, constexprs or {}, attrs or {}),
                           target=GPUTarget("cuda", 90, warp_size), options=options or {})
+
+
+def report(row: dict[str, Any], compile_call: Any) -> bool:
+    """Compile by `compile_call()`, print `row` as one JSON line with `wgmma` (tensor-core MMA in the
+    PTX) and `error` (None, or the failure's last words); True when it compiled."""
+    import json
+
+    try:
+        row.update(wgmma="wgmma" in compile_call().asm["ptx"], error=None)
+    except Exception as exc:  # noqa: BLE001 - reported per kernel
+        row["error"] = f"{type(exc).__name__}: {str(exc)[-400:]}"
+    print(json.dumps(row), flush=True)
+    return row["error"] is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = r"""
-import json, os, sys
+import os, sys
 os.environ["TRITON_INTERPRET"] = "0"
 sys.path.insert(0, sys.argv[1])
 try:
@@ -22,7 +22,7 @@ except ImportError as exc:
     print(f"triton lacks ASTSource / GPUTarget: {exc}", file=sys.stderr)
     sys.exit(3)
 from pathlib import Path
-from sm90 import compile_for_sm90
+from sm90 import compile_for_sm90, report
 from attention_sm90 import GPU_PARAMS, request_for
 from kernelwright.agents.templates.attention.family import AttentionFamily
 from kernelwright.agents.templates.attention.render_backward import DEFAULT_BACKWARD, render_training_source
@@ -59,15 +59,9 @@ for path in sorted(Path(sys.argv[2]).glob("*.py")):
             else:
                 signature[arg] = "i32"
         options = config if kernel == "_kw_attn_fwd" else DEFAULT_BACKWARD
-        row = {"problem": path.stem, "kernel": kernel}
-        try:
-            ptx = compile_for_sm90(fn, signature, constexprs, {}, {"num_warps": options["num_warps"],
-                                                                  "num_stages": options["num_stages"]}).asm["ptx"]
-            row.update(wgmma="wgmma" in ptx, error=None)
-        except Exception as exc:  # noqa: BLE001 - reported per kernel
-            row["error"] = f"{type(exc).__name__}: {str(exc)[-400:]}"
-            failures += 1
-        print(json.dumps(row), flush=True)
+        launch = {"num_warps": options["num_warps"], "num_stages": options["num_stages"]}
+        failures += not report({"problem": path.stem, "kernel": kernel},
+                               lambda: compile_for_sm90(fn, signature, constexprs, {}, launch))
 sys.exit(1 if failures else 0)
 """
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SM90_SCRIPT = r"""
-import json, os, sys
+import os, sys
 os.environ["TRITON_INTERPRET"] = "0"
 import torch
 try:
@@ -23,6 +23,7 @@ except ImportError as exc:
     sys.exit(3)
 from triton.runtime.jit import JITFunction
 sys.path.insert(0, sys.argv[1])
+from sm90 import report
 from suite_sm90 import OPTION_KEYS, compile_sm90
 from kernelwright.agents.templates.lowered import dense_conv as C, dense_loss as L, dense_matmul as M, dense_pool as P
 
@@ -65,14 +66,7 @@ for case, fn in CASES.items():
     fn()
 failures = 0
 for case, fn, bound, options in launches:
-    row = {"case": case, "kernel": fn.__name__, **options}
-    try:
-        ptx = compile_sm90(fn, bound, options).asm["ptx"]
-        row.update(wgmma="wgmma" in ptx, error=None)
-    except Exception as exc:  # noqa: BLE001 - reported per kernel
-        row["error"] = f"{type(exc).__name__}: {str(exc)[-400:]}"
-        failures += 1
-    print(json.dumps(row), flush=True)
+    failures += not report({"case": case, "kernel": fn.__name__, **options}, lambda: compile_sm90(fn, bound, options))
 sys.exit(1 if failures else 0)
 """
 

@@ -21,7 +21,8 @@ class CountingCondition(threading.Condition):
             self.blocked -= 1
 
 
-def _until(check, what):
+def until(check, what):
+    """Wait until `check()` is true (bounded: a test helper, also for test_verifier_memory_promises.py)."""
     for _ in range(60_000):  # a bound, not a measurement: fails only if `check` never comes true
         if check():
             return
@@ -49,9 +50,9 @@ def test_shared_holders_overlap_and_exclusive_waits_for_them():
     threads["a"].start(), threads["b"].start()
     assert inside["a"].wait(60) and inside["b"].wait(60)  # two shared holders at once
     threads["t"].start()
-    _until(lambda: gate._cond.blocked == 1, "the exclusive request waits")
+    until(lambda: gate._cond.blocked == 1, "the exclusive request waits")
     threads["c"].start()  # arrives while timing waits
-    _until(lambda: gate._cond.blocked == 2, "the late shared request waits too")
+    until(lambda: gate._cond.blocked == 2, "the late shared request waits too")
     release.set()
     for thread in threads.values():
         thread.join(60)

@@ -6,7 +6,6 @@ until the first gives its promise back, and a wait that outlasts the verificatio
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +17,8 @@ from kernelwright.verifier.job import Job
 from kernelwright.verifier.judge import Judge, judge
 from kernelwright.verifier.options import VerifyOptions
 from kernelwright.verifier.problem import load_problem
+
+from test_verifier_gate import until
 
 PROBLEM = """import torch
 class Model(torch.nn.Module):
@@ -66,14 +67,6 @@ def check(j: Judge) -> None:
     memory_judge.check_memory(j, {}, BudgetedGate(DeviceGate(), j.budget))
 
 
-def _until(condition, what):
-    for _ in range(60_000):  # a bound, not a measurement: fails only if `condition` never comes true
-        if condition():
-            return
-        time.sleep(0.001)
-    raise AssertionError(f"never happened: {what}")
-
-
 def test_a_job_that_fits_only_alone_waits_for_the_promise_before_it(gpu_with_50_gb_free, monkeypatch):
     footprint_of(monkeypatch, 30)
     first, second = new_judge(), new_judge()
@@ -82,7 +75,7 @@ def test_a_job_that_fits_only_alone_waits_for_the_promise_before_it(gpu_with_50_
     thread = threading.Thread(target=lambda: (check(second), went_on.set()))
     try:
         thread.start()
-        _until(lambda: memory_judge.PROMISES.cond._waiters, "the second job waits for memory")
+        until(lambda: memory_judge.PROMISES.cond._waiters, "the second job waits for memory")
         assert not went_on.is_set()  # 30 + 30 > 50: it must not go on beside the first
         memory_judge.withdraw(first)
         thread.join(timeout=60)

@@ -35,6 +35,24 @@ TILE = '''        qk = _kw_bwd_dot(q, kT, UPCAST_DOT)
 
 KERNELS = '''
 @triton.jit
+def _kw_bwd_program(NUM_HEADS, N_CTX, HEAD_DIM: tl.constexpr):
+    # this program's (batch, head): its indices and the offsets of its rows and of its row statistics
+    off_hz = tl.program_id(1)
+    return off_hz // NUM_HEADS, off_hz % NUM_HEADS, off_hz.to(tl.int64) * N_CTX * HEAD_DIM, off_hz.to(tl.int64) * N_CTX
+
+
+@triton.jit
+def _kw_bwd_query_rows(Q, DO, Lse, Delta, base, row0, offs_m, offs_d, m_ok, HEAD_DIM: tl.constexpr):
+    # a query tile's q and dO rows, log-sum-exp and delta (rows past N_CTX read as zeros)
+    rows = base + offs_m[:, None] * HEAD_DIM + offs_d[None, :]
+    q = tl.load(Q + rows, mask=m_ok[:, None], other=0.0)
+    do = tl.load(DO + rows, mask=m_ok[:, None], other=0.0)
+    lse = tl.load(Lse + row0 + offs_m, mask=m_ok, other=0.0)
+    delta = tl.load(Delta + row0 + offs_m, mask=m_ok, other=0.0)
+    return q, do, lse, delta
+
+
+@triton.jit
 def _kw_attn_bwd_delta(Out, DO, Delta, N_CTX, HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr):
     off_hz = tl.program_id(1)
     base = off_hz.to(tl.int64) * N_CTX * HEAD_DIM
@@ -51,11 +69,7 @@ def _kw_attn_bwd_delta(Out, DO, Delta, N_CTX, HEAD_DIM: tl.constexpr, BLOCK_M: t
 def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N_CTX, {param_args}
                       HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                       FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
-    off_hz = tl.program_id(1)
-    b_idx = off_hz // NUM_HEADS
-    h_idx = off_hz % NUM_HEADS
-    base = off_hz.to(tl.int64) * N_CTX * HEAD_DIM
-    row0 = off_hz.to(tl.int64) * N_CTX
+    b_idx, h_idx, base, row0 = _kw_bwd_program(NUM_HEADS, N_CTX, HEAD_DIM)
     n0 = tl.program_id(0) * BLOCK_N
     offs_n = n0 + tl.arange(0, BLOCK_N)
     offs_d = tl.arange(0, HEAD_DIM)
@@ -77,10 +91,7 @@ def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N
         q_idx_f = q_idx.to(tl.float32)
         m_ok = offs_m < N_CTX
         kv_ok = n_ok & (q_idx < N_CTX)
-        q = tl.load(Q + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], mask=m_ok[:, None], other=0.0)
-        do = tl.load(DO + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], mask=m_ok[:, None], other=0.0)
-        lse = tl.load(Lse + row0 + offs_m, mask=m_ok, other=0.0)
-        delta = tl.load(Delta + row0 + offs_m, mask=m_ok, other=0.0)
+        q, do, lse, delta = _kw_bwd_query_rows(Q, DO, Lse, Delta, base, row0, offs_m, offs_d, m_ok, HEAD_DIM)
 {tile}
         dv += _kw_bwd_dot(tl.trans(p.to(do.dtype)), do, UPCAST_DOT)
         dk += _kw_bwd_dot(tl.trans(ds.to(q.dtype)), q, UPCAST_DOT)
@@ -93,21 +104,14 @@ def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N
 def _kw_attn_bwd_dq(Q, K, V, DO, Lse, Delta, DQ, sm_scale, Z, NUM_HEADS, N_CTX, {param_args}
                     HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                     FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
-    off_hz = tl.program_id(1)
-    b_idx = off_hz // NUM_HEADS
-    h_idx = off_hz % NUM_HEADS
-    base = off_hz.to(tl.int64) * N_CTX * HEAD_DIM
-    row0 = off_hz.to(tl.int64) * N_CTX
+    b_idx, h_idx, base, row0 = _kw_bwd_program(NUM_HEADS, N_CTX, HEAD_DIM)
     m0 = tl.program_id(0) * BLOCK_M
     offs_m = m0 + tl.arange(0, BLOCK_M)
     offs_d = tl.arange(0, HEAD_DIM)
     q_idx = offs_m[:, None]
     q_idx_f = q_idx.to(tl.float32)
     m_ok = offs_m < N_CTX
-    q = tl.load(Q + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], mask=m_ok[:, None], other=0.0)
-    do = tl.load(DO + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], mask=m_ok[:, None], other=0.0)
-    lse = tl.load(Lse + row0 + offs_m, mask=m_ok, other=0.0)
-    delta = tl.load(Delta + row0 + offs_m, mask=m_ok, other=0.0)
+    q, do, lse, delta = _kw_bwd_query_rows(Q, DO, Lse, Delta, base, row0, offs_m, offs_d, m_ok, HEAD_DIM)
     dq = tl.zeros([BLOCK_M, HEAD_DIM], dtype=tl.float32)
     qk_scale = sm_scale * 1.44269504
     m_last = tl.minimum(m0 + BLOCK_M, N_CTX) - 1

@@ -21,6 +21,7 @@ from kernelwright.agents.templates.attention.render_triton import (
     forward_kernel,
     scale_text,
     score_block,
+    tile_bounds,
 )
 from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
 from kernelwright.agents.templates.attention.translate_triton import float_index_safe, translate
@@ -133,11 +134,4 @@ def _tile(spec: AttentionSpec, problem_source: str) -> str:
 
 def _key_bounds(spec: AttentionSpec) -> str:
     """The dK/dV kernel's query range for its key tile, from the causal / window / document keys."""
-    bounds = ""
-    if spec.causal:
-        bounds += KB.KEY_BOUNDS_CAUSAL
-    if spec.window:
-        bounds += KB.KEY_BOUNDS_WINDOW.format(w=spec.window)
-    if spec.documents:
-        bounds += KB.KEY_BOUNDS_DOCUMENTS.format(nd=spec.documents)
-    return (bounds or "    pass\n").rstrip("\n")
+    return tile_bounds(spec, KB.KEY_BOUNDS_CAUSAL, KB.KEY_BOUNDS_WINDOW, KB.KEY_BOUNDS_DOCUMENTS).rstrip("\n")

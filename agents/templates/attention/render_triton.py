@@ -162,16 +162,22 @@ def forward_kernel(spec: AttentionSpec, config: dict[str, Any], lse: bool = Fals
             "tiling": tiling}
 
 
-def forward_bounds(spec: AttentionSpec) -> str:
-    """The 1-D kernel's key-range bounds (lo, hi, full_lo, full_hi) from the causal / window / document keys."""
+def tile_bounds(spec: AttentionSpec, causal: str, window: str, documents: str) -> str:
+    """The bounds statements a 1-D kernel needs from the causal / window / document keys (templates
+    with `{w}` / `{nd}` for the window and the document count)."""
     bounds = ""
     if spec.causal:
-        bounds += K.BOUNDS_CAUSAL
+        bounds += causal
     if spec.window:
-        bounds += K.BOUNDS_WINDOW.format(w=spec.window)
+        bounds += window.format(w=spec.window)
     if spec.documents:
-        bounds += K.BOUNDS_DOCUMENTS.format(nd=spec.documents)
+        bounds += documents.format(nd=spec.documents)
     return bounds or "    pass\n"
+
+
+def forward_bounds(spec: AttentionSpec) -> str:
+    """The 1-D kernel's key-range bounds (lo, hi, full_lo, full_hi) of a query tile."""
+    return tile_bounds(spec, K.BOUNDS_CAUSAL, K.BOUNDS_WINDOW, K.BOUNDS_DOCUMENTS)
 
 
 def _start_m(spec: AttentionSpec) -> str:
