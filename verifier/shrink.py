@@ -233,6 +233,14 @@ def _repair(values: dict[str, int], orig: dict[str, int], free: set[str], produc
     return out
 
 
+def with_derived(problem: Problem, changes: dict[str, int]) -> dict[str, Any]:
+    """Overrides that set the int constants `changes` and recompute the module constants derived from
+    them (``multiplier_shape = (out_channels, 1, 1, 1)``), as the shrink and the extra shapes do."""
+    consts = _scan(problem)
+    known = {k: v for k, v in changes.items() if k in consts.values}
+    return {**changes, **_overrides(consts, {**consts.values, **known})}
+
+
 def _overrides(consts: _Constants, values: dict[str, int]) -> dict[str, Any]:
     """Module overrides for the changed constants, the derived ones recomputed."""
     scope = dict(consts.namespace)

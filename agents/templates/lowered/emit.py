@@ -20,7 +20,7 @@ import torch
 import torch.fx
 from kernelwright.agents.templates.lowered import reduce, runtime, scan
 from kernelwright.agents.templates.lowered.capture import Capture
-from kernelwright.agents.templates.lowered.generalize import InitArg, SizeOf
+from kernelwright.agents.templates.lowered.generalize import InitArg, SizeOf, SizeProduct
 from kernelwright.agents.templates.lowered.pointwise import ALIASES, POINTWISE, Group, overload, packet
 from kernelwright.agents.templates.lowered.pointwise_ops import compute_type
 from kernelwright.agents.templates.lowered.views import VIEWS, is_sym, sym_expr, view_expr
@@ -148,6 +148,8 @@ class Emitter:
         if isinstance(arg, SizeOf):
             tensor = self.names[self.cap.placeholders[arg.index]]
             return "(" + " * ".join(f"{tensor}.shape[{d}]" for d in arg.dims()) + ")"
+        if isinstance(arg, SizeProduct):
+            return "(" + " * ".join(self.py(f) for f in arg.factors) + ")"
         if isinstance(arg, InitArg):
             return f"self.kw_init_args[{arg.index}]" + ("" if arg.item is None else f"[{arg.item}]")
         if isinstance(arg, (list, tuple)):

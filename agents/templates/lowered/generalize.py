@@ -12,7 +12,8 @@ How: capture the forward a second time with every integer module constant (>= 2)
 literal differs between the two, it is replaced by a marker that gives the right value in both
 captures: `SizeOf(i, d)` (size d of placeholder i, preferring the forward's inputs) or
 `SizeOf(i, d, e)` (the product of sizes d..e-1, a flattening view),
-`InitArg(k[, j])` (the constructor's k-th argument, or its j-th item). A literal that neither
+`InitArg(k[, j])` (the constructor's k-th argument, or its j-th item), and last
+`SizeProduct` (sizes of two placeholders multiplied, e.g. batch x channels). A literal that neither
 explains, or a graph whose structure changes (e.g. a layer count), makes the capture fail: the
 program could not be right at other sizes. When no constant can be perturbed (the problem
 would not build), the first capture is used as it is.
@@ -26,6 +27,8 @@ from typing import Any
 import torch
 import torch.fx
 from kernelwright.agents.templates.lowered.capture import Capture, CaptureError, capture, problem_module
+from kernelwright.verifier.problem import load_problem
+from kernelwright.verifier.shrink import with_derived
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,19 @@ class InitArg:
         return arg[self.item] if isinstance(arg, (list, tuple)) and self.item < len(arg) else None
 
 
-MARKERS = (SizeOf, InitArg)
+@dataclass(frozen=True)
+class SizeProduct:
+    """The product of sizes of two placeholders at run time: instance norm's ``view(1, N * C, ...)``
+    multiplies the input's batch by the channel count of a weight."""
+
+    factors: tuple[SizeOf, SizeOf]
+
+    def value(self, cap: Capture) -> Any:
+        values = [f.value(cap) for f in self.factors]
+        return None if None in values else math.prod(values)
+
+
+MARKERS = (SizeOf, InitArg, SizeProduct)
 
 
 def perturbed(value: int) -> int:
@@ -82,13 +97,14 @@ def capture_generic(source: str) -> Capture:
     found = constants(source)
     if not found:
         return base
+    problem = load_problem(source)
     every = {k: perturbed(v) for k, v in found.items()}
     singles = [[{k: perturbed(v)}, {k: v - 1}] for k, v in found.items()]  # v - 1: e.g. a dim index at its top
     trials = [[every]] + (singles if len(found) > 1 else [singles[0][1:]])
     for alternatives in trials:
         for overrides in alternatives:
             try:
-                other = capture(source, overrides)
+                other = capture(source, with_derived(problem, overrides))  # derived tuples follow
             except CaptureError:
                 continue  # this perturbation does not build or trace: try the next one
             unify(base, other, ", ".join(sorted(overrides)))
@@ -155,13 +171,14 @@ def _unify(a: Any, b: Any, ctx: tuple) -> Any:
                        "neither an input size nor a constructor argument")
 
 
-def _explain(a: Any, b: Any, base: Capture, other: Capture) -> SizeOf | InitArg | None:
+def _explain(a: Any, b: Any, base: Capture, other: Capture) -> SizeOf | InitArg | SizeProduct | None:
     """The first marker whose value is `a` in `base` and `b` in `other`."""
     n_state = len(base.state_names)
     order = list(range(n_state, len(base.shapes))) + list(range(n_state))  # forward inputs first
-    candidates: list[SizeOf | InitArg] = []
+    candidates: list[SizeOf | InitArg | SizeProduct] = []
+    singles = [SizeOf(i, d) for i in order for d in range(len(base.shapes[i]))]
     if isinstance(a, int):
-        candidates += [SizeOf(i, d) for i in order for d in range(len(base.shapes[i]))]
+        candidates += singles
         candidates += [SizeOf(i, d, e) for i in order for d in range(len(base.shapes[i]))
                        for e in range(d + 2, len(base.shapes[i]) + 1)]
     for k, arg in enumerate(base.init_args):
@@ -169,6 +186,9 @@ def _explain(a: Any, b: Any, base: Capture, other: Capture) -> SizeOf | InitArg 
             candidates += [InitArg(k, j) for j in range(len(arg))]
         else:
             candidates.append(InitArg(k))
+    if isinstance(a, int):
+        candidates += [SizeProduct((x, y)) for n, x in enumerate(singles) for y in singles[n + 1:]
+                       if x.index != y.index]
     for marker in candidates:
         va, vb = marker.value(base), marker.value(other)
         if _number(va) and _number(vb) and va == a and vb == b:
