@@ -8,6 +8,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from kernelwright import ast_guard  # noqa: F401  (serializes ast.parse where CPython needs it)
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
