@@ -1,5 +1,6 @@
 """End to end: `run_graph` on an attention problem with the offline template coder finds a verified
 kernel on the CPU, and the template coder walks the attention configs."""
+import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,22 @@ def test_run_graph_on_relpos_reaches_a_correct_kernel_on_cpu(tmp_path):
     assert result.best_verdict is not None and result.best_verdict.status == "correct"
     assert "qk * qk_scale + ((q_idx_f - kv_idx_f)) * 1.44269504" in result.best_source
     assert Path(result.best_path).read_text() == result.best_source
+
+
+def test_run_with_backward_finds_a_verified_training_kernel_on_cpu(tmp_path):
+    """`kernelwright run PROBLEM --backward`: the coder writes forward and backward, the verifier checks both."""
+    from typer.testing import CliRunner
+
+    from kernelwright.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(PROBLEMS / "causal.py"), "--backward", "--iterations", "1",
+                                      "--fanout", "1", "--coder", "template", "--device", "cpu",
+                                      "--artifacts", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    best = json.loads(result.stdout[result.stdout.index("{"):])
+    assert best["best_verdict"]["status"] == "correct"
+    assert best["best_verdict"]["forward_timing"] is not None  # forward alone beside forward + backward
+    assert "class _KwAttention(torch.autograd.Function)" in best["best_source"]
 
 
 @pytest.mark.gpu

@@ -45,6 +45,7 @@ def test_training_candidate_of_the_attention_family_verifies_with_its_gradients(
     robust = [t for t in verdict.trials if t.kind in ("large_magnitude", "shifted")]
     assert robust and all("gradients checked for shape, dtype and finiteness only" in t.note for t in robust)
     assert verdict.timing is not None  # forward + backward timed (wall clock on the CPU)
+    assert verdict.forward_timing is not None and "timing.forward" in verdict.durations  # the forward alone too
 
 
 def test_forward_only_candidate_fails_the_gradient_check():

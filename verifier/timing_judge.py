@@ -59,6 +59,11 @@ def time_candidate(j: Judge, base: dict[str, Any]) -> dict[str, Any]:
         report = j.call(CS + "time_call", {**common, "which": "candidate", "sample_seed": sample_seed},
                         timeout_s=j.deadlines.timing_s, stage="timing", compile_s=j.deadlines.compile_s)
     measured: dict[str, Any] = {"report": report, "sample_seed": sample_seed}
+    if common["backward_params"] is not None:  # the forward alone stays reported beside forward + backward
+        with j.clock.part("timing.forward"):
+            forward_only = {**common, "which": "candidate", "backward_params": None}
+            measured["forward"] = j.call(CS + "time_call", forward_only, timeout_s=j.deadlines.timing_s,
+                                         stage="timing", compile_s=j.deadlines.compile_s)
     if j.device_type == "cuda":
         with j.clock.part("timing.wall"):
             measured["wall_ms"], measured["loop"] = _wall_per_rep(j, common, min(report["reps"], MAX_WALL_REPS))
@@ -78,6 +83,8 @@ def check_timing(j: Judge, base: dict[str, Any], measured: dict[str, Any]) -> No
     with j.clock.part("timing.outputs"):
         _check_timed_outputs(j, base, measured["sample_seed"], report.get("outputs") or [])
     stats = _stats(report)
+    if measured.get("forward"):
+        j.verdict.forward_timing = _stats(measured["forward"])
     if j.device_type == "cuda":
         stats.wall_ms, loop, floor = measured["wall_ms"], measured["loop"], measured["floor_ms"]
         if timing.lingering(loop):

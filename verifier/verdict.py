@@ -80,7 +80,8 @@ class Verdict(BaseModel):
     backend: str | None = None  # triton | cupy | load_inline | unknown
     candidate_sha: str = ""
     trials: list[TrialResult] = Field(default_factory=list)
-    timing: TimingStats | None = None
+    timing: TimingStats | None = None  # a problem with a backward pass: forward + backward as one call
+    forward_timing: TimingStats | None = None  # such a problem's forward alone (None for the others)
     baselines: dict[str, TimingStats] = Field(default_factory=dict)  # eager, compile
     speedups: dict[str, float] = Field(default_factory=dict)  # vs eager / compile
     timing_meaningful: bool = False
@@ -104,6 +105,8 @@ class Verdict(BaseModel):
             text += f": {self.message.splitlines()[0][:200]}"
         if self.timing and self.timing_meaningful:
             text += f" ({self.timing.median_ms:.4f} ms"
+            if self.forward_timing:
+                text += f" forward + backward, {self.forward_timing.median_ms:.4f} ms forward"
             if "eager" in self.speedups:
                 text += f", {self.speedups['eager']:.2f}x eager"
             text += ")"

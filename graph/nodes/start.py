@@ -21,6 +21,13 @@ def _analysis(problem: Problem) -> dict[str, Any]:
         return {"captured": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}".splitlines()[0]}
 
 
+def _metadata(problem: Problem, ctx: Context) -> dict[str, Any]:
+    """The problem's metadata; a run that verifies the backward pass marks it, so coders write one."""
+    if ctx.verify_options.get("backward") and not problem.metadata.get("backward"):
+        return {**problem.metadata, "backward": True}
+    return problem.metadata
+
+
 def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
     """Read the problem given as a path or source text; a broken problem raises LoadError."""
     ctx = context_of(runtime)
@@ -41,7 +48,7 @@ def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> di
         "problem_source": problem.source,
         "problem_name": state.get("problem_name") or problem.name,
         "description": problem.description,
-        "problem_meta": problem.metadata,
+        "problem_meta": _metadata(problem, ctx),
         "analysis": state.get("analysis") or _analysis(problem),
         "run_dir": str(run_dir),
         "started_at": time.time(),

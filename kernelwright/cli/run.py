@@ -58,6 +58,10 @@ def command(
     as_json: bool = typer.Option(False, "--json", help="Print the Result as JSON instead of a summary."),
     policy: str | None = typer.Option(None, "--policy", metavar="strict|kernelbench",
                                       help="Verifier policy (see `kernelwright verify --help`).  [default: strict]"),
+    backward: bool = typer.Option(
+        False, "--backward",
+        help="Search for a training kernel: forward and backward, gradients verified against float64, "
+             "forward + backward timed (as `kernelwright verify --backward`; a problem's BACKWARD = True asks too)."),
 ) -> None:
     """Search for a fast, verified kernel for PROBLEM until the budget is spent.
 
@@ -85,6 +89,8 @@ def command(
     if policy is not None:
         check_policy(policy)
         options["verify_options"] = {**(options.get("verify_options") or {}), "policy": policy}
+    if backward:
+        options["verify_options"] = {**(options.get("verify_options") or {}), "backward": True}
     budget_s, iterations, fanout = options.pop("budget_s"), options.pop("max_iterations"), options.pop("fanout")
     if resume is None and problem is None:
         _fail("missing PROBLEM: pass a problem file, or --resume RUN_ID")
