@@ -3,7 +3,8 @@ problem's reference, under the Triton interpreter on the CPU (a GPU where there 
 
 Every attention problem of the project, at its small shape and at a longer ragged sequence (so the
 causal / window / document bounds skip whole tiles), in float32 and bfloat16: dq, dk and dv of the
-rendered candidate's autograd Function against the reference Model's in float64."""
+rendered candidate's autograd Function against the reference Model's in float64, and the gradients of
+the parameters score_mod reads (learned ALiBi slopes; a relative-position bias table below)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,16 +53,30 @@ def test_rendered_backward_matches_float64_autograd(path, overrides, dtype, tmp_
     q, k, v = (torch.randn(*x.shape, device=DEVICE) for x in module.get_inputs())
     grad_out = torch.randn_like(q)
 
+    _check_gradients(candidate.ModelNew(*init), module.Model(*init), (q, k, v), dtype)
+
+
+def _check_gradients(model, reference, qkv, dtype):
+    """Output and q / k / v / parameter gradients of `model` in `dtype` against `reference` in float64."""
+    model.load_state_dict(reference.state_dict())  # the verifier gives the candidate the reference's parameters
+    grad_out = torch.randn_like(qkv[0])
+
     def grads(model, dtype):
-        leaves = [x.detach().to(dtype).requires_grad_() for x in (q, k, v)]
+        leaves = [x.detach().to(dtype).requires_grad_() for x in qkv]
         out = model(*leaves)
         out.backward(grad_out.to(out.dtype))
-        return out.detach(), [x.grad for x in leaves]
+        return out.detach(), [x.grad for x in leaves], {n: p.grad for n, p in model.named_parameters()}
 
-    out, got = grads(candidate.ModelNew(*init), dtype)
-    ref_out, expected = grads(module.Model(*init).double(), torch.float64)
+    out, got, got_params = grads(model.to(DEVICE), dtype)
+    ref_out, expected, expected_params = grads(reference.double().to(DEVICE), torch.float64)
     tol = TOLERANCE[dtype]
     torch.testing.assert_close(out.double(), ref_out, rtol=tol, atol=tol)
     for name, g, e in zip("qkv", got, expected):
         assert g.dtype == dtype
         torch.testing.assert_close(g.double(), e, rtol=tol, atol=tol, msg=lambda m, n=name: f"d{n}: {m}")
+    assert set(got_params) == set(expected_params)
+    for name, e in expected_params.items():  # sums over every (query, key) pair: tolerance scaled by their size
+        g = got_params[name]
+        assert g is not None and g.dtype == torch.float32, name
+        scale = float(e.abs().max()) + 1.0
+        torch.testing.assert_close(g.double(), e, rtol=tol, atol=tol * scale, msg=lambda m, n=name: f"d{n}: {m}")

@@ -10,6 +10,10 @@ it into kernel text like any other mod function.
     tree = differentiated(ast.parse(problem_source))      # adds score_mod_grad
     exec(compile(tree, "<problem>", "exec"), namespace)  # the reference can check it with autograd
 
+For score_mods that read tensors (arguments after the five, indexed as ``slopes[h]``),
+`tensor_derivatives` adds, per distinct indexed element, ``score_mod_dt<n>`` (d score_mod / d element)
+and ``score_mod_ix<n>_<k>`` (its k-th index), so the backward can scatter-add the element gradients.
+
 Supported: what the translators support. Integer-valued parts (`//`, `%`, bit operations,
 comparisons) must not depend on the score; `torch.abs`, `minimum` / `maximum` and `clamp` take
 PyTorch's subgradients (0 at abs's kink, the first argument's side on ties).
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from dataclasses import dataclass
 
 from kernelwright.agents.templates.attention.translate_triton import TranslateError
 
@@ -41,6 +46,57 @@ def differentiated(tree: ast.Module) -> ast.Module:
     out = copy.deepcopy(tree)
     out.body.append(new)
     return ast.fix_missing_locations(out)
+
+
+@dataclass
+class TensorUse:
+    """One distinct indexed element of a score_mod tensor, e.g. `slopes[h]`: the names of its generated
+    derivative and index functions, and whether the index is the same for a whole (batch, head) tile."""
+
+    tensor: str
+    grad_fn: str
+    index_fns: list[str]
+    per_head: bool
+
+
+def tensor_derivatives(tree: ast.Module) -> tuple[ast.Module, list[TensorUse]]:
+    """A copy of `tree` with the derivative and index functions of every indexed tensor element of
+    `score_mod` appended, and their descriptions (empty when score_mod reads no tensor)."""
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if "score_mod" not in functions:
+        raise TranslateError("no function `score_mod` in the problem")
+    fn = functions["score_mod"]
+    args = [a.arg for a in fn.args.args]
+    tensors, positions = set(args[5:]), set(args[3:5])
+    expr = _Inliner(functions).function(fn)
+    elements: dict[str, ast.Subscript] = {}
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in tensors:
+            elements.setdefault(ast.dump(node), node)
+    out, uses = copy.deepcopy(tree), []
+    for n, element in enumerate(elements.values()):
+        marker = f"_kw_element{n}"
+        grad = _Derivative(marker).d(_replace(expr, element, ast.Name(marker, ast.Load())))
+        grad = _replace(grad, ast.Name(marker, ast.Load()), element) if grad is not None else _num(0.0)
+        indices = element.slice.elts if isinstance(element.slice, ast.Tuple) else [element.slice]
+        names = [f"score_mod_ix{n}_{k}" for k in range(len(indices))]
+        for name, body in [(f"score_mod_dt{n}", grad), *zip(names, indices)]:
+            out.body.append(ast.FunctionDef(name=name, args=copy.deepcopy(fn.args), body=[ast.Return(value=body)],
+                                            decorator_list=[], returns=None, type_params=[]))
+        per_head = not any(isinstance(x, ast.Name) and x.id in positions for i in indices for x in ast.walk(i))
+        uses.append(TensorUse(element.value.id, f"score_mod_dt{n}", names, per_head))  # type: ignore[attr-defined]
+    return ast.fix_missing_locations(out), uses
+
+
+def _replace(node: ast.expr, old: ast.expr, new: ast.expr) -> ast.expr:
+    """`node` with every subtree equal to `old` replaced by a copy of `new`."""
+    target = ast.dump(old)
+
+    class Swap(ast.NodeTransformer):
+        def visit(self, n: ast.AST) -> ast.AST:
+            return copy.deepcopy(new) if ast.dump(n) == target else super().visit(n)
+
+    return Swap().visit(copy.deepcopy(node))
 
 
 class _Inliner:

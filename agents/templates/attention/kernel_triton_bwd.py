@@ -10,7 +10,7 @@ Three kernels over contiguous (B, H, S, D) tensors, one program per tile and (ba
 P is recomputed from the scores and the forward's log-sum-exp (log2 units, `Lse`), exactly as the
 forward formed it: the same score_mod and mask statements. dS = P * (dP - delta) is the gradient
 of the modded score; where score_mod is not `score + bias`, it is multiplied by d score_mod / d score
-(`differentiate.py`). Tiles are skipped only by the causal / window / document bounds; every walked
+(`differentiate.py`). The gradients of tensors score_mod reads are summed in the dK/dV kernel. Tiles are skipped only by the causal / window / document bounds; every walked
 tile applies the mask (no unmasked fast path yet). Placeholders in braces are filled by
 render_backward.py; doubled braces are literal.
 """
@@ -25,13 +25,16 @@ def _kw_bwd_dot(a, b, UPCAST_DOT: tl.constexpr):
         return tl.dot(a, b)
 '''
 
-# recompute one tile's probabilities and dS; expects q, kT, vT, do, lse, delta, q_idx, kv_idx loaded
+# recompute one tile's probabilities and dS (dm: the gradient of the modded score; ds: of the raw score);
+# expects q, kT, vT, do, lse, delta, q_idx, kv_idx loaded. In the dK/dV kernel, `tensor_grads` adds
+# each pair's share to the gradients of score_mod's tensors (every pair is visited there exactly once).
 TILE = '''        qk = _kw_bwd_dot(q, kT, UPCAST_DOT)
 {statements}
         qk = tl.where(kv_ok{mask}, qk, float("-inf"))
         p = tl.math.exp2(qk{scale} - lse[:, None])
         dp = _kw_bwd_dot(do, vT, UPCAST_DOT)
-        ds = p * (dp - delta[:, None]){times_grad}'''
+        dm = p * (dp - delta[:, None])
+        ds = dm{times_grad}{tensor_grads}'''
 
 KERNELS = '''
 @triton.jit
@@ -66,7 +69,7 @@ def _kw_attn_bwd_delta(Out, DO, Delta, N_CTX, HEAD_DIM: tl.constexpr, BLOCK_M: t
 
 
 @triton.jit
-def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N_CTX, {param_args}
+def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N_CTX, {param_args}{grad_args}
                       HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                       FAST_TANH: tl.constexpr, UPCAST_DOT: tl.constexpr):
     b_idx, h_idx, base, row0 = _kw_bwd_program(NUM_HEADS, N_CTX, HEAD_DIM)
@@ -92,7 +95,7 @@ def _kw_attn_bwd_dkdv(Q, K, V, DO, Lse, Delta, DK, DV, sm_scale, Z, NUM_HEADS, N
         m_ok = offs_m < N_CTX
         kv_ok = n_ok & (q_idx < N_CTX)
         q, do, lse, delta = _kw_bwd_query_rows(Q, DO, Lse, Delta, base, row0, offs_m, offs_d, m_ok, HEAD_DIM)
-{tile}
+{tile_dkdv}
         dv += _kw_bwd_dot(tl.trans(p.to(do.dtype)), do, UPCAST_DOT)
         dk += _kw_bwd_dot(tl.trans(ds.to(q.dtype)), q, UPCAST_DOT)
     out = base + offs_n[:, None] * HEAD_DIM + offs_d[None, :]
@@ -133,6 +136,13 @@ def _kw_attn_bwd_dq(Q, K, V, DO, Lse, Delta, DQ, sm_scale, Z, NUM_HEADS, N_CTX, 
     tl.store(DQ + base + offs_m[:, None] * HEAD_DIM + offs_d[None, :], (dq * sm_scale).to(DQ.dtype.element_ty),
              mask=m_ok[:, None])
 '''
+
+# one tensor element's gradient share: dm times d score_mod / d element, masked pairs left out
+TENSOR_GRAD_PAIRS = '''
+        tl.atomic_add(DT_{tensor} + {offset}, tl.where(kv_ok, dm * ({grad}), 0.0), mask=kv_ok)'''
+# an element indexed by batch / head only: one atomic add per tile
+TENSOR_GRAD_HEAD = '''
+        tl.atomic_add(DT_{tensor} + {offset}, tl.sum(tl.sum(tl.where(kv_ok, dm * ({grad}), 0.0), 1), 0))'''
 
 # the query tiles that can see keys [n0, n_last] (start aligned to BLOCK_M)
 KEY_BOUNDS_CAUSAL = '''    # causal: only queries at or after the first key see this tile

@@ -1,6 +1,8 @@
 """Render a `ModelNew` candidate whose forward is differentiable: the family's forward kernel (also
 storing each row's log-sum-exp) and the backward kernels of kernel_triton_bwd.py, joined by a
-`torch.autograd.Function`. Gradients flow to q, k and v.
+`torch.autograd.Function`. Gradients flow to q, k and v, and to the tensors score_mod reads (the dK/dV
+kernel scatter-adds each (query, key) pair's share with atomics; one add per tile for an element
+indexed by batch / head only, such as `slopes[h]`).
 
     source = render_training_source(parse_spec(problem_source), forward_config, "attention_causal")
 
@@ -13,18 +15,19 @@ import ast
 from typing import Any
 
 from kernelwright.agents.templates.attention import kernel_triton_bwd as KB
-from kernelwright.agents.templates.attention.differentiate import GRAD_NAME, differentiated
+from kernelwright.agents.templates.attention.differentiate import GRAD_NAME, differentiated, tensor_derivatives
 from kernelwright.agents.templates.attention.render_triton import (
     MODEL_HEAD,
     _param_text,
     forward_bounds,
     forward_kernel,
+    model_parts,
     scale_text,
     score_block,
     tile_bounds,
 )
 from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_names
-from kernelwright.agents.templates.attention.translate_triton import float_index_safe, translate
+from kernelwright.agents.templates.attention.translate_triton import element_offset, float_index_safe, translate
 
 DEFAULT_BACKWARD = {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2}
 
@@ -54,7 +57,7 @@ class _KwAttention(torch.autograd.Function):
     """The rendered forward (saving q, k, v, the output and the log-sum-exp) and backward kernels."""
 
     @staticmethod
-    def forward(ctx, q, k, v, params):
+    def forward(ctx, q, k, v, params, *tensors):
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         batch, heads, seq, head_dim = q.shape
         out = torch.empty_like(q)
@@ -68,30 +71,37 @@ class _KwAttention(torch.autograd.Function):
             FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},{tma}
             num_warps={num_warps}, num_stages={num_stages},
         )
-        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.save_for_backward(q, k, v, out, lse, *tensors)
         ctx.params = params
         return out
 
     @staticmethod
     def backward(ctx, do):
-        q, k, v, out, lse = ctx.saved_tensors
+        q, k, v, out, lse, *tensors = ctx.saved_tensors
         do = do.contiguous()
         batch, heads, seq, head_dim = q.shape
         sm_scale = 1.0 / math.sqrt(head_dim)
         delta = torch.empty_like(lse)
         dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        # score_mod's tensors: float32 gradients with their strides, summed by the dK/dV kernel
+        grads = [torch.empty_strided(t.shape, t.stride(), device=t.device, dtype=torch.float32).zero_()
+                 for t in tensors]
+        grad_args = {{f"DT_{{n}}": g for n, g in zip({tensor_names}, grads)}}
         _kw_attn_bwd_delta[(triton.cdiv(seq, {bm}), batch * heads)](out, do, delta, seq, HEAD_DIM=head_dim,
                                                                    BLOCK_M={bm})
         tiles = dict(HEAD_DIM=head_dim, BLOCK_M={bm}, BLOCK_N={bn}, FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT,
                      num_warps={bwd_warps}, num_stages={bwd_stages})
         _kw_attn_bwd_dkdv[(triton.cdiv(seq, {bn}), batch * heads)](q, k, v, do, lse, delta, dk, dv, sm_scale,
-                                                                  batch, heads, seq, **ctx.params, **tiles)
+                                                                  batch, heads, seq, **ctx.params, **tiles, **grad_args)
         _kw_attn_bwd_dq[(triton.cdiv(seq, {bm}), batch * heads)](q, k, v, do, lse, delta, dq, sm_scale,
                                                                 batch, heads, seq, **ctx.params, **tiles)
-        return dq, dk, dv, None
+        return dq, dk, dv, None, *[g.to(t.dtype) for g, t in zip(grads, tensors)]
 '''
 
 FORWARD = '''        return _KwAttention.apply(q, k, v, self.params)
+'''
+FORWARD_TENSORS = '''        return _KwAttention.apply(q, k, v, {**self.params, **_kw_tensor_args(self)},
+                                  *[getattr(self, name) for name in TENSOR_PARAMS])
 '''
 
 
@@ -104,6 +114,8 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
     param_args, _ = _param_text(spec)
     two_d = spec.grid is not None
     kernels = KB.KERNELS.format(param_args=param_args, tile=_tile(spec, problem_source),
+                                tile_dkdv=_tile(spec, problem_source, _tensor_grads(problem_source)),
+                                grad_args="".join(f"DT_{n}, " for n in spec.tensors),
                                 key_bounds="    pass" if two_d else _key_bounds(spec),
                                 query_bounds="    pass" if two_d else forward_bounds(spec).rstrip("\n"))
     header = HEADER.format(name=name, tiling=fwd["tiling"], config=config, backward=bwd,
@@ -112,12 +124,17 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
                                launch=fwd["launch"], tma=fwd["tma"], lazy=bool(config.get("LAZY", False)),
                                pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
                                num_stages=int(config["num_stages"]), bm=int(bwd["BLOCK_M"]), bn=int(bwd["BLOCK_N"]),
-                               bwd_warps=int(bwd["num_warps"]), bwd_stages=int(bwd["num_stages"]))
-    return header + fwd["body"] + KB.DOT_HELPER + kernels + autograd + MODEL_HEAD.format() + FORWARD
+                               bwd_warps=int(bwd["num_warps"]), bwd_stages=int(bwd["num_stages"]),
+                               tensor_names=repr(tuple(spec.tensors)))
+    model = model_parts(spec)
+    head = MODEL_HEAD.format(model_init=model["model_init"])
+    return (header + fwd["body"] + KB.DOT_HELPER + kernels + model["helpers"] + autograd + head
+            + (FORWARD_TENSORS if spec.tensors else FORWARD))
 
 
-def _tile(spec: AttentionSpec, problem_source: str) -> str:
-    """One tile's recomputation of P and dS: score_mod, its derivative where needed, the mask."""
+def _tile(spec: AttentionSpec, problem_source: str, tensor_grads: str = "") -> str:
+    """One tile's recomputation of P and dS: score_mod, its derivative where needed, the mask; then
+    `tensor_grads` (the dK/dV kernel's adds into the gradients of score_mod's tensors)."""
     statements = [score_block(spec)] if spec.score is not None else []
     times_grad = ""
     if spec.score is not None and spec.score.additive_bias is None:  # d(score + bias)/d score = 1: nothing to do
@@ -129,7 +146,24 @@ def _tile(spec: AttentionSpec, problem_source: str) -> str:
     if spec.mask is not None:
         statements += ["        " + s for s in spec.mask.statements]
         mask = f" & ({spec.mask.result})"
-    return KB.TILE.format(statements="\n".join(statements), mask=mask, scale=scale_text(spec), times_grad=times_grad)
+    return KB.TILE.format(statements="\n".join(statements), mask=mask, scale=scale_text(spec), times_grad=times_grad,
+                          tensor_grads=tensor_grads)
+
+
+def _tensor_grads(problem_source: str) -> str:
+    """The dK/dV tile's atomic adds into the gradients of score_mod's tensors ("" when it reads none)."""
+    if "score_mod" not in {n.name for n in ast.parse(problem_source).body if isinstance(n, ast.FunctionDef)}:
+        return ""
+    tree, uses = tensor_derivatives(ast.parse(problem_source))
+    names = spec_names(tree)
+    text = ""
+    for use in uses:
+        grad = translate(tree, use.grad_fn, names)
+        indices = [translate(tree, fn, names).result for fn in use.index_fns]
+        template = KB.TENSOR_GRAD_HEAD if use.per_head else KB.TENSOR_GRAD_PAIRS
+        text += "".join("\n        " + s for s in grad.statements)
+        text += template.format(tensor=use.tensor, offset=element_offset(f"T_{use.tensor}", indices), grad=grad.result)
+    return text
 
 
 def _key_bounds(spec: AttentionSpec) -> str:

@@ -39,7 +39,7 @@ class ModelNew(nn.Module):
         super().__init__()
         if len(init_args) != len(INIT_ARGS):
             raise ValueError(f"ModelNew takes {{len(INIT_ARGS)}} init arguments ({{INIT_ARGS}}), got {{len(init_args)}}")
-        self.params = {{f"P_{{name}}": value for name, value in zip(INIT_ARGS, init_args)}}
+        self.params = {{f"P_{{name}}": value for name, value in zip(INIT_ARGS, init_args)}}{model_init}
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         if q.dim() != 4 or k.shape != q.shape or v.shape != q.shape:
@@ -54,7 +54,7 @@ WRAPPER = MODEL_HEAD + '''        q, k, v = q.contiguous(), k.contiguous(), v.co
             q, k, v, out, 1.0 / math.sqrt(head_dim),
             q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1), k.stride(2),
             v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1), out.stride(2),
-            batch, heads, seq, **self.params, HEAD_DIM=head_dim, {launch}
+            batch, heads, seq, **self.params,{tensor_pass} HEAD_DIM=head_dim, {launch}
             FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, LAZY={lazy}, PIPE_QK={pipe_qk},{tma}
             num_warps={num_warps}, num_stages={num_stages},
         )
@@ -102,9 +102,45 @@ def mask_block(spec: AttentionSpec, always: bool) -> str:
 
 
 def _param_text(spec: AttentionSpec) -> tuple[str, str]:
-    args = "".join(f"P_{n}: tl.constexpr, " for n in spec.init_args)
-    passes = "".join(f"P_{n}, " for n in spec.init_args)
+    tensors = "".join(f"{name}, " for name in tensor_arg_names(spec))
+    args = "".join(f"P_{n}: tl.constexpr, " for n in spec.init_args) + tensors
+    passes = "".join(f"P_{n}, " for n in spec.init_args) + tensors
     return args, passes
+
+
+def tensor_arg_names(spec: AttentionSpec) -> list[str]:
+    """Kernel arguments of score_mod's tensors: T_<name>, then T_<name>_s<k> / T_<name>_n<k> per dimension."""
+    return [part for name, dims in spec.tensors.items()
+            for part in [f"T_{name}"] + [f"T_{name}_{x}{k}" for k in range(dims) for x in "sn"]]
+
+
+TENSOR_HELPERS = """
+TENSOR_PARAMS = {names}
+
+
+def _kw_tensor_args(model):
+    # score_mod's tensors as kernel arguments: T_<name>, T_<name>_s<k> strides, T_<name>_n<k> sizes
+    args = {{}}
+    for name in TENSOR_PARAMS:
+        tensor = getattr(model, name)
+        args[f"T_{{name}}"] = tensor
+        for k in range(tensor.dim()):
+            args[f"T_{{name}}_s{{k}}"], args[f"T_{{name}}_n{{k}}"] = tensor.stride(k), tensor.shape[k]
+    return args
+
+
+# the reference Model's constructor: ModelNew owns tensors of the same names and shapes
+{model_init}
+"""
+
+
+def model_parts(spec: AttentionSpec) -> dict[str, str]:
+    """ModelNew's pieces for score_mod tensors: module `helpers`, the `model_init` call in __init__ and
+    the kernel arguments' `tensor_pass` (all empty for problems without tensors)."""
+    if not spec.tensors:
+        return {"helpers": "", "model_init": "", "tensor_pass": ""}
+    return {"helpers": TENSOR_HELPERS.format(names=tuple(spec.tensors), model_init=spec.model_init),
+            "model_init": "\n        _kw_model_init(self, *init_args)", "tensor_pass": " **_kw_tensor_args(self),"}
 
 
 def _python_value(text: str) -> str:
@@ -189,7 +225,9 @@ def render_source(spec: AttentionSpec, config: dict[str, Any], name: str) -> str
     """The full candidate file for one launch configuration."""
     parts = forward_kernel(spec, config)
     header = HEADER.format(name=name, tiling=parts["tiling"], config=config, init_args=repr(spec.init_args))
+    model = model_parts(spec)
     wrapper = WRAPPER.format(grid=parts["grid"], setup=parts["setup"], tma=parts["tma"], launch=parts["launch"],
                              lazy=bool(config.get("LAZY", False)), pipe_qk=bool(config.get("PIPE_QK", False)),
-                             num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]))
-    return header + parts["body"] + wrapper
+                             num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
+                             model_init=model["model_init"], tensor_pass=model["tensor_pass"])
+    return header + parts["body"] + model["helpers"] + wrapper

@@ -16,6 +16,12 @@ element-wise mask always comes from translating ``mask_mod`` (so a wrong key sho
 incorrect verdict, never as a silently different function). Inputs are ``q, k, v`` of shape
 (B, H, S, D); the names B, H, S, D in mod functions map to the runtime sizes. Constants that the
 problem's SMALL_SHAPE / EXTRA_SHAPES override must be shapes or init arguments.
+
+Tensors that score_mod reads (its arguments after the five, e.g. learned ALiBi slopes) are attributes
+the reference `Model.__init__` creates; the candidate's ModelNew runs a copy of that constructor
+(`model_init`) so that it owns tensors of the same names and shapes, which the verifier fills with the
+reference's values. That constructor may read its arguments and module constants the test shapes
+leave alone.
 """
 from __future__ import annotations
 
@@ -45,6 +51,8 @@ class AttentionSpec:
     grid: tuple[str, str, str] | None = None
     init_args: list[str] = field(default_factory=list)
     head_dim: int = 128
+    tensors: dict[str, int] = field(default_factory=dict)  # score_mod's tensor arguments -> index count
+    model_init: str = ""  # `_kw_model_init(self, ...)`: the reference constructor, for problems with tensors
 
 
 def module_literals(tree: ast.Module) -> dict[str, Any]:
@@ -122,8 +130,48 @@ def parse_spec(source: str) -> AttentionSpec:
             raise TranslateError("ATTENTION['grid'] must be [GRID_H, GRID_W, KERNEL]")
         grid = tuple(_as_text(p, names) for p in parts)  # type: ignore[assignment]
     head_dim = int(literals.get("D", 128))
+    tensors = score.tensors if score is not None else {}
     return AttentionSpec(score=score, mask=mask, causal=bool(meta.get("causal", False)), window=value("window"),
-                         documents=value("documents"), grid=grid, init_args=init_args, head_dim=head_dim)
+                         documents=value("documents"), grid=grid, init_args=init_args, head_dim=head_dim,
+                         tensors=tensors, model_init=model_init(tree, set(tensors)) if tensors else "")
+
+
+_INIT_GLOBALS = {"self", "torch", "nn", "math", "super", "float", "int", "range", "len", "min", "max", "abs"}
+
+
+def model_init(tree: ast.Module, tensors: set[str]) -> str:
+    """Source of `_kw_model_init(self, <Model.__init__'s arguments>)`: the reference constructor's body
+    (super().__init__() left out), the module constants it reads bound first. TranslateError when it
+    does not create every tensor in `tensors` or reads a name the test shapes change."""
+    model = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model"), None)
+    init = next((n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if model is not None else None
+    if init is None:
+        raise TranslateError("score_mod reads tensors, but the problem has no Model.__init__ that creates them")
+    body = [s for s in init.body if not (isinstance(s, ast.Expr) and "super" in _names(s))
+            and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    created = {t.attr for s in body for n in ast.walk(s) if isinstance(n, ast.Assign) for t in n.targets
+               if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"}
+    if tensors - created:
+        missing = sorted(tensors - created)[0]
+        raise TranslateError(f"score_mod reads `{missing}`, which Model.__init__ does not create as self.{missing}")
+    literals = module_literals(tree)
+    local = {a.arg for a in init.args.args} | {t.id for s in body for n in ast.walk(s) if isinstance(n, ast.Assign)
+                                                for t in n.targets if isinstance(t, ast.Name)}
+    constants = sorted(n for s in body for n in _names(s) if n not in local | _INIT_GLOBALS)
+    changed = _overridden_names(literals)
+    for name in constants:
+        if name in changed or not isinstance(literals.get(name), (int, float)):
+            raise TranslateError(f"Model.__init__ reads `{name}`: pass it through get_init_inputs() instead "
+                                 "(the test shapes change it, or it is not a numeric constant)")
+    bound = [ast.parse(f"{n} = {literals[n]!r}").body[0] for n in dict.fromkeys(constants)]
+    fn = ast.FunctionDef(name="_kw_model_init", args=init.args, body=bound + body or [ast.Pass()],
+                         decorator_list=[], returns=None, type_params=[])
+    return ast.unparse(ast.fix_missing_locations(fn))
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _as_text(raw: Any, names: dict[str, str]) -> str:

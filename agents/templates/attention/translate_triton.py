@@ -12,6 +12,10 @@ Supported: local assignments followed by one ``return``; arithmetic, comparisons
 ``torch.minimum``/``maximum``, two-argument ``min``/``max``, ``torch.clamp``/``.clamp(lo, hi)``;
 calls to other single-``return`` module-level helpers are inlined. Module constants become
 literals, except names mapped to kernel arguments (shapes, init arguments).
+A score_mod may take tensors after its five arguments (``score_mod(score, b, h, q_idx, kv_idx, slopes)``,
+the Model passing ``self.slopes``): each use must index it (``slopes[h]``, ``bias[h, q_idx - kv_idx]``)
+and becomes a load from kernel argument ``T_slopes`` with strides ``T_slopes_s<k>`` and sizes
+``T_slopes_n<k>`` (indices clamped into range; rows and keys past the sequence are masked later).
 Integer ``//`` and ``%`` follow C semantics in Triton: equal to Python's for non-negative operands.
 The walk is shared: attention_translate_c.py overrides the dialect hooks of `_Translator` to emit CUDA C++.
 """
@@ -44,6 +48,7 @@ class Translation:
     result: str = ""
     additive_bias: str | None = None  # for score_mod = score +/- bias: the bias (sign folded in)
     uses_tanh: bool = False
+    tensors: dict[str, int] = field(default_factory=dict)  # tensor argument -> number of indices it takes
 
 
 class _Translator:
@@ -54,6 +59,7 @@ class _Translator:
         self.names = names          # module-level name -> Triton text (kernel arg or literal)
         self.prefix = prefix
         self.uses_tanh = False
+        self.tensors: dict[str, int] = {}  # kernel name (T_<arg>) of each tensor argument -> its index count
 
     def function(self, fn: ast.FunctionDef, params: tuple[str, ...]) -> Translation:
         args = [a.arg for a in fn.args.args]
@@ -81,6 +87,7 @@ class _Translator:
         if not out.result:
             raise TranslateError(f"{fn.name}: no return statement")
         out.uses_tanh = self.uses_tanh
+        out.tensors = {name[2:]: n for name, n in self.tensors.items()}
         return out
 
     def _additive(self, node: ast.expr, env: dict[str, str], score_arg: str, tainted: set[str]) -> str | None:
@@ -104,7 +111,12 @@ class _Translator:
     def expr(self, node: ast.expr, env: dict[str, str]) -> str:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
             return self.constant(node.value)
+        if isinstance(node, ast.Subscript):
+            return self._element(node, env)
         if isinstance(node, ast.Name):
+            if node.id in env and env[node.id] in self.tensors:
+                raise TranslateError(f"tensor argument `{node.id}` must be indexed in a mod function, as "
+                                     f"`{node.id}[h]`")
             if node.id in env:
                 return env[node.id]
             if node.id in self.names:
@@ -137,6 +149,19 @@ class _Translator:
         if isinstance(node, ast.Call):
             return self.call(node, env)
         raise TranslateError(f"unsupported expression `{ast.unparse(node)}` in a mod function")
+
+    def _element(self, node: ast.Subscript, env: dict[str, str]) -> str:
+        tensor = env.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        if tensor is None or tensor not in self.tensors:
+            raise TranslateError(f"`{ast.unparse(node)}`: only tensor arguments of score_mod can be indexed")
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(p, (ast.Slice, ast.Starred)) for p in parts):
+            raise TranslateError(f"`{ast.unparse(node)}`: index with one integer expression per dimension")
+        if self.tensors[tensor] not in (0, len(parts)):
+            raise TranslateError(f"`{ast.unparse(node.value)}` is indexed with {self.tensors[tensor]} and with "
+                                 f"{len(parts)} indices")
+        self.tensors[tensor] = len(parts)
+        return self.load(tensor, [self.expr(p, env) for p in parts])
 
     def call(self, node: ast.Call, env: dict[str, str]) -> str:
         func = node.func
@@ -210,11 +235,20 @@ class _Translator:
     def where(self, cond: str, yes: str, no: str) -> str:
         return f"tl.where({cond}, {yes}, {no})"
 
+    def load(self, tensor: str, indices: list[str]) -> str:
+        return f"tl.load({tensor} + {element_offset(tensor, indices)}).to(tl.float32)"
+
     def call_text(self, name: str, texts: list[str]) -> str:
         """`name` is a key of _UNARY_CALLS (one argument) or minimum / maximum (two)."""
         if name in _UNARY_CALLS:
             return _UNARY_CALLS[name].format(texts[0])
         return f"tl.{name}({texts[0]}, {texts[1]})"
+
+
+def element_offset(tensor: str, indices: list[str]) -> str:
+    """Offset of `tensor[indices]` from its kernel pointer, each index clamped into its dimension."""
+    return " + ".join(f"tl.minimum(tl.maximum({i}, 0), {tensor}_n{k} - 1) * {tensor}_s{k}"
+                      for k, i in enumerate(indices))
 
 
 def _names(node: ast.expr) -> set[str]:
@@ -245,7 +279,7 @@ def float_index_safe(tree: ast.Module, fn_name: str) -> bool:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr,
                                                                 ast.BitXor)):
             return False
-        if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp)):
+        if isinstance(node, (ast.Compare, ast.BoolOp, ast.IfExp, ast.Subscript)):
             return False
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
             return False
@@ -264,4 +298,10 @@ def translate(tree: ast.Module, fn_name: str, names: dict[str, str], float_indic
     if float_indices:
         params = tuple(p + "_f" if p in ("q_idx", "kv_idx") else p for p in params)
     prefix = "_sm_" if score_like else "_mm_"
-    return _Translator(functions, names, prefix).function(functions[fn_name], params)
+    translator = _Translator(functions, names, prefix)
+    fn = functions[fn_name]
+    if score_like:  # tensors after the five arguments: T_<name> kernel arguments
+        extra = [a.arg for a in fn.args.args[len(params):]]
+        params = params + tuple(f"T_{a}" for a in extra)
+        translator.tensors = {f"T_{a}": 0 for a in extra}
+    return translator.function(fn, params)

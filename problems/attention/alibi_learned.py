@@ -1,0 +1,70 @@
+"""ALiBi attention with learned slopes: head h subtracts slopes[h] * |q_idx - kv_idx|; slopes is a parameter."""
+import math
+
+import torch
+import torch.nn as nn
+
+NAME = "attention_alibi_learned"
+DESCRIPTION = (
+    "ALiBi attention with learned slopes: head h subtracts slopes[h] * |q_idx - kv_idx|, where slopes is an"
+    " nn.Parameter of H values initialised to 2^(-8 (h + 1) / H). Inputs q, k, v: (B, H, S, D) bf16; output"
+    " softmax(q k^T / sqrt(D) + score_mod) v, same shape. In training, slopes gets a gradient too."
+)
+ATOL = {"bfloat16": 2e-2, "float16": 5e-3, "float32": 2e-3}
+RTOL = {"bfloat16": 2e-2, "float16": 5e-3, "float32": 2e-3}
+LARGE_MAGNITUDE = 4.0
+SMALL_SHAPE = {"B": 1, "H": 2, "S": 67, "D": 64}
+EXTRA_SHAPES = [{"B": 1, "H": 3, "S": 129}, {"B": 2, "H": 1, "S": 100, "D": 128}]
+ATTENTION = {"init_args": ["H"]}  # the head count reaches Model.__init__ through get_init_inputs()
+
+B = 4
+H = 16
+S = 4096
+D = 128
+DTYPE = torch.bfloat16
+
+
+def score_mod(score, b, h, q_idx, kv_idx, slopes):
+    return score - slopes[h] * torch.abs(q_idx - kv_idx)
+
+
+class Model(nn.Module):
+    """Reference: materialises the (B, H, S, S) scores in float32, then softmax and the value product."""
+
+    def __init__(self, heads):
+        super().__init__()
+        self.slopes = nn.Parameter(torch.exp2(-8.0 * torch.arange(1, heads + 1, dtype=torch.float32) / heads))
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        batch, heads, seq, dim = q.shape
+        scores = torch.matmul(q.float(), k.float().transpose(-2, -1)) / math.sqrt(dim)
+        b, h, q_idx, kv_idx = _index_grids(batch, heads, seq, q.device)
+        scores = score_mod(scores, b, h, q_idx, kv_idx, self.slopes.to(scores.dtype))
+        return torch.matmul(torch.softmax(scores, dim=-1), v.float()).to(q.dtype)
+
+
+def _index_grids(batch, heads, seq, device):
+    b = torch.arange(batch, device=device).view(-1, 1, 1, 1)
+    h = torch.arange(heads, device=device).view(1, -1, 1, 1)
+    q_idx = torch.arange(seq, device=device).view(1, 1, -1, 1)
+    kv_idx = torch.arange(seq, device=device).view(1, 1, 1, -1)
+    return b, h, q_idx, kv_idx
+
+
+def get_inputs():
+    return [torch.randn(B, H, S, D, dtype=DTYPE) for _ in range(3)]
+
+
+def get_init_inputs():
+    return [H]
+
+
+def count_flops(q, k, v):
+    """Two matmuls over every (query, key) pair: 4 * B * H * S * S * D."""
+    batch, heads, seq, dim = q.shape
+    return 4.0 * batch * heads * seq * seq * dim
+
+
+def count_bytes(q, k, v):
+    """q, k, v read once and the output written once."""
+    return 4.0 * q.numel() * q.element_size()
