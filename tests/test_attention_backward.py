@@ -51,8 +51,6 @@ def test_rendered_backward_matches_float64_autograd(path, overrides, dtype, tmp_
     init = module.get_init_inputs()
     torch.manual_seed(0)
     q, k, v = (torch.randn(*x.shape, device=DEVICE) for x in module.get_inputs())
-    grad_out = torch.randn_like(q)
-
     _check_gradients(candidate.ModelNew(*init), module.Model(*init), (q, k, v), dtype)
 
 
@@ -80,3 +78,68 @@ def _check_gradients(model, reference, qkv, dtype):
         assert g is not None and g.dtype == torch.float32, name
         scale = float(e.abs().max()) + 1.0
         torch.testing.assert_close(g.double(), e, rtol=tol, atol=tol * scale, msg=lambda m, n=name: f"d{n}: {m}")
+
+
+# A relative-position bias table: one learned value per head and offset, read per (query, key) pair,
+# so its gradient is scattered with one atomic add per pair (slopes[h] above takes one per tile).
+BIAS_TABLE = '''
+import math
+import torch
+import torch.nn as nn
+
+SMALL_SHAPE = {"B": 1, "H": 2, "S": 67, "D": 16}
+ATTENTION = {"init_args": ["H", "S"]}
+B, H, S, D = 1, 2, 67, 16
+
+
+def score_mod(score, b, h, q_idx, kv_idx, table):
+    return score * 0.5 + table[h, q_idx - kv_idx + S - 1]
+
+
+class Model(nn.Module):
+    def __init__(self, heads, seq):
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(heads, 2 * seq - 1))
+
+    def forward(self, q, k, v):
+        batch, heads, seq, dim = q.shape
+        scores = torch.matmul(q.float(), k.float().transpose(-2, -1)) / math.sqrt(dim)
+        b = torch.arange(batch).view(-1, 1, 1, 1)
+        h = torch.arange(heads).view(1, -1, 1, 1)
+        q_idx, kv_idx = torch.arange(seq).view(1, 1, -1, 1), torch.arange(seq).view(1, 1, 1, -1)
+        scores = score_mod(scores, b, h, q_idx, kv_idx, self.table.to(scores.dtype))
+        return torch.matmul(torch.softmax(scores, dim=-1), v.float()).to(q.dtype)
+
+
+def get_inputs():
+    return [torch.randn(B, H, S, D) for _ in range(3)]
+
+
+def get_init_inputs():
+    return [H, S]
+'''
+
+
+@pytest.mark.parametrize("dtype", list(TOLERANCE), ids=str)
+def test_bias_table_gradient_is_scattered_per_pair(dtype, tmp_path):
+    spec = parse_spec(BIAS_TABLE)
+    assert spec.tensors == {"table": 2} and spec.score.additive_bias is None  # score * 0.5: not additive
+    source = render_training_source(spec, FORWARD_1D, "bias_table", BIAS_TABLE, backward=TILES)
+    assert "tl.atomic_add(DT_table" in source and "mask=kv_ok)" in source
+    file = tmp_path / "bias_table_train.py"
+    file.write_text(source)
+    candidate = exec_source(source, "kw_train_bias_table", str(file))
+    module = exec_source(BIAS_TABLE, "kw_bias_table", "<bias table>")
+    torch.manual_seed(0)
+    qkv = [torch.randn(1, 2, 67, 16, device=DEVICE) for _ in range(3)]
+    _check_gradients(candidate.ModelNew(2, 67), module.Model(2, 67), qkv, dtype)
+
+
+def test_a_constructor_that_reads_a_shape_constant_is_refused():
+    """ModelNew must build tensors of the reference's shapes at every test shape: sizes come as init arguments."""
+    from kernelwright.agents.templates.attention.translate_triton import TranslateError
+
+    fixed = BIAS_TABLE.replace("def __init__(self, heads, seq)", "def __init__(self, heads, seq_unused)") \
+                      .replace("2 * seq - 1", "2 * S - 1")
+    with pytest.raises(TranslateError, match="`S`: pass it through get_init_inputs"):
+        parse_spec(fixed)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = r"""
-import os, sys
+import os, re, sys
 os.environ["TRITON_INTERPRET"] = "0"
 sys.path.insert(0, sys.argv[1])
 try:
@@ -50,8 +50,8 @@ for path in sorted(Path(sys.argv[2]).glob("*.py")):
         for arg in fn.arg_names:
             if arg in POINTERS:
                 signature[arg] = "*bf16"
-            elif arg in FLOAT32:
-                signature[arg] = "*fp32"
+            elif arg in FLOAT32 or re.fullmatch(r"D?T_\w+", arg) and not re.search(r"_[sn]\d+$", arg):
+                signature[arg] = "*fp32"  # also score_mod's tensors (T_<name>) and their gradients (DT_<name>)
             elif arg == "sm_scale":
                 signature[arg] = "fp32"
             elif arg in values and arg not in ("Z", "NUM_HEADS", "N_CTX"):

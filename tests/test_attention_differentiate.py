@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from kernelwright.agents.templates.attention.differentiate import GRAD_NAME, differentiated
+from kernelwright.agents.templates.attention.differentiate import GRAD_NAME, differentiated, tensor_derivatives
 from kernelwright.agents.templates.attention.spec import spec_names
 from kernelwright.agents.templates.attention.translate_triton import TranslateError, translate
 
@@ -39,22 +39,52 @@ def _grids(shape=(2, 4, 9, 11)):
     return b, h, q, kv
 
 
-def _check_against_autograd(source: str) -> None:
+def _check_against_autograd(source: str, tensors: tuple = ()) -> None:
+    """d score_mod / d score, and d score_mod / d each tensor element it reads, against autograd."""
     namespace: dict = {}
     exec(compile(differentiated(ast.parse(source)), "<mod>", "exec"), namespace)  # noqa: S102 - our own test source
     b, h, q, kv = _grids()
     score = (3.0 * torch.randn(2, 4, 9, 11, dtype=torch.float64)).requires_grad_()
-    out = torch.as_tensor(namespace["score_mod"](score, b, h, q, kv))
-    expected = torch.autograd.grad(out.sum(), score)[0] if out.requires_grad else torch.zeros_like(score)
-    got = torch.broadcast_to(torch.as_tensor(namespace[GRAD_NAME](score.detach(), b, h, q, kv),
+    leaves = [t.detach().double().requires_grad_() for t in tensors]
+    out = torch.as_tensor(namespace["score_mod"](score, b, h, q, kv, *leaves))
+    expected = torch.autograd.grad(out.sum(), score, retain_graph=True)[0] if out.requires_grad \
+        else torch.zeros_like(score)
+    got = torch.broadcast_to(torch.as_tensor(namespace[GRAD_NAME](score.detach(), b, h, q, kv, *leaves),
                                              dtype=torch.float64), score.shape)
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    if not leaves:
+        return
+    tree, uses = tensor_derivatives(ast.parse(source))
+    exec(compile(tree, "<mod>", "exec"), namespace)  # noqa: S102 - our own test source
+    summed = [torch.zeros_like(t) for t in leaves]
+    args = (score.detach(), b, h, q, kv, *leaves)
+    score_mod = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "score_mod")
+    names = [a.arg for a in score_mod.args.args[5:]]
+    for use in uses:  # scatter each pair's d score_mod / d element into the element's index
+        share = torch.broadcast_to(torch.as_tensor(namespace[use.grad_fn](*args), dtype=torch.float64), score.shape)
+        index = [torch.broadcast_to(torch.as_tensor(namespace[fn](*args)), score.shape) for fn in use.index_fns]
+        summed[names.index(use.tensor)].index_put_(tuple(i.reshape(-1) for i in index), share.reshape(-1),
+                                                   accumulate=True)
+    for leaf, got_t in zip(leaves, summed):
+        torch.testing.assert_close(got_t, torch.autograd.grad(out.sum(), leaf, retain_graph=True)[0],
+                                   rtol=1e-10, atol=1e-10)
+
+
+def _tensors_of(source: str) -> tuple:
+    """The tensors a problem's score_mod reads, from its Model at the problem's init inputs."""
+    fn = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "score_mod")
+    if len(fn.args.args) == 5:
+        return ()
+    namespace: dict = {}
+    exec(compile(source, "<problem>", "exec"), namespace)  # noqa: S102 - the project's own problem
+    model = namespace["Model"](*namespace["get_init_inputs"]())
+    return tuple(getattr(model, a.arg) for a in fn.args.args[5:])
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
 def test_derivative_of_each_problem_score_mod_matches_autograd_and_translates(path):
     source = path.read_text()
-    _check_against_autograd(source)
+    _check_against_autograd(source, _tensors_of(source))
     tree = differentiated(ast.parse(source))
     grad = translate(tree, GRAD_NAME, spec_names(tree))
     if translate(tree, "score_mod", spec_names(tree)).additive_bias is not None:  # score + bias: d/dscore = 1
@@ -66,6 +96,13 @@ def test_derivative_of_each_problem_score_mod_matches_autograd_and_translates(pa
 @pytest.mark.parametrize("name", list(MODS))
 def test_derivative_of_each_construct_matches_autograd(name):
     _check_against_autograd(HEAD + MODS[name])
+
+
+def test_derivatives_for_tensor_elements_match_autograd():
+    """A bias table read per pair, and a per-head scale read twice (one element: both uses differentiated)."""
+    source = HEAD + ("def score_mod(s, b, h, q, kv, table, scale):\n"
+                     "    return torch.tanh(s * scale[h]) * scale[h] + table[h, q - kv + 10] * s\n")
+    _check_against_autograd(source, (torch.randn(4, 21), torch.rand(4) + 0.5))
 
 
 def test_softcap_derivative_is_one_minus_tanh_squared_in_triton():

@@ -91,6 +91,18 @@ def spec_names(source: str) -> dict[str, str]:
     return names_of(ast.parse(source))
 
 
+def _reads_tensors(source: str, kind: str) -> bool:
+    fn = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == kind)
+    return len(fn.args.args) > (5 if kind == "score_mod" else 4)
+
+
+def test_a_score_mod_that_reads_tensors_is_left_to_the_triton_backend():
+    source = (PROBLEMS[0].parent / "alibi_learned.py").read_text()
+    assert _reads_tensors(source, "score_mod")
+    with pytest.raises(TranslateError, match="takes 6 arguments; expected 5"):
+        translate_c(ast.parse(source), "score_mod", spec_names(source))
+
+
 def problem_cases():
     cases = []
     for path in PROBLEMS:
@@ -102,7 +114,7 @@ def problem_cases():
             if (literals.get("ATTENTION") or {}).get("grid"):
                 shape["S"] = shape["GRID_H"] * shape["GRID_W"]  # the sequence is the image
         for kind in ("score_mod", "mask_mod"):
-            if f"def {kind}(" in source:
+            if f"def {kind}(" in source and not _reads_tensors(source, kind):  # tensors: Triton backend only
                 cases.append(pytest.param(source, kind, shapes, False, id=f"{path.stem}-{kind}"))
     for table, scalar in ((SYNTHETIC, False), (SCALAR, True)):
         for name, (source, shapes) in table.items():

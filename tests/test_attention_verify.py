@@ -13,7 +13,7 @@ import kernelwright
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
 VARIANTS = ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window", "neighborhood_2d",
-            "softcap", "document_causal"]
+            "softcap", "document_causal", "alibi_learned"]
 FAMILY = AttentionFamily()
 
 

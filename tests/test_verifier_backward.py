@@ -23,8 +23,8 @@ CPU_TILES = {"BLOCK_M": 16, "BLOCK_N": 16, "num_warps": 4, "num_stages": 1, "LAZ
              "TMA": False, "WS": False}
 
 
-def _candidate(backward_pass: bool) -> str:
-    problem = load_problem(CAUSAL)
+def _candidate(backward_pass: bool, path: Path = CAUSAL) -> str:
+    problem = load_problem(path)
     metadata = {**problem.metadata, "backward": True} if backward_pass else problem.metadata
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
                           metadata=metadata, strategy="first_draft", device="cpu")
@@ -46,6 +46,18 @@ def test_training_candidate_of_the_attention_family_verifies_with_its_gradients(
     assert robust and all("gradients checked for shape, dtype and finiteness only" in t.note for t in robust)
     assert verdict.timing is not None  # forward + backward timed (wall clock on the CPU)
     assert verdict.forward_timing is not None and "timing.forward" in verdict.durations  # the forward alone too
+
+
+def test_gradients_of_the_tensors_score_mod_reads_are_verified():
+    """Learned ALiBi slopes: the reference's parameter gradient is checked; a wrong one is caught."""
+    problem = ROOT / "problems" / "attention" / "alibi_learned.py"
+    candidate = _candidate(backward_pass=True, path=problem)
+    verdict = kernelwright.verify(problem, candidate, device="cpu", backward=True, timing=False)
+    assert verdict.status == "correct", verdict.summary()
+    wrong = candidate.replace("tl.sum(tl.sum(", "1.1 * tl.sum(tl.sum(")  # d slopes 10 % too large
+    assert wrong != candidate
+    verdict = kernelwright.verify(problem, wrong, device="cpu", backward=True, timing=False)
+    assert verdict.status == "incorrect", verdict.summary()
 
 
 def test_forward_only_candidate_fails_the_gradient_check():

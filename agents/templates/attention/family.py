@@ -22,6 +22,8 @@ How the problem becomes a kernel (honest summary):
 - A problem that declares ``BACKWARD = True`` gets training candidates (render_backward.py): the
   forward also stores the log-sum-exp, and Triton backward kernels (dK/dV, dQ; score_mod's derivative
   from differentiate.py) run behind an autograd.Function. The CUDA backend is forward-only.
+- score_mod may read tensors of the Model (``score_mod(score, b, h, q_idx, kv_idx, slopes)``, see
+  translate_triton.py); gradients flow to them in training candidates. Triton backend only.
 configs() is the search space the graph's tune_launch_config strategy walks, best guess first.
 """
 from __future__ import annotations

@@ -10,8 +10,9 @@ Three kernels over contiguous (B, H, S, D) tensors, one program per tile and (ba
 P is recomputed from the scores and the forward's log-sum-exp (log2 units, `Lse`), exactly as the
 forward formed it: the same score_mod and mask statements. dS = P * (dP - delta) is the gradient
 of the modded score; where score_mod is not `score + bias`, it is multiplied by d score_mod / d score
-(`differentiate.py`). The gradients of tensors score_mod reads are summed in the dK/dV kernel. Tiles are skipped only by the causal / window / document bounds; every walked
-tile applies the mask (no unmasked fast path yet). Placeholders in braces are filled by
+(`differentiate.py`). The gradients of tensors score_mod reads are summed in the dK/dV kernel.
+Tiles are skipped only by the causal / window / document bounds; every walked tile applies the
+mask (no unmasked fast path yet). Placeholders in braces are filled by
 render_backward.py; doubled braces are literal.
 """
 

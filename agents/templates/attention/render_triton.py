@@ -129,9 +129,15 @@ def _kw_tensor_args(model):
     return args
 
 
-# the reference Model's constructor: ModelNew owns tensors of the same names and shapes
+# the reference Model's constructor: ModelNew takes its tensors, so they have the same names and shapes
 {model_init}
 """
+
+
+MODEL_TENSORS = """
+        made = _KwTensors(*init_args)
+        for name in TENSOR_PARAMS:  # registered as ModelNew's own parameters / attributes, same names
+            setattr(self, name, getattr(made, name))"""
 
 
 def model_parts(spec: AttentionSpec) -> dict[str, str]:
@@ -140,7 +146,7 @@ def model_parts(spec: AttentionSpec) -> dict[str, str]:
     if not spec.tensors:
         return {"helpers": "", "model_init": "", "tensor_pass": ""}
     return {"helpers": TENSOR_HELPERS.format(names=tuple(spec.tensors), model_init=spec.model_init),
-            "model_init": "\n        _kw_model_init(self, *init_args)", "tensor_pass": " **_kw_tensor_args(self),"}
+            "model_init": MODEL_TENSORS, "tensor_pass": " **_kw_tensor_args(self),"}
 
 
 def _python_value(text: str) -> str:

@@ -18,8 +18,8 @@ incorrect verdict, never as a silently different function). Inputs are ``q, k, v
 problem's SMALL_SHAPE / EXTRA_SHAPES override must be shapes or init arguments.
 
 Tensors that score_mod reads (its arguments after the five, e.g. learned ALiBi slopes) are attributes
-the reference `Model.__init__` creates; the candidate's ModelNew runs a copy of that constructor
-(`model_init`) so that it owns tensors of the same names and shapes, which the verifier fills with the
+the reference `Model.__init__` creates; the candidate's ModelNew takes them from a copy of that
+constructor (`model_init`), so that it owns tensors of the same names and shapes, which the verifier fills with the
 reference's values. That constructor may read its arguments and module constants the test shapes
 leave alone.
 """
@@ -52,7 +52,7 @@ class AttentionSpec:
     init_args: list[str] = field(default_factory=list)
     head_dim: int = 128
     tensors: dict[str, int] = field(default_factory=dict)  # score_mod's tensor arguments -> index count
-    model_init: str = ""  # `_kw_model_init(self, ...)`: the reference constructor, for problems with tensors
+    model_init: str = ""  # class `_KwTensors`: the reference constructor, for problems with tensors
 
 
 def module_literals(tree: ast.Module) -> dict[str, Any]:
@@ -140,9 +140,9 @@ _INIT_GLOBALS = {"self", "torch", "nn", "math", "super", "float", "int", "range"
 
 
 def model_init(tree: ast.Module, tensors: set[str]) -> str:
-    """Source of `_kw_model_init(self, <Model.__init__'s arguments>)`: the reference constructor's body
-    (super().__init__() left out), the module constants it reads bound first. TranslateError when it
-    does not create every tensor in `tensors` or reads a name the test shapes change."""
+    """Source of class `_KwTensors(nn.Module)`, whose constructor is the reference Model's (same arguments,
+    same body, the module constants it reads bound first): ModelNew takes `tensors` from it. TranslateError
+    when the constructor does not create every tensor in `tensors` or reads a name the test shapes change."""
     model = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Model"), None)
     init = next((n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
         if model is not None else None
@@ -164,10 +164,13 @@ def model_init(tree: ast.Module, tensors: set[str]) -> str:
         if name in changed or not isinstance(literals.get(name), (int, float)):
             raise TranslateError(f"Model.__init__ reads `{name}`: pass it through get_init_inputs() instead "
                                  "(the test shapes change it, or it is not a numeric constant)")
-    bound = [ast.parse(f"{n} = {literals[n]!r}").body[0] for n in dict.fromkeys(constants)]
-    fn = ast.FunctionDef(name="_kw_model_init", args=init.args, body=bound + body or [ast.Pass()],
-                         decorator_list=[], returns=None, type_params=[])
-    return ast.unparse(ast.fix_missing_locations(fn))
+    first = [ast.parse("super().__init__()").body[0]] + \
+        [ast.parse(f"{n} = {literals[n]!r}").body[0] for n in dict.fromkeys(constants)]
+    fn = ast.FunctionDef(name="__init__", args=init.args, body=first + body, decorator_list=[], returns=None,
+                         type_params=[])
+    cls = ast.ClassDef(name="_KwTensors", bases=[ast.parse("nn.Module", mode="eval").body], keywords=[],
+                       body=[fn], decorator_list=[], type_params=[])
+    return ast.unparse(ast.fix_missing_locations(cls))
 
 
 def _names(node: ast.AST) -> set[str]:
