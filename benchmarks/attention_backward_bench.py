@@ -39,6 +39,8 @@ from kernelwright.bench.attention import (
 )
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems" / "attention"
+# alibi_learned: score_mod reads the Model's slopes, whose gradient is part of every timed backward
+BACKWARD_VARIANTS = [*VARIANTS, "alibi_learned"]
 GRAD_TOL = 6e-2  # bf16 gradients: P and dS are rounded to bf16 before their products (tests/test_attention_backward.py)
 
 
@@ -55,18 +57,32 @@ def inputs(module: Any) -> tuple[list[torch.Tensor], torch.Tensor]:
     return qkv, torch.randn_like(qkv[0])
 
 
-def forward_backward(forward: Any, qkv: list[torch.Tensor], grad: torch.Tensor) -> Any:
-    """One forward + backward; autograd.grad, so nothing accumulates across repetitions."""
-    return lambda: torch.autograd.grad(forward(), qkv, grad)
+def forward_backward(forward: Any, leaves: list[torch.Tensor], grad: torch.Tensor) -> Any:
+    """One forward + backward to `leaves` (q, k, v and the model's parameters); autograd.grad, so nothing
+    accumulates across repetitions."""
+    return lambda: torch.autograd.grad(forward(), leaves, grad)
+
+
+def models(candidate: Any, module: Any) -> tuple[Any, Any]:
+    """The candidate's ModelNew holding the reference Model's parameters, and that Model, on the GPU."""
+    init = list(module.get_init_inputs())
+    reference = module.Model(*init).cuda()
+    ours = candidate.ModelNew(*init).cuda()
+    ours.load_state_dict(reference.state_dict())
+    return ours, reference
 
 
 def gradient_check(candidate: Any, problem: Any, variant: str, dim: int) -> dict[str, Any]:
     module = problem.module(overrides_for(variant, CHECK_B, CHECK_H, CHECK_SEQ, dim))
-    init = list(module.get_init_inputs())
     qkv, grad = inputs(module)
-    ours = forward_backward(lambda: candidate.ModelNew(*init)(*qkv), qkv, grad)()
-    ref = forward_backward(lambda: module.Model(*init)(*qkv), qkv, grad)()
-    found = {name: check(o, r, GRAD_TOL, GRAD_TOL) for name, o, r in zip(("dq", "dk", "dv"), ours, ref)}
+    ours, reference = models(candidate, module)
+    got = forward_backward(lambda: ours(*qkv), qkv + list(ours.parameters()), grad)()
+    expected = forward_backward(lambda: reference(*qkv), qkv + list(reference.parameters()), grad)()
+    names = ["dq", "dk", "dv"] + [f"d{n}" for n, _ in reference.named_parameters()]
+    found = {}
+    for name, o, r in zip(names, got, expected):  # parameter gradients sum over every pair: scaled tolerance
+        tol = GRAD_TOL * (1.0 if name in ("dq", "dk", "dv") else float(r.abs().max()) + 1.0)
+        found[name] = check(o, r, tol, GRAD_TOL)
     return {"grad_check": found, "grads_ok": all(f["ok"] for f in found.values())}
 
 
@@ -76,16 +92,17 @@ def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq
     candidate, row["config"] = training_candidate(family, problem, variant)
     row.update(gradient_check(candidate, problem, variant, args.dim))
     module = problem.module(overrides_for(variant, args.batch, args.heads, seq, args.dim))
-    init = list(module.get_init_inputs())
     qkv, grad = inputs(module)
-    model = candidate.ModelNew(*init)
-    row["kernelwright_ms"] = bench(forward_backward(lambda: model(*qkv), qkv, grad))
+    model, reference = models(candidate, module)
+    params = list(reference.parameters())
+    row["kernelwright_ms"] = bench(forward_backward(lambda: model(*qkv), qkv + list(model.parameters()), grad))
     pairs = float(module.unmasked_pairs(seq, "cuda")) if hasattr(module, "unmasked_pairs") else float(seq * seq)
     row["kernelwright_tflops"] = 3.5 * 4 * args.batch * args.heads * args.dim * pairs / row["kernelwright_ms"] / 1e9
-    builders = {"flex": lambda: baselines.flex(module, *qkv), "sdpa": lambda: baselines.sdpa(variant, *qkv)}
+    builders = {"flex": lambda: baselines.flex(module, *qkv, tensors=tuple(params)),
+                "sdpa": lambda: baselines.sdpa(variant, *qkv)}
     for name, build in builders.items():
         try:
-            row[f"{name}_ms"] = bench(forward_backward(build(), qkv, grad))
+            row[f"{name}_ms"] = bench(forward_backward(build(), qkv + (params if name == "flex" else []), grad))
             row[f"x_{name}"] = row[f"{name}_ms"] / row["kernelwright_ms"]
         except baselines.Skip as skip:
             row[f"{name}_skipped"] = str(skip)
@@ -96,7 +113,7 @@ def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS)
+    parser.add_argument("--variants", nargs="+", choices=BACKWARD_VARIANTS, default=BACKWARD_VARIANTS)
     parser.add_argument("--seq", nargs="+", type=int, default=[4096])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--heads", type=int, default=16)

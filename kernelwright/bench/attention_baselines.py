@@ -19,12 +19,20 @@ class Skip(Exception):
     """A baseline does not apply to this variant or shape; the message says why."""
 
 
-def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
-    """torch.compile'd flex_attention with the problem's own score_mod and a block mask from mask_mod."""
+def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+         tensors: tuple[torch.Tensor, ...] = ()) -> Callable[[], torch.Tensor]:
+    """torch.compile'd flex_attention with the problem's own score_mod and a block mask from mask_mod.
+    `tensors`: what score_mod reads after its five arguments (captured by FlexAttention's score_mod)."""
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
     compiled = torch.compile(flex_attention)
     score_mod = getattr(module, "score_mod", None)
+    if score_mod is not None and tensors:
+        problem_mod = score_mod
+
+        def score_mod(score, b, h, q_idx, kv_idx):  # type: ignore[no-redef]
+            return problem_mod(score, b, h, q_idx, kv_idx, *tensors)
+
     mask_mod = getattr(module, "mask_mod", None)
     seq = q.shape[2]
     block_mask = None
