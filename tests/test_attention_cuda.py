@@ -32,7 +32,8 @@ import kernelwright
 from test_attention_verify import PROBLEMS, VARIANTS, request_for
 
 FAMILY = AttentionFamily()
-CUDA_VARIANTS = [v for v in VARIANTS if v != "neighborhood_2d"]
+# 2-D tiling and score_mods that read tensors (alibi_learned) stay in Triton
+CUDA_VARIANTS = [v for v in VARIANTS if v not in ("neighborhood_2d", "alibi_learned")]
 CONFIG = {"BACKEND": "cuda", "BLOCK_N": 128, "STAGES": 2}
 
 
@@ -65,8 +66,8 @@ def test_mods_take_the_cheapest_form():
 def test_only_expressible_problems_are_supported(tmp_path):
     for variant in CUDA_VARIANTS:
         assert cuda_supported(source_of(variant), parse_spec(source_of(variant))), variant
-    grid = source_of("neighborhood_2d")
-    assert not cuda_supported(grid, parse_spec(grid))  # 2-D tiling stays in Triton
+    for triton_only in ("neighborhood_2d", "alibi_learned"):
+        assert not cuda_supported(source_of(triton_only), parse_spec(source_of(triton_only))), triton_only
     fp32 = source_of("plain").replace("DTYPE = torch.bfloat16", "DTYPE = torch.float32")
     assert not cuda_supported(fp32, parse_spec(fp32))
     d96 = source_of("plain").replace("\nD = 128\n", "\nD = 96\n")
