@@ -143,3 +143,22 @@ def test_a_constructor_that_reads_a_shape_constant_is_refused():
                       .replace("2 * seq - 1", "2 * S - 1")
     with pytest.raises(TranslateError, match="`S`: pass it through get_init_inputs"):
         parse_spec(fixed)
+
+
+@pytest.mark.parametrize("grid_h, grid_w, kernel", [(20, 9, 3), (11, 13, 5), (9, 10, 7), (5, 6, 7)],
+                         ids=lambda v: str(v))
+def test_neighbourhood_backward_walks_only_the_interacting_rows(grid_h, grid_w, kernel, tmp_path):
+    """Both backward kernels bound their loops to the band of image rows that can interact (the last shape's
+    window is taller than the image: every row interacts); gradients stay exact, also at the borders."""
+    path = ROOT / "problems" / "attention" / "neighborhood_2d.py"
+    problem = load_problem(path)
+    source = render_training_source(parse_spec(problem.source), FORWARD_2D, "nbhd", problem.source, backward=TILES)
+    assert "neighbourhood: query rows" in source and "neighbourhood: key rows" in source
+    file = tmp_path / "nbhd_train.py"
+    file.write_text(source)
+    candidate = exec_source(source, "kw_train_nbhd_rows", str(file))
+    module = problem.module({"B": 1, "H": 2, "D": 16, "GRID_H": grid_h, "GRID_W": grid_w, "KERNEL": kernel})
+    init = module.get_init_inputs()
+    torch.manual_seed(0)
+    qkv = [torch.randn(*x.shape, device=DEVICE) for x in module.get_inputs()]
+    _check_gradients(candidate.ModelNew(*init), module.Model(*init), qkv, torch.float32)

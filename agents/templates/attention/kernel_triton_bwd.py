@@ -11,9 +11,9 @@ P is recomputed from the scores and the forward's log-sum-exp (log2 units, `Lse`
 forward formed it: the same score_mod and mask statements. dS = P * (dP - delta) is the gradient
 of the modded score; where score_mod is not `score + bias`, it is multiplied by d score_mod / d score
 (`differentiate.py`). The gradients of tensors score_mod reads are summed in the dK/dV kernel.
-Tiles are skipped only by the causal / window / document bounds; every walked tile applies the
-mask (no unmasked fast path yet). Placeholders in braces are filled by
-render_backward.py; doubled braces are literal.
+Tiles are skipped only by the causal / window / document bounds and, for the 2-D neighbourhood, by
+the band of image rows that can interact; every walked tile applies the mask (no unmasked fast path
+yet). Placeholders in braces are filled by render_backward.py; doubled braces are literal.
 """
 
 DOT_HELPER = '''
@@ -144,6 +144,24 @@ TENSOR_GRAD_PAIRS = '''
 # an element indexed by batch / head only: one atomic add per tile
 TENSOR_GRAD_HEAD = '''
         tl.atomic_add(DT_{tensor} + {offset}, tl.sum(tl.sum(tl.where(kv_ok, dm * ({grad}), 0.0), 1), 0))'''
+
+# 2-D neighbourhood (tokens row-major on a GH x GW image, a query at row r sees the K x K window around
+# clamp(r, K // 2, GH - 1 - K // 2)): both kernels walk the band of image rows that can interact
+KEY_BOUNDS_GRID = '''    # neighbourhood: query rows whose window centre row lies within half of the key rows
+    half = ({k}) // 2
+    r_first = (n0 // ({gw})) - half
+    r_last = (n_last // ({gw})) + half
+    r_first = tl.where((r_first > half) & (2 * half < ({gh})), r_first, 0)
+    r_last = tl.where((r_last < ({gh}) - 1 - half) & (2 * half < ({gh})), r_last, ({gh}) - 1)
+    lo = tl.maximum(lo, ((r_first * ({gw})) // BLOCK_M) * BLOCK_M)
+    hi = tl.minimum(hi, (r_last + 1) * ({gw}))'''
+
+QUERY_BOUNDS_GRID = '''    # neighbourhood: key rows within half of the query rows' clamped window centres
+    half = ({k}) // 2
+    c_first = tl.minimum(tl.maximum(m0 // ({gw}), half), ({gh}) - 1 - half)
+    c_last = tl.minimum(tl.maximum(m_last // ({gw}), half), ({gh}) - 1 - half)
+    lo = tl.maximum(lo, ((tl.maximum(c_first - half, 0) * ({gw})) // BLOCK_N) * BLOCK_N)
+    hi = tl.minimum(hi, (tl.minimum(c_last + half, ({gh}) - 1) + 1) * ({gw}))'''
 
 # the query tiles that can see keys [n0, n_last] (start aligned to BLOCK_M)
 KEY_BOUNDS_CAUSAL = '''    # causal: only queries at or after the first key see this tile

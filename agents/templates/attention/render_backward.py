@@ -116,8 +116,9 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
     kernels = KB.KERNELS.format(param_args=param_args, tile=_tile(spec, problem_source),
                                 tile_dkdv=_tile(spec, problem_source, _tensor_grads(problem_source)),
                                 grad_args="".join(f"DT_{n}, " for n in spec.tensors),
-                                key_bounds="    pass" if two_d else _key_bounds(spec),
-                                query_bounds="    pass" if two_d else forward_bounds(spec).rstrip("\n"))
+                                key_bounds=_grid_bounds(spec, KB.KEY_BOUNDS_GRID) if two_d else _key_bounds(spec),
+                                query_bounds=_grid_bounds(spec, KB.QUERY_BOUNDS_GRID) if two_d
+                                else forward_bounds(spec).rstrip("\n"))
     header = HEADER.format(name=name, tiling=fwd["tiling"], config=config, backward=bwd,
                            init_args=repr(spec.init_args))
     autograd = AUTOGRAD.format(grid=fwd["grid"].replace("self.params", "params"), setup=fwd["setup"],
@@ -164,6 +165,12 @@ def _tensor_grads(problem_source: str) -> str:
         text += "".join("\n        " + s for s in grad.statements)
         text += template.format(tensor=use.tensor, offset=element_offset(f"T_{use.tensor}", indices), grad=grad.result)
     return text
+
+
+def _grid_bounds(spec: AttentionSpec, template: str) -> str:
+    """A 2-D neighbourhood kernel's row-band bounds, with the grid's height, width and window size."""
+    grid_h, grid_w, kernel = spec.grid  # type: ignore[misc]
+    return template.format(gh=grid_h, gw=grid_w, k=kernel)
 
 
 def _key_bounds(spec: AttentionSpec) -> str:
