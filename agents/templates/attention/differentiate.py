@@ -69,12 +69,12 @@ def tensor_derivatives(tree: ast.Module) -> tuple[ast.Module, list[TensorUse]]:
     args = [a.arg for a in fn.args.args]
     tensors, positions = set(args[5:]), set(args[3:5])
     expr = _Inliner(functions).function(fn)
-    elements: dict[str, ast.Subscript] = {}
+    elements: dict[str, tuple[str, ast.Subscript]] = {}  # one entry per distinct element: (tensor, subscript)
     for node in ast.walk(expr):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in tensors:
-            elements.setdefault(ast.dump(node), node)
+            elements.setdefault(ast.dump(node), (node.value.id, node))
     out, uses = copy.deepcopy(tree), []
-    for n, element in enumerate(elements.values()):
+    for n, (tensor, element) in enumerate(elements.values()):
         marker = f"_kw_element{n}"
         grad = _Derivative(marker).d(_replace(expr, element, ast.Name(marker, ast.Load())))
         grad = _replace(grad, ast.Name(marker, ast.Load()), element) if grad is not None else _num(0.0)
@@ -84,7 +84,7 @@ def tensor_derivatives(tree: ast.Module) -> tuple[ast.Module, list[TensorUse]]:
             out.body.append(ast.FunctionDef(name=name, args=copy.deepcopy(fn.args), body=[ast.Return(value=body)],
                                             decorator_list=[], returns=None, type_params=[]))
         per_head = not any(isinstance(x, ast.Name) and x.id in positions for i in indices for x in ast.walk(i))
-        uses.append(TensorUse(element.value.id, f"score_mod_dt{n}", names, per_head))  # type: ignore[attr-defined]
+        uses.append(TensorUse(tensor, f"score_mod_dt{n}", names, per_head))
     return ast.fix_missing_locations(out), uses
 
 

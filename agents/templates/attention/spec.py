@@ -19,9 +19,9 @@ problem's SMALL_SHAPE / EXTRA_SHAPES override must be shapes or init arguments.
 
 Tensors that score_mod reads (its arguments after the five, e.g. learned ALiBi slopes) are attributes
 the reference `Model.__init__` creates; the candidate's ModelNew takes them from a copy of that
-constructor (`model_init`), so that it owns tensors of the same names and shapes, which the verifier fills with the
-reference's values. That constructor may read its arguments and module constants the test shapes
-leave alone.
+constructor (`model_init`), so that it owns tensors of the same names and shapes, which the verifier
+fills with the reference's values. That constructor may read its arguments and the module constants
+the test shapes leave alone.
 """
 from __future__ import annotations
 
@@ -158,14 +158,14 @@ def model_init(tree: ast.Module, tensors: set[str]) -> str:
     literals = module_literals(tree)
     local = {a.arg for a in init.args.args} | {t.id for s in body for n in ast.walk(s) if isinstance(n, ast.Assign)
                                                 for t in n.targets if isinstance(t, ast.Name)}
-    constants = sorted(n for s in body for n in _names(s) if n not in local | _INIT_GLOBALS)
+    constants = sorted({n for s in body for n in _names(s)} - local - _INIT_GLOBALS)
     changed = _overridden_names(literals)
     for name in constants:
         if name in changed or not isinstance(literals.get(name), (int, float)):
             raise TranslateError(f"Model.__init__ reads `{name}`: pass it through get_init_inputs() instead "
                                  "(the test shapes change it, or it is not a numeric constant)")
     first = [ast.parse("super().__init__()").body[0]] + \
-        [ast.parse(f"{n} = {literals[n]!r}").body[0] for n in dict.fromkeys(constants)]
+        [ast.parse(f"{n} = {literals[n]!r}").body[0] for n in constants]
     fn = ast.FunctionDef(name="__init__", args=init.args, body=first + body, decorator_list=[], returns=None,
                          type_params=[])
     cls = ast.ClassDef(name="_KwTensors", bases=[ast.parse("nn.Module", mode="eval").body], keywords=[],
