@@ -162,3 +162,41 @@ def test_neighbourhood_backward_walks_only_the_interacting_rows(grid_h, grid_w, 
     torch.manual_seed(0)
     qkv = [torch.randn(*x.shape, device=DEVICE) for x in module.get_inputs()]
     _check_gradients(candidate.ModelNew(*init), module.Model(*init), qkv, torch.float32)
+
+
+ASYMMETRIC = {"BLOCK_M1": 16, "BLOCK_N1": 32, "BLOCK_M2": 32, "BLOCK_N2": 16, "num_warps": 4, "num_stages": 1}
+
+
+@pytest.mark.parametrize("variant", ["causal", "sliding_window", "document_causal", "alibi_learned", "neighborhood_2d"])
+def test_per_kernel_backward_tiles_keep_the_gradients_exact(variant, tmp_path):
+    """dK/dV owning 32 keys in 16-query steps and dQ owning 32 queries in 16-key steps (the bounds of each
+    kernel align to its own step), at a ragged length."""
+    path = ROOT / "problems" / "attention" / f"{variant}.py"
+    problem = load_problem(path)
+    spec = parse_spec(problem.source)
+    source = render_training_source(spec, FORWARD_2D if spec.grid else FORWARD_1D, variant, problem.source,
+                                    backward=ASYMMETRIC)
+    file = tmp_path / f"{variant}_asym.py"
+    file.write_text(source)
+    candidate = exec_source(source, f"kw_asym_{variant}", str(file))
+    overrides = _shapes(path)[-1]
+    module = problem.module(overrides)
+    init = module.get_init_inputs()
+    torch.manual_seed(0)
+    qkv = [torch.randn(*x.shape, device=DEVICE) for x in module.get_inputs()]
+    _check_gradients(candidate.ModelNew(*init), module.Model(*init), qkv, torch.float32)
+
+
+def test_training_search_walks_the_backward_configs():
+    from kernelwright.agents.coder import CodeRequest
+    from kernelwright.agents.templates.attention.family import AttentionFamily
+    from kernelwright.agents.templates.attention.render_backward import BACKWARD_CONFIGS
+
+    problem = load_problem(ROOT / "problems" / "attention" / "causal.py")
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
+                          metadata={**problem.metadata, "backward": True}, strategy="first_draft", device="cpu")
+    configs = AttentionFamily().configs(request)
+    assert [c["BACKWARD"] for c in configs[:len(BACKWARD_CONFIGS)]] == BACKWARD_CONFIGS
+    assert all("BACKWARD" in c for c in configs)
+    source = AttentionFamily().render(request, configs[1])
+    assert "BLOCK_M=32, BLOCK_N=128" in source and "BLOCK_M=128, BLOCK_N=32" in source

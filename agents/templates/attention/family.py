@@ -33,7 +33,11 @@ from typing import Any
 
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.attention.differentiate import differentiated
-from kernelwright.agents.templates.attention.render_backward import render_training_source
+from kernelwright.agents.templates.attention.render_backward import (
+    BACKWARD_CONFIGS,
+    DEFAULT_BACKWARD,
+    render_training_source,
+)
 from kernelwright.agents.templates.attention.render_cuda import cuda_supported, render_cuda_candidate
 from kernelwright.agents.templates.attention.render_triton import render_source
 from kernelwright.agents.templates.attention.spec import AttentionSpec, is_attention_problem, parse_spec
@@ -152,8 +156,11 @@ class AttentionFamily:
                 configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
                                 "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
         trains = backward.declared(request.metadata)  # the CUDA backend has no backward kernels
-        if not trains and request.device != "cpu" and cuda_backend_available() and \
-                cuda_supported(request.problem_source, spec):
+        if trains:  # the first forward config with every backward config, then the other forward configs
+            first, rest = configs[0], configs[1:]
+            return [{**first, "BACKWARD": b} for b in BACKWARD_CONFIGS] + \
+                [{**c, "BACKWARD": DEFAULT_BACKWARD} for c in rest]
+        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
             cuda = [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p}
                     for n, s, p in (_CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA)]
             configs = cuda + configs
@@ -164,5 +171,7 @@ class AttentionFamily:
         if config.get("BACKEND") == "cuda":
             return render_cuda_candidate(request.problem_source, self.spec(request), config, request.problem_name)
         if backward.declared(request.metadata):  # forward + backward kernels behind an autograd.Function
-            return render_training_source(self.spec(request), config, request.problem_name, request.problem_source)
+            forward = {k: v for k, v in config.items() if k != "BACKWARD"}
+            return render_training_source(self.spec(request), forward, request.problem_name, request.problem_source,
+                                          backward=config.get("BACKWARD"))
         return render_source(self.spec(request), config, request.problem_name)

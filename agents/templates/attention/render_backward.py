@@ -6,8 +6,9 @@ indexed by batch / head only, such as `slopes[h]`).
 
     source = render_training_source(parse_spec(problem_source), forward_config, "attention_causal")
 
-`backward` configs: BLOCK_M / BLOCK_N (query / key tile of both backward kernels), num_warps,
-num_stages. A score_mod the backward cannot differentiate raises TranslateError (one line).
+`backward` configs: BLOCK_M / BLOCK_N (query / key tile of both backward kernels) or per kernel
+BLOCK_M1 / BLOCK_N1 (dK/dV) and BLOCK_M2 / BLOCK_N2 (dQ), num_warps, num_stages (BACKWARD_CONFIGS).
+A score_mod the backward cannot differentiate raises TranslateError (one line).
 """
 from __future__ import annotations
 
@@ -30,6 +31,25 @@ from kernelwright.agents.templates.attention.spec import AttentionSpec, spec_nam
 from kernelwright.agents.templates.attention.translate_triton import element_offset, float_index_safe, translate
 
 DEFAULT_BACKWARD = {"BLOCK_M": 64, "BLOCK_N": 64, "num_warps": 4, "num_stages": 2}
+# The backward configs a training search walks (after DEFAULT_BACKWARD). BLOCK_M1 / BLOCK_N1: the dK/dV
+# kernel's query step / key tile; BLOCK_M2 / BLOCK_N2: the dQ kernel's query tile / key step (BLOCK_M /
+# BLOCK_N set both kernels alike). The asymmetric ones follow Triton's fused-attention tutorial: each
+# kernel holds a wide tile of what it accumulates and steps through the other side in narrow tiles.
+# Tiles below 64 lose Hopper's wgmma for the dots whose rows they set (32-query steps in dK/dV).
+# Not yet ordered by any GPU measurement.
+BACKWARD_CONFIGS = [
+    DEFAULT_BACKWARD,
+    {"BLOCK_M1": 32, "BLOCK_N1": 128, "BLOCK_M2": 128, "BLOCK_N2": 32, "num_warps": 4, "num_stages": 3},
+    {"BLOCK_M1": 64, "BLOCK_N1": 128, "BLOCK_M2": 128, "BLOCK_N2": 64, "num_warps": 8, "num_stages": 2},
+]
+
+
+def kernel_tiles(backward: dict[str, Any] | None) -> dict[str, dict[str, int]]:
+    """BLOCK_M / BLOCK_N of each backward kernel ("dkdv", "dq") for a backward config."""
+    bwd = {**DEFAULT_BACKWARD, **(backward or {})}
+    return {kernel: {"BLOCK_M": int(bwd.get(f"BLOCK_M{i}", bwd["BLOCK_M"])),
+                     "BLOCK_N": int(bwd.get(f"BLOCK_N{i}", bwd["BLOCK_N"]))}
+            for i, kernel in ((1, "dkdv"), (2, "dq"))}
 
 HEADER = '''"""kernelwright attention forward + backward for `{name}` (template family "attention", rendered).
 
@@ -87,14 +107,17 @@ class _KwAttention(torch.autograd.Function):
         grads = [torch.empty_strided(t.shape, t.stride(), device=t.device, dtype=torch.float32).zero_()
                  for t in tensors]
         grad_args = {{f"DT_{{n}}": g for n, g in zip({tensor_names}, grads)}}
-        _kw_attn_bwd_delta[(triton.cdiv(seq, {bm}), batch * heads)](out, do, delta, seq, HEAD_DIM=head_dim,
-                                                                   BLOCK_M={bm})
-        tiles = dict(HEAD_DIM=head_dim, BLOCK_M={bm}, BLOCK_N={bn}, FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT,
-                     num_warps={bwd_warps}, num_stages={bwd_stages})
-        _kw_attn_bwd_dkdv[(triton.cdiv(seq, {bn}), batch * heads)](q, k, v, do, lse, delta, dk, dv, sm_scale,
-                                                                  batch, heads, seq, **ctx.params, **tiles, **grad_args)
-        _kw_attn_bwd_dq[(triton.cdiv(seq, {bm}), batch * heads)](q, k, v, do, lse, delta, dq, sm_scale,
-                                                                batch, heads, seq, **ctx.params, **tiles)
+        _kw_attn_bwd_delta[(triton.cdiv(seq, {bm2}), batch * heads)](out, do, delta, seq, HEAD_DIM=head_dim,
+                                                                    BLOCK_M={bm2})
+        tiles = dict(HEAD_DIM=head_dim, FAST_TANH=_FAST_TANH, UPCAST_DOT=_UPCAST_DOT, num_warps={bwd_warps},
+                     num_stages={bwd_stages})
+        # dK/dV: a program owns {bn1} keys, steps {bm1} queries; dQ: owns {bm2} queries, steps {bn2} keys
+        _kw_attn_bwd_dkdv[(triton.cdiv(seq, {bn1}), batch * heads)](q, k, v, do, lse, delta, dk, dv, sm_scale,
+                                                                   batch, heads, seq, **ctx.params, **tiles,
+                                                                   BLOCK_M={bm1}, BLOCK_N={bn1}, **grad_args)
+        _kw_attn_bwd_dq[(triton.cdiv(seq, {bm2}), batch * heads)](q, k, v, do, lse, delta, dq, sm_scale,
+                                                                 batch, heads, seq, **ctx.params, **tiles,
+                                                                 BLOCK_M={bm2}, BLOCK_N={bn2})
         return dq, dk, dv, None, *[g.to(t.dtype) for g, t in zip(grads, tensors)]
 '''
 
@@ -110,6 +133,7 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
     """The full candidate file: forward config `config` (as the inference family takes it) and the
     backward kernels' `backward` config (DEFAULT_BACKWARD where a key is missing)."""
     bwd = {**DEFAULT_BACKWARD, **(backward or {})}
+    tiles = kernel_tiles(backward)
     fwd = forward_kernel(spec, config, lse=True)
     param_args, _ = _param_text(spec)
     two_d = spec.grid is not None
@@ -119,14 +143,17 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
                                 key_bounds=_grid_bounds(spec, KB.KEY_BOUNDS_GRID) if two_d else _key_bounds(spec),
                                 query_bounds=_grid_bounds(spec, KB.QUERY_BOUNDS_GRID) if two_d
                                 else forward_bounds(spec).rstrip("\n"))
-    header = HEADER.format(name=name, tiling=fwd["tiling"], config=config, backward=bwd,
+    summary = f"dK/dV {tiles['dkdv']}, dQ {tiles['dq']}, num_warps {bwd['num_warps']}, num_stages {bwd['num_stages']}"
+    header = HEADER.format(name=name, tiling=fwd["tiling"], config=config, backward=summary,
                            init_args=repr(spec.init_args))
     autograd = AUTOGRAD.format(grid=fwd["grid"].replace("self.params", "params"), setup=fwd["setup"],
                                launch=fwd["launch"], tma=fwd["tma"], lazy=bool(config.get("LAZY", False)),
                                pipe_qk=bool(config.get("PIPE_QK", False)), num_warps=int(config["num_warps"]),
-                               num_stages=int(config["num_stages"]), bm=int(bwd["BLOCK_M"]), bn=int(bwd["BLOCK_N"]),
-                               bwd_warps=int(bwd["num_warps"]), bwd_stages=int(bwd["num_stages"]),
-                               tensor_names=repr(tuple(spec.tensors)))
+                               num_stages=int(config["num_stages"]), bwd_warps=int(bwd["num_warps"]),
+                               bwd_stages=int(bwd["num_stages"]),
+                               tensor_names=repr(tuple(spec.tensors)),
+                               bm1=tiles["dkdv"]["BLOCK_M"], bn1=tiles["dkdv"]["BLOCK_N"],
+                               bm2=tiles["dq"]["BLOCK_M"], bn2=tiles["dq"]["BLOCK_N"])
     model = model_parts(spec)
     head = MODEL_HEAD.format(model_init=model["model_init"])
     return (header + fwd["body"] + KB.DOT_HELPER + kernels + model["helpers"] + autograd + head
