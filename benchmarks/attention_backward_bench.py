@@ -1,15 +1,17 @@
 """Attention forward + backward on the GPU (issue 17, item 1): kernelwright's training kernels against
 FlexAttention and SDPA, each timed as one forward + backward (triton.testing.do_bench, median).
 
-For each variant and shape: render the attention family's training candidate (its first Triton
-forward config, render_backward.DEFAULT_BACKWARD for the backward), check its q / k / v gradients
-against the problem's reference at a small ragged shape, then time forward + backward of the
-candidate, of torch.compile'd flex_attention with the problem's score_mod and block mask, and of
-SDPA (plain and causal). TFLOP/s count 3.5x the forward's unmasked pairs (2 matmuls forward, 5 back).
+For each variant and shape: render the attention family's training candidates (its first Triton
+forward config with the first --backward-configs entries of render_backward.BACKWARD_CONFIGS), check
+their q / k / v (and parameter) gradients against the problem's reference at a small ragged shape,
+then time forward + backward of each candidate (the fastest correct one is the row's), of
+torch.compile'd flex_attention with the problem's score_mod and block mask, and of SDPA (plain and
+causal). TFLOP/s count 3.5x the forward's unmasked pairs (2 matmuls forward, 5 back).
 Writes attention_backward_bench.json to --out and prints a table last.
 
     python benchmarks/attention_backward_bench.py --out $OUT          # every variant, B=4 H=16 S=4096 D=128 bf16
     python benchmarks/attention_backward_bench.py --variants causal softcap --seq 1024 16384
+    python benchmarks/attention_backward_bench.py --backward-configs 3      # also time the other backward tiles
 """
 from __future__ import annotations
 
@@ -44,11 +46,12 @@ BACKWARD_VARIANTS = [*VARIANTS, "alibi_learned"]
 GRAD_TOL = 6e-2  # bf16 gradients: P and dS are rounded to bf16 before their products (tests/test_attention_backward.py)
 
 
-def training_candidate(family: AttentionFamily, problem: Any, variant: str) -> tuple[Any, dict[str, Any]]:
+def training_candidates(family: AttentionFamily, problem: Any, variant: str, count: int) -> list[tuple[Any, dict]]:
+    """The family's first `count` training configs (the first forward config with each backward config)."""
     request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description=problem.description,
                           metadata={**problem.metadata, "backward": True}, strategy="first_draft", device="cuda")
-    config = family.configs(request)[0]
-    return import_candidate(family.render(request, config), f"kw_train_{variant}"), config
+    return [(import_candidate(family.render(request, config), f"kw_train_{variant}_{i}"), config)
+            for i, config in enumerate(family.configs(request)[:count])]
 
 
 def inputs(module: Any) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -89,13 +92,19 @@ def gradient_check(candidate: Any, problem: Any, variant: str, dim: int) -> dict
 def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq: int) -> dict[str, Any]:
     problem = problem_for(PROBLEMS, variant, args.dtype)
     row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": args.dim}
-    candidate, row["config"] = training_candidate(family, problem, variant)
-    row.update(gradient_check(candidate, problem, variant, args.dim))
     module = problem.module(overrides_for(variant, args.batch, args.heads, seq, args.dim))
     qkv, grad = inputs(module)
-    model, reference = models(candidate, module)
+    tried = []  # each backward config: its gradient check and time; the fastest correct one is the row's
+    for candidate, config in training_candidates(family, problem, variant, args.backward_configs):
+        entry = {"config": config, **gradient_check(candidate, problem, variant, args.dim)}
+        model, reference = models(candidate, module)
+        entry["ms"] = bench(forward_backward(lambda m=model: m(*qkv), qkv + list(model.parameters()), grad))
+        tried.append(entry)
+    best = min((t for t in tried if t["grads_ok"]), key=lambda t: t["ms"], default=tried[0])
+    row.update(config=best["config"], grad_check=best["grad_check"], grads_ok=best["grads_ok"],
+               kernelwright_ms=best["ms"], backward_configs=[{"backward": t["config"]["BACKWARD"], "ms": t["ms"],
+                                                             "grads_ok": t["grads_ok"]} for t in tried])
     params = list(reference.parameters())
-    row["kernelwright_ms"] = bench(forward_backward(lambda: model(*qkv), qkv + list(model.parameters()), grad))
     pairs = float(module.unmasked_pairs(seq, "cuda")) if hasattr(module, "unmasked_pairs") else float(seq * seq)
     row["kernelwright_tflops"] = 3.5 * 4 * args.batch * args.heads * args.dim * pairs / row["kernelwright_ms"] / 1e9
     builders = {"flex": lambda: baselines.flex(module, *qkv, tensors=tuple(params)),
@@ -119,6 +128,9 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=16)
     parser.add_argument("--dim", type=int, choices=[64, 128], default=128)
     parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16")
+    parser.add_argument("--backward-configs", type=int, default=1,
+                        help="time the first N training configs (each backward config of render_backward."
+                             "BACKWARD_CONFIGS with the first forward config) and report the fastest correct one")
     parser.add_argument("--out", default="bench_out")
     args = parser.parse_args()
     if not torch.cuda.is_available():
