@@ -3,7 +3,8 @@
 Families register under the plugin kind "template" (contract: agents/templates/base.py); every
 module of `kernelwright.agents.templates` is imported first so that they self-register.
 Families are asked in order of their `priority` attribute (default 0; the general `lowered`
-family has 50, so problems with TEMPLATE metadata keep their hand-written family).
+family has 50, so problems with TEMPLATE metadata keep their hand-written family). A problem that
+declares a backward pass is offered only to families that render backward kernels (`trains`).
 Config choice by strategy: first_draft -> the first config (the fan-out index picks the next
 ones); any other strategy (tune_launch_config, refine_best, fix_* on a template output, ...) ->
 the next config not yet tried (`request.tried`), so a run walks the whole space once.
@@ -18,6 +19,7 @@ from typing import Any
 
 from kernelwright.agents.coder import CodeRequest, CodeResult
 from kernelwright.graph.plugins import register, registry
+from kernelwright.verifier import backward
 
 _imported = False
 _lock = threading.Lock()  # coder calls run in parallel threads
@@ -62,15 +64,19 @@ class TemplateCoder:
         # lowest priority first (hand families 0, the general `lowered` family 50), then by name;
         # stop at the first match, so an expensive general family is only asked when needed
         ordered = sorted(families().items(), key=lambda item: (getattr(item[1], "priority", 0), item[0]))
+        training = backward.declared(request.metadata)
+        if training:
+            ordered = [(n, f) for n, f in ordered if getattr(f, "trains", False)]
         matching = next(((n, f) for n, f in ordered if f.matches(request)), None)
         if matching is None:
             reasons = "; ".join(f"{n}: {why}" for n, f in ordered
                                 if hasattr(f, "explain") and (why := f.explain(request)))
-            return CodeResult(
-                source=None, meta={"fatal": True},
-                error=(f"no template matches problem {request.problem_name}"
-                       + (f" ({reasons})" if reasons else "") + ": configure an LLM endpoint (--base-url, --model)"),
-            )
+            what = (f"no template family writes backward kernels for problem {request.problem_name} (the "
+                    f"{', '.join(n for n, _ in ordered)} famil{'y does' if len(ordered) == 1 else 'ies do'}, "
+                    "for the problems it matches)") if training else \
+                f"no template matches problem {request.problem_name}" + (f" ({reasons})" if reasons else "")
+            return CodeResult(source=None, meta={"fatal": True},
+                              error=what + ": configure an LLM endpoint (--base-url, --model)")
         name, family = matching
         configs = family.configs(request)
         tried = {_key(t.get("config") or {}) for t in request.tried if t.get("template") == name}

@@ -47,6 +47,19 @@ def test_run_with_backward_finds_a_verified_training_kernel_on_cpu(tmp_path):
     assert "class _KwAttention(torch.autograd.Function)" in best["best_source"]
 
 
+def test_run_with_backward_on_a_problem_no_family_trains_for_is_a_clear_error(tmp_path):
+    """Only the attention family writes backward kernels: the others are not asked, and the run says so."""
+    from typer.testing import CliRunner
+
+    from kernelwright.cli import app
+
+    softmax = PROBLEMS.parent / "softmax.py"
+    result = CliRunner().invoke(app, ["run", str(softmax), "--backward", "--iterations", "1", "--coder", "template",
+                                      "--device", "cpu", "--artifacts", str(tmp_path)])
+    assert result.exit_code == 2, result.output[-2000:]
+    assert "no template family writes backward kernels for problem softmax_rows" in result.output
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("variant", ["plain", "causal", "relpos", "relpos_causal", "alibi", "sliding_window",
                                      "neighborhood_2d", "softcap", "document_causal"])

@@ -10,6 +10,9 @@ class TemplateFamily(Protocol):
     """Generates kernels for one class of problems from a launch-configuration space."""
 
     name: str
+    # optional: True when the family also renders backward kernels for problems that declare a backward
+    # pass (metadata "backward"); families without it are not asked for those problems
+    trains: bool
 
     def matches(self, request: CodeRequest) -> bool:
         """True when this family can write a kernel for the request's problem."""

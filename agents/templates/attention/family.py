@@ -121,6 +121,7 @@ class AttentionFamily:
     """Flash-attention forward kernels generated from score_mod / mask_mod and ATTENTION metadata."""
 
     name = "attention"
+    trains = True  # training candidates: forward + backward kernels (render_backward.py)
 
     def matches(self, request: CodeRequest) -> bool:
         """True for attention problems whose mods the translator can express in Triton."""
