@@ -8,6 +8,7 @@ import json
 from kernelwright.agents import prompts as P
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.llm_contract import contract, example
+from kernelwright.verifier import backward
 
 _RELPOS = "score + (q_idx - kv_idx)"  # ast.unparse form of the seed's score_mod
 _PARENT_FIRST = {"fix_compile_error", "fix_numerics", "fix_runtime_error", "optimise_memory",
@@ -25,6 +26,8 @@ def build_prompt(request: CodeRequest, with_example: bool = True) -> str:
         backend_note=P.BACKEND_NOTES.get(request.backend, request.backend),
     )
     body = _strategy_section(request)
+    if backward.declared(request.metadata):  # a training problem: the backward is verified and timed too
+        body += P.BACKWARD_NOTE
     notes = ""
     if request.instructions.strip() and request.strategy in P.STRATEGY_TEMPLATES:
         notes = P.STRATEGY_NOTES.format(instructions=request.instructions.strip())

@@ -284,6 +284,15 @@ kernel from the query and key positions of each tile; never build a (seq x seq) 
 tensor in memory. Masked scores become -inf before the softmax; skip fully masked key tiles.
 """
 
+BACKWARD_NOTE = """
+Training: this problem is verified with its backward pass. After ModelNew's forward, one backward pass
+runs with fixed output gradients, and the gradients of every floating input and of every parameter of
+the reference Model (by the same attribute names) are checked against float64. So the forward must be
+differentiable, and the backward must run in your own kernels too: a torch.autograd.Function whose
+forward and backward launch your kernels (PyTorch compute ops in the backward are rejected like those
+in the forward). Forward + backward are timed as one call.
+"""
+
 REPEATED = (
     "Note: your answer for attempt {attempt} repeated attempt {earlier} exactly (the same source), so it "
     "can only get attempt {earlier}'s verdict again: write a different kernel this time."

@@ -1,6 +1,7 @@
 """Prompt assembly and reply parsing for the LLM coder (no network)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,12 @@ def test_tune_prompt_lists_each_tried_configuration_by_value():
     assert '"BLOCK_SIZE": 1024' in text and '"BLOCK_SIZE": 4096' in text
     assert '"BLOCK_SIZE": "BLOCK_SIZE"' not in text
     assert '"TAIL": "unresolved: triton.cdiv(n, 2)"' in text and "computed at run time" in text
+
+
+def test_training_problems_ask_for_a_backward_in_own_kernels():
+    training = build_prompt(req("first_draft", metadata={"backward": True}))
+    assert "verified with its backward pass" in training and "torch.autograd.Function" in training
+    assert "backward pass" not in build_prompt(req("first_draft"))
+    seeded = attention_request("relpos")  # the attention seed prompt gets the note too
+    seeded = dataclasses.replace(seeded, metadata={**seeded.metadata, "backward": True})
+    assert "verified with its backward pass" in build_prompt(seeded)
