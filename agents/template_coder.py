@@ -71,10 +71,12 @@ class TemplateCoder:
         if matching is None:
             reasons = "; ".join(f"{n}: {why}" for n, f in ordered
                                 if hasattr(f, "explain") and (why := f.explain(request)))
-            what = (f"no template family writes backward kernels for problem {request.problem_name} (the "
-                    f"{', '.join(n for n, _ in ordered)} famil{'y does' if len(ordered) == 1 else 'ies do'}, "
-                    "for the problems it matches)") if training else \
-                f"no template matches problem {request.problem_name}" + (f" ({reasons})" if reasons else "")
+            if training:
+                trainers = ", ".join(n for n, _ in ordered)
+                what = (f"no template family writes backward kernels for problem {request.problem_name} "
+                        f"(families that do: {trainers}, for the problems they match)")
+            else:
+                what = f"no template matches problem {request.problem_name}" + (f" ({reasons})" if reasons else "")
             return CodeResult(source=None, meta={"fatal": True},
                               error=what + ": configure an LLM endpoint (--base-url, --model)")
         name, family = matching

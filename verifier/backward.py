@@ -28,6 +28,16 @@ def declared(metadata: dict[str, Any]) -> bool:
     return bool(metadata.get("backward"))
 
 
+def marked(metadata: dict[str, Any], wanted: bool) -> dict[str, Any]:
+    """`metadata`, asking for the backward pass too when `wanted` (a run's or a job's option)."""
+    return {**metadata, "backward": True} if wanted and not declared(metadata) else metadata
+
+
+def gradient_count(inputs: list[Any], names: list[str]) -> int:
+    """How many of a `WithGradients` call's results are gradients: one per floating input and named parameter."""
+    return sum(_is_float(x) for x in inputs) + len(names)
+
+
 def parameter_names(model: Any) -> list[str]:
     """Names of the parameters whose gradients are checked: the reference's trainable ones, sorted."""
     if not isinstance(model, torch.nn.Module):

@@ -52,8 +52,8 @@ def make_job(problem: Problem | str | Path, candidate: str | Path, options: Veri
     A broken problem raises LoadError: that is the caller's mistake, not the candidate's.
     """
     loaded = load_problem(problem)
-    if options.backward and not backward.declared(loaded.metadata):
-        loaded = dataclasses.replace(loaded, metadata={**loaded.metadata, "backward": True})
+    if options.backward:
+        loaded = dataclasses.replace(loaded, metadata=backward.marked(loaded.metadata, True))
     try:
         source, label = read_candidate(candidate)
     except LoadError as exc:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from . import evidence, robustness
+from . import backward, evidence, robustness
 from . import inputs as inputs_mod
 from .inputs import MODEL_SEED
 from .rules import ANTICHEAT_RULES
@@ -41,7 +41,8 @@ def run_trial(j: Judge, spec: inputs_mod.TrialSpec, seen: dict[str, int], sizes:
         with j.clock.part("correctness.reference"):
             ref = evidence.reference_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
             eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-            n_out = len(ref.outputs) - _gradient_count(j, originals)  # gradients: see robustness.UNJUDGED
+            grads = 0 if j.backward_params is None else backward.gradient_count(originals, j.backward_params)
+            n_out = len(ref.outputs) - grads  # gradients: see robustness.UNJUDGED
             bar = robustness.judge_against_eager(eager[:n_out], ref.outputs[:n_out], ref.dtypes[:n_out],
                                                  robustness.trial_metadata(spec.kind, j.problem.metadata))
             del eager
@@ -117,13 +118,6 @@ def _against_eager(j: Judge, spec: inputs_mod.TrialSpec, outputs: list, ref: Any
     comparison = evidence.check_outputs(outputs, ref, j.problem.metadata, j.device_type, again, floor)
     return comparison, again, (f"eager misses the ordinary tolerance on these inputs: judged against "
                                f"{robustness.ERROR_FACTOR:g}x eager's error")
-
-
-def _gradient_count(j: Judge, inputs: list) -> int:
-    """How many of a run's outputs are gradients (BACKWARD problems: one per floating input and parameter)."""
-    if j.backward_params is None:
-        return 0
-    return sum(isinstance(x, torch.Tensor) and x.dtype.is_floating_point for x in inputs) + len(j.backward_params)
 
 
 def _record_trial(j: Judge, spec: inputs_mod.TrialSpec, comparison: Any, trial_fired: evidence.Fired,

@@ -8,6 +8,7 @@ from typing import Any
 from kernelwright.graph.context import Context, context_of
 from kernelwright.graph.state import State, new_run_id
 from kernelwright.tools.opgraph import analyze_problem
+from kernelwright.verifier import backward
 from kernelwright.verifier.problem import LoadError, Problem, load_problem
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -19,13 +20,6 @@ def _analysis(problem: Problem) -> dict[str, Any]:
         return analyze_problem(problem)
     except Exception as exc:  # noqa: BLE001 - the run goes on to the coders without an analysis
         return {"captured": False, "reason": f"analysis failed: {type(exc).__name__}: {exc}".splitlines()[0]}
-
-
-def _metadata(problem: Problem, ctx: Context) -> dict[str, Any]:
-    """The problem's metadata; a run that verifies the backward pass marks it, so coders write one."""
-    if ctx.verify_options.get("backward") and not problem.metadata.get("backward"):
-        return {**problem.metadata, "backward": True}
-    return problem.metadata
 
 
 def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
@@ -48,7 +42,8 @@ def start(state: State, runtime: Runtime[Context], config: RunnableConfig) -> di
         "problem_source": problem.source,
         "problem_name": state.get("problem_name") or problem.name,
         "description": problem.description,
-        "problem_meta": _metadata(problem, ctx),
+        # a run that verifies the backward pass marks the problem, so that coders write one
+        "problem_meta": backward.marked(problem.metadata, bool(ctx.verify_options.get("backward"))),
         "analysis": state.get("analysis") or _analysis(problem),
         "run_dir": str(run_dir),
         "started_at": time.time(),

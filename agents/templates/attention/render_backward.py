@@ -137,8 +137,9 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
     fwd = forward_kernel(spec, config, lse=True)
     param_args, _ = _param_text(spec)
     two_d = spec.grid is not None
-    kernels = KB.KERNELS.format(param_args=param_args, tile=_tile(spec, problem_source),
-                                tile_dkdv=_tile(spec, problem_source, _tensor_grads(problem_source)),
+    tile = _tile_parts(spec, problem_source)
+    kernels = KB.KERNELS.format(param_args=param_args, tile=KB.TILE.format(**tile, tensor_grads=""),
+                                tile_dkdv=KB.TILE.format(**tile, tensor_grads=_tensor_grads(spec, problem_source)),
                                 grad_args="".join(f"DT_{n}, " for n in spec.tensors),
                                 key_bounds=_grid_bounds(spec, KB.KEY_BOUNDS_GRID) if two_d else _key_bounds(spec),
                                 query_bounds=_grid_bounds(spec, KB.QUERY_BOUNDS_GRID) if two_d
@@ -160,9 +161,9 @@ def render_training_source(spec: AttentionSpec, config: dict[str, Any], name: st
             + (FORWARD_TENSORS if spec.tensors else FORWARD))
 
 
-def _tile(spec: AttentionSpec, problem_source: str, tensor_grads: str = "") -> str:
-    """One tile's recomputation of P and dS: score_mod, its derivative where needed, the mask; then
-    `tensor_grads` (the dK/dV kernel's adds into the gradients of score_mod's tensors)."""
+def _tile_parts(spec: AttentionSpec, problem_source: str) -> dict[str, str]:
+    """KB.TILE's fields but `tensor_grads`: one tile's recomputation of P and dS (score_mod, its
+    derivative where needed, the mask), the same in both backward kernels."""
     statements = [score_block(spec)] if spec.score is not None else []
     times_grad = ""
     if spec.score is not None and spec.score.additive_bias is None:  # d(score + bias)/d score = 1: nothing to do
@@ -174,13 +175,12 @@ def _tile(spec: AttentionSpec, problem_source: str, tensor_grads: str = "") -> s
     if spec.mask is not None:
         statements += ["        " + s for s in spec.mask.statements]
         mask = f" & ({spec.mask.result})"
-    return KB.TILE.format(statements="\n".join(statements), mask=mask, scale=scale_text(spec), times_grad=times_grad,
-                          tensor_grads=tensor_grads)
+    return {"statements": "\n".join(statements), "mask": mask, "scale": scale_text(spec), "times_grad": times_grad}
 
 
-def _tensor_grads(problem_source: str) -> str:
+def _tensor_grads(spec: AttentionSpec, problem_source: str) -> str:
     """The dK/dV tile's atomic adds into the gradients of score_mod's tensors ("" when it reads none)."""
-    if "score_mod" not in {n.name for n in ast.parse(problem_source).body if isinstance(n, ast.FunctionDef)}:
+    if not spec.tensors:
         return ""
     tree, uses = tensor_derivatives(ast.parse(problem_source))
     names = spec_names(tree)
