@@ -40,8 +40,9 @@ def test_run_with_backward_finds_a_verified_training_kernel_on_cpu(tmp_path):
     result = CliRunner().invoke(app, ["run", str(PROBLEMS / "causal.py"), "--backward", "--iterations", "1",
                                       "--fanout", "1", "--coder", "template", "--device", "cpu",
                                       "--artifacts", str(tmp_path), "--json"])
-    assert result.exit_code == 0, result.output[-2000:]
-    best = json.loads(result.stdout[result.stdout.index("{"):])
+    best = json.loads(result.stdout[result.stdout.index("{"):]) if "{" in result.stdout else {}
+    attempts = [(a["status"], (a.get("verdict") or {}).get("message", "")) for a in best.get("history", [])]
+    assert result.exit_code == 0, attempts or result.output[-2000:]
     assert best["best_verdict"]["status"] == "correct"
     assert best["best_verdict"]["forward_timing"] is not None  # forward alone beside forward + backward
     assert "class _KwAttention(torch.autograd.Function)" in best["best_source"]

@@ -116,3 +116,31 @@ def test_pytorch_ops_in_the_backward_are_caught_like_those_of_the_forward(traini
     assert leaky != training_candidate
     verdict = kernelwright.verify(CAUSAL, leaky, device="cpu", backward=True, timing=False)
     assert verdict.status == "rejected" and "mul" in verdict.message, verdict.summary()
+
+
+def test_gradients_take_the_problems_gradient_tolerance():
+    """GRAD_ATOL / GRAD_RTOL apply to the gradient outputs only; without them gradients use ATOL / RTOL.
+    (A bf16 backward that rounds P and dS to bf16 missed ATOL 2e-2 by one element in about 1 % of random
+    inputs, and the sampled timed outputs take fresh random inputs: verdicts flipped now and then.)"""
+    from kernelwright.verifier.evidence import Reference
+
+    ref = Reference([torch.zeros(2), torch.zeros(2)], [torch.bfloat16, torch.bfloat16], True, gradients_from=1)
+    metadata = load_problem(CAUSAL).metadata
+    assert ref.tolerance(0, torch.bfloat16, metadata).atol == 2e-2
+    gradient = ref.tolerance(1, torch.bfloat16, metadata)
+    assert gradient.atol == 6e-2 and gradient.rtol == 6e-2
+    assert ref.tolerance(1, torch.bfloat16, {"atol": {"bfloat16": 2e-2}}).atol == 2e-2  # no GRAD_ATOL: the ordinary one
+    forward_only = Reference([torch.zeros(2)], [torch.bfloat16], True)
+    assert forward_only.tolerance(0, torch.bfloat16, metadata).atol == 2e-2
+
+
+def test_the_reference_knows_where_its_gradients_start():
+    from kernelwright.verifier.evidence import reference_outputs
+    from kernelwright.verifier.inputs import MODEL_SEED, make_inputs
+
+    problem = make_job(CAUSAL, "class ModelNew: pass\n", VerifyOptions(backward=True)).problem
+    small = problem.metadata["small_shape"]
+    inputs = make_inputs(problem, small, 0)
+    ref = reference_outputs(problem, small, inputs, MODEL_SEED)
+    assert len(ref.outputs) == 4 and ref.gradients_from == 1  # the output, then dq, dk, dv
+    assert reference_outputs(load_problem(CAUSAL), small, inputs, MODEL_SEED).gradients_from is None

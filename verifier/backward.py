@@ -33,6 +33,13 @@ def marked(metadata: dict[str, Any], wanted: bool) -> dict[str, Any]:
     return {**metadata, "backward": True} if wanted and not declared(metadata) else metadata
 
 
+def gradient_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The metadata that sets the gradients' tolerances: the problem's GRAD_ATOL / GRAD_RTOL in place of
+    ATOL / RTOL where it gives them (a bf16 flash-attention backward rounds P and dS to bf16 before its
+    products, as FlexAttention's does, so its gradients carry more error than its output)."""
+    return {**metadata, **{key: metadata[f"grad_{key}"] for key in ("atol", "rtol") if f"grad_{key}" in metadata}}
+
+
 def gradient_count(inputs: list[Any], names: list[str]) -> int:
     """How many of a `WithGradients` call's results are gradients: one per floating input and named parameter."""
     return sum(_is_float(x) for x in inputs) + len(names)

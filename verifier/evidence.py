@@ -55,6 +55,12 @@ class Reference:
     outputs: list[torch.Tensor]  # float64 (or native) tensors on the judge's reference device
     dtypes: list[torch.dtype | None]  # the reference's native output dtypes (None: not a tensor)
     float64: bool
+    gradients_from: int | None = None  # problems with a backward pass: the index of the first gradient
+
+    def tolerance(self, index: int, dtype: torch.dtype, metadata: dict[str, Any]) -> Tolerance:
+        """The tolerance of output `index`: the problem's, or for a gradient its GRAD_ATOL / GRAD_RTOL."""
+        gradient = self.gradients_from is not None and index >= self.gradients_from
+        return tolerance_for(dtype, backward.gradient_metadata(metadata) if gradient else metadata)
 
 
 def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int,
@@ -72,12 +78,13 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
             outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(m64(*xs))]  # on `device`
             if dtypes is None:
                 dtypes = [_native_dtype_guess(o, inputs) for o in outs]
-            return Reference(outs, dtypes, True)
+            return Reference(outs, dtypes, True, _gradients_from(model, inputs, outs))
         except Exception:  # noqa: BLE001 - the op has no float64 kernel: use the native dtype
             pass
         native = model.to(device)(*[_to(x, device) for x in inputs])
         outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(native)]
-        return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False)
+        return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False,
+                         _gradients_from(model, inputs, outs))
 
 
 def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int, device: str = "cpu") -> list:
@@ -93,6 +100,13 @@ def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, see
 def _with_gradients(problem: Problem, model: Any) -> Any:
     """The model, or for a problem that declares a backward pass its outputs-and-gradients wrapper."""
     return backward.WithGradients(model) if backward.declared(problem.metadata) else model
+
+
+def _gradients_from(model: Any, inputs: list, outputs: list) -> int | None:
+    """Where the gradients start among a `WithGradients` model's outputs (None for other models)."""
+    if not isinstance(model, backward.WithGradients):
+        return None
+    return len(outputs) - backward.gradient_count(inputs, model.names)
 
 
 def _native_dtypes(model: torch.nn.Module, inputs: list) -> list[torch.dtype | None] | None:
@@ -157,7 +171,7 @@ def check_outputs(records: list[dict[str, Any]], ref: Reference, metadata: dict[
         if not isinstance(expected, torch.Tensor):  # a Python number from the reference
             expected = torch.as_tensor(expected, dtype=torch.float64)
         tol = tolerances[index] if tolerances and index < len(tolerances) else None
-        result = compare(out, expected, tol or tolerance_for(dtype or out.dtype, metadata))
+        result = compare(out, expected, tol or ref.tolerance(index, dtype or out.dtype, metadata))
         for rule, note in zip(result.rules, result.notes):
             fired.add(rule, f"{where}: {note}")
         worst = _worse(worst, result)

@@ -16,6 +16,7 @@ Optional module-level metadata refines it (all names upper case, all optional):
     TEMPLATE = {"kind": "softmax"}            # template-coder family (agents/templates/)
     BACKENDS = ["triton", "cupy"]             # backends the coder may use
     BACKWARD = True                           # verify gradients too, time forward + backward (backward.py)
+    GRAD_ATOL = {"bfloat16": 6e-2}; GRAD_RTOL = ...   # the gradients' tolerances; default ATOL / RTOL
     def count_flops(*inputs) -> float: ...    # for roofline / speed-of-light checks
     def count_bytes(*inputs) -> float: ...
     def score_mod(score, b, h, q_idx, kv_idx): ...   # attention problems
@@ -82,7 +83,7 @@ def exec_source(source: str, module_name: str, label: str) -> types.ModuleType:
 _SIMPLE_KEYS = (
     "NAME", "DESCRIPTION", "ATOL", "RTOL", "EXTRA_SHAPES", "LARGE_MAGNITUDE", "LARGE_MAGNITUDE_ATOL", "BACKENDS",
     "SHIFT_MAGNITUDE", "SHIFT_MAGNITUDE_ATOL",
-    "SMALL_SHAPE", "TEMPLATE", "FIXED_DIMS", "BACKWARD",
+    "SMALL_SHAPE", "TEMPLATE", "FIXED_DIMS", "BACKWARD", "GRAD_ATOL", "GRAD_RTOL",
 )
 METADATA_KEYS = _SIMPLE_KEYS  # module-level metadata names of a problem file (not part of its computation)
 

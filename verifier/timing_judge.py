@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import evidence, memory, timing
-from .correctness import compare, tolerance_for
+from .correctness import compare
 from .inputs import MODEL_SEED, make_inputs, timing_seeds
 from .problem import source_sha
 from .sandbox.worker import WorkerError
@@ -159,7 +159,7 @@ def _check_timed_outputs(j: Judge, base: dict[str, Any], seed: int, outputs: lis
 def _check_timed_output(j: Judge, ref: evidence.Reference, index: int, records: list) -> bool:
     """Check one sampled timed repetition's outputs against the reference; True once `timed_output` fired."""
     j.fetch([records], ref)
-    for rec, expected, dtype in zip(records, ref.outputs, ref.dtypes):
+    for position, (rec, expected, dtype) in enumerate(zip(records, ref.outputs, ref.dtypes)):
         out = rec.get("tensor")
         if out is None:
             if rec.get("is_tensor"):  # not fetched: its shape differs from the reference's
@@ -167,7 +167,7 @@ def _check_timed_output(j: Judge, ref: evidence.Reference, index: int, records: 
                                             f"from the reference's")
                 return True
             continue
-        result = compare(out, expected, tolerance_for(dtype or out.dtype, j.problem.metadata))
+        result = compare(out, expected, ref.tolerance(position, dtype or out.dtype, j.problem.metadata))
         rec["tensor"] = None  # compared: free it before the next output
         if not result.passed:
             j.fired.add("timed_output", f"sampled timed call {index} (fresh inputs, output copied at its end "

@@ -11,6 +11,10 @@ DESCRIPTION = (
 )
 ATOL = {"bfloat16": 2e-2, "float16": 5e-3, "float32": 2e-3}
 RTOL = {"bfloat16": 2e-2, "float16": 5e-3, "float32": 2e-3}
+# gradients (backward runs): a bf16 flash-attention backward rounds P and dS to bf16 before its products,
+# as FlexAttention's does; errors up to 0.042 were seen on gradients of magnitude ~3 (CPU interpreter)
+GRAD_ATOL = {"bfloat16": 6e-2, "float16": 1e-2, "float32": 2e-3}
+GRAD_RTOL = {"bfloat16": 6e-2, "float16": 1e-2, "float32": 2e-3}
 LARGE_MAGNITUDE = 4.0
 SMALL_SHAPE = {"B": 1, "H": 2, "S": 67, "D": 64}
 EXTRA_SHAPES = [{"B": 1, "H": 3, "S": 129}, {"B": 2, "H": 1, "S": 100, "D": 128}]
