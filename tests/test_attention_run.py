@@ -87,3 +87,20 @@ def test_tma_configs_verify_correct_on_gpu(variant):
     config = next(c for c in family.configs(request) if c.get("TMA"))
     verdict = kernelwright.verify(problem, family.render(request, config), device="cuda")
     assert verdict.status == "correct", f"{config}: {verdict.status} {verdict.rule} {verdict.message}"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("variant", ["plain", "causal", "relpos", "relpos_causal", "alibi", "alibi_learned",
+                                     "sliding_window", "neighborhood_2d", "softcap", "document_causal"])
+def test_training_kernel_verifies_correct_with_its_gradients_on_gpu(variant):
+    """Issue 17: each variant's forward + backward kernels, gradients checked and timed by the verifier."""
+    from kernelwright.agents.templates.attention.family import AttentionFamily
+
+    problem = load_problem(PROBLEMS / f"{variant}.py")
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
+                          metadata={**problem.metadata, "backward": True}, strategy="first_draft", device="cuda")
+    family = AttentionFamily()
+    verdict = kernelwright.verify(problem, family.render(request, family.configs(request)[0]), device="cuda",
+                                  backward=True)
+    assert verdict.status == "correct", f"{verdict.status} {verdict.rule} {verdict.message}"
+    assert verdict.timing is not None and verdict.forward_timing is not None
