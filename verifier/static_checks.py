@@ -38,6 +38,8 @@ REFERENCE_ATTRS = {"_getframe", "modules", "f_back", "f_globals", "f_locals", "f
 # cupy.cuda.ExternalStream is allowed: it wraps torch's current stream for a launch.
 STREAM_CALLS = {"torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.set_stream", "torch.cuda.ExternalStream",
                 "torch.Stream", "cupy.cuda.Stream", "torch.cuda.StreamContext"}
+# @triton.jit device functions shipped inside torch (Inductor's helpers): Triton code, not torch ops
+TRITON_HELPER_PREFIXES = ("torch._inductor.runtime.triton_helpers.",)
 SOFT_RULES = {"reference_ops", "library_kernel", "fallback_try_except", "caching"}  # safe to also run dynamically
 TIMER_WORDS = ("time", "perf_counter", "monotonic", "Event", "elapsed", "synchronize", "record", "Timer")
 PATCHABLE_ROOTS = {"torch", "time", "triton", "numpy", "cupy", "builtins", "sys", "os", "math", "kernelwright",
@@ -278,7 +280,7 @@ class _Checker(ast.NodeVisitor):
             self.flag("subclass_reference", node, "instantiates the reference Model")
         if path.startswith("contextlib.suppress") or path == "suppress":
             self.flag("fallback_try_except", node, "contextlib.suppress hides a failure (a fallback path)")
-        if self.in_jit and path.split(".")[0] == "torch":
+        if self.in_jit and path.split(".")[0] == "torch" and not path.startswith(TRITON_HELPER_PREFIXES):
             self.flag("reference_ops", node, f"calls {path} inside a kernel body")
         elif self._in_forward_code():
             self._check_compute_call(node, path, name)
