@@ -102,7 +102,7 @@ def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq
         tried.append(entry)
     best = min((t for t in tried if t["grads_ok"]), key=lambda t: t["ms"], default=tried[0])
     row.update(config=best["config"], grad_check=best["grad_check"], grads_ok=best["grads_ok"],
-               kernelwright_ms=best["ms"], backward_configs=[{"backward": t["config"]["BACKWARD"], "ms": t["ms"],
+               kernelwright_ms=best["ms"], backward_configs=[{"backward": t["config"].get("BACKWARD"), "ms": t["ms"],
                                                              "grads_ok": t["grads_ok"]} for t in tried])
     params = list(reference.parameters())
     pairs = float(module.unmasked_pairs(seq, "cuda")) if hasattr(module, "unmasked_pairs") else float(seq * seq)

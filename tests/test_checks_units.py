@@ -302,3 +302,20 @@ def test_frame_attributes_count_only_when_the_candidate_itself_reads_them(monkey
     assert seen == []
     candidate["itself"]()
     assert seen == ["reference_access: object.__getattr__ tb_frame from line 5"]
+
+
+def test_inductors_triton_helpers_are_kernel_code_but_torch_ops_in_a_kernel_are_not():
+    """The inductor family's kernels call torch._inductor.runtime.triton_helpers (@triton.jit functions)."""
+    kernel = '''
+import torch
+import triton
+import triton.language as tl
+from torch._inductor.runtime import triton_helpers
+
+@triton.jit
+def k(x_ptr, y_ptr):
+    x = tl.load(x_ptr)
+    tl.store(y_ptr, {call})
+'''
+    assert "reference_ops" not in rules_of(kernel.format(call="triton_helpers.maximum(x, 0.0)"))
+    assert "reference_ops" in rules_of(kernel.format(call="torch.relu(x)"))

@@ -58,9 +58,14 @@ class Reference:
     gradients_from: int | None = None  # problems with a backward pass: the index of the first gradient
 
     def tolerance(self, index: int, dtype: torch.dtype, metadata: dict[str, Any]) -> Tolerance:
-        """The tolerance of output `index`: the problem's, or for a gradient its GRAD_ATOL / GRAD_RTOL."""
-        gradient = self.gradients_from is not None and index >= self.gradients_from
-        return tolerance_for(dtype, backward.gradient_metadata(metadata) if gradient else metadata)
+        """The tolerance of output `index`: the problem's, or for a gradient its GRAD_ATOL / GRAD_RTOL at the
+        precision of the least precise gradient (a float32 parameter's gradient of a bf16 problem is summed
+        from bf16 products, so it is judged as bf16)."""
+        if self.gradients_from is None or index < self.gradients_from:
+            return tolerance_for(dtype, metadata)
+        floats = [d for d in self.dtypes[self.gradients_from:] if d is not None and d.is_floating_point]
+        coarsest = max([dtype, *floats], key=lambda d: torch.finfo(d).eps if d.is_floating_point else 0.0)
+        return tolerance_for(coarsest, backward.gradient_metadata(metadata))
 
 
 def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int,

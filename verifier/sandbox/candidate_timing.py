@@ -91,7 +91,8 @@ def time_call(payload: dict[str, Any]) -> dict[str, Any]:
             outputs = probe.outputs if probe is not None else []
     except Exception as exc:  # noqa: BLE001
         return failure_report(classify(exc), "timing", exc, sticky=is_sticky(str(exc)))
-    STATE.pending = []
+    if outputs:  # a call that samples no output (the forward-alone timing) keeps the earlier call's for the parent
+        STATE.pending = []
     keep = STATE.pending if cuda else None
     result["outputs"] = [[record_outputs(o, keep) for o in outs] for outs in outputs]  # the parent fetches CUDA ones
     if which != "candidate":

@@ -144,24 +144,26 @@ class AttentionFamily:
 
         `head_dim` overrides the problem's D constant (the benchmark sweeps D = 64 too)."""
         spec = self.spec(request)
-        if spec.grid is not None:
-            return [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s, "LAZY": lazy}
-                    for ph, pw, bn, w, s, lazy in _CONFIGS_2D]
-        if spec.window or spec.documents:
-            table = _CONFIGS_1D_SPARSE
-        else:
-            table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
         configs: list[dict[str, Any]] = []
-        for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
-            if _supported(tma, ws):
-                configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
-                                "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
+        if spec.grid is not None:
+            configs = [{"PATCH_H": ph, "PATCH_W": pw, "BLOCK_N": bn, "num_warps": w, "num_stages": s, "LAZY": lazy}
+                       for ph, pw, bn, w, s, lazy in _CONFIGS_2D]
+        else:
+            if spec.window or spec.documents:
+                table = _CONFIGS_1D_SPARSE
+            else:
+                table = _CONFIGS_1D[128 if (head_dim or spec.head_dim) > 64 else 64]
+            for m, n, w, s, lazy, pipe, tma, ws, *poly in table:
+                if _supported(tma, ws):
+                    configs.append({"BLOCK_M": m, "BLOCK_N": n, "num_warps": w, "num_stages": s, "LAZY": lazy,
+                                    "PIPE_QK": pipe, "TMA": tma, "WS": ws, **({"POLY_EXP": poly[0]} if poly else {})})
         trains = backward.declared(request.metadata)  # the CUDA backend has no backward kernels
         if trains:  # the first forward config with every backward config, then the other forward configs
             first, rest = configs[0], configs[1:]
             return [{**first, "BACKWARD": b} for b in BACKWARD_CONFIGS] + \
                 [{**c, "BACKWARD": DEFAULT_BACKWARD} for c in rest]
-        if request.device != "cpu" and cuda_backend_available() and cuda_supported(request.problem_source, spec):
+        if spec.grid is None and request.device != "cpu" and cuda_backend_available() \
+                and cuda_supported(request.problem_source, spec):
             cuda = [{"BACKEND": "cuda", "BLOCK_N": n, "STAGES": s, "PERSISTENT": p}
                     for n, s, p in (_CONFIGS_CUDA_SPARSE if spec.window or spec.documents else _CONFIGS_CUDA)]
             configs = cuda + configs

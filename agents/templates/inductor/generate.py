@@ -26,7 +26,6 @@ from typing import Any
 from unittest import mock
 
 import torch
-
 from kernelwright.agents.templates.lowered.capture import problem_module
 
 

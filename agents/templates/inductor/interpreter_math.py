@@ -30,7 +30,17 @@ def _kw_expm1(x):
     return tl.exp(x) - 1.0
 
 
-HELPERS = {"tanh": _kw_tanh, "log1p": _kw_log1p, "expm1": _kw_expm1}
+@triton.jit
+def _kw_isnan(x):
+    return x != x
+
+
+@triton.jit
+def _kw_isinf(x):
+    return tl.abs(x) == float("inf")
+
+
+HELPERS = {"tanh": _kw_tanh, "log1p": _kw_log1p, "expm1": _kw_expm1, "isnan": _kw_isnan, "isinf": _kw_isinf}
 CALL = re.compile(r"\blibdevice\.(\w+)\(")
 
 

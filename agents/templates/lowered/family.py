@@ -55,7 +55,7 @@ def lowering(source: str) -> Lowering:
         return _cache[key]
 
 
-def _hand_family_problem(request: CodeRequest) -> bool:
+def hand_family_problem(request: CodeRequest) -> bool:
     metadata = request.metadata or {}
     functions = set(metadata.get("functions") or [])
     source = request.problem_source
@@ -71,13 +71,13 @@ class LoweredFamily:
     priority = 50  # after the hand-written families (priority 0)
 
     def matches(self, request: CodeRequest) -> bool:
-        if _hand_family_problem(request):
+        if hand_family_problem(request):
             return False
         return lowering(request.problem_source).capture is not None
 
     def explain(self, request: CodeRequest) -> str | None:
         """Why the family does not match (None when it does)."""
-        if _hand_family_problem(request):
+        if hand_family_problem(request):
             return "the problem names a hand-written template family"
         return lowering(request.problem_source).reason
 
