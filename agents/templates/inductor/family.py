@@ -96,6 +96,8 @@ class InductorFamily:
                 working.append(json.loads(json.dumps(config)))
             except Unsupported as exc:
                 reason = reason or str(exc)
+                if "strict policy" not in reason:  # the other knobs only change how GEMMs / convolutions lower
+                    break
         return working, None if working else reason
 
     def explain(self, request: CodeRequest) -> str | None:

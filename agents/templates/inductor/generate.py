@@ -26,7 +26,7 @@ from typing import Any
 from unittest import mock
 
 import torch
-from kernelwright.agents.templates.lowered.capture import problem_module
+from kernelwright.agents.templates.lowered.capture import RANDOM, problem_module
 
 
 def _config(cfg: Any) -> dict[str, Any]:
@@ -80,6 +80,10 @@ def generate(source: str, overrides: dict[str, Any], device: str, patches: dict[
     example = [t.detach() for t in state.values()] + [given[i].to(device) for i in positions]
     with torch.no_grad():
         graph = make_fx(forward)(*example)
+        drawn = sorted({str(n.target) for n in graph.graph.nodes if n.op == "call_function"
+                        and getattr(getattr(n.target, "overloadpacket", None), "__name__", "") in RANDOM})
+        if drawn:
+            raise ValueError(f"the forward draws random numbers ({drawn[0]}): no kernel reproduces its stream")
         out = graph(*example)
         codes: list[str] = []
         with mock.patch.object(GraphLowering, "save_output_code", lambda code: codes.append(code)), \
