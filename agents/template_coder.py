@@ -63,6 +63,9 @@ class TemplateCoder:
 
     name = "template"
 
+    def __init__(self, only: tuple[str, ...] | None = None) -> None:
+        self.only = tuple(only) if only else None  # family names to ask; None: every registered one
+
     @classmethod
     def from_context(cls, context: Any) -> TemplateCoder:
         return cls()
@@ -72,6 +75,12 @@ class TemplateCoder:
         # asked whether it matches only when the ones before it gave nothing, so the expensive general
         # families run only when needed
         ordered = sorted(families().items(), key=lambda item: (getattr(item[1], "priority", 0), item[0]))
+        if self.only:
+            unknown = sorted(set(self.only) - {n for n, _ in ordered})
+            if unknown:
+                raise ValueError(f"unknown template family {', '.join(unknown)} "
+                                 f"(registered: {', '.join(n for n, _ in ordered)})")
+            ordered = [(n, f) for n, f in ordered if n in self.only]
         training = backward.declared(request.metadata)
         if training:
             ordered = [(n, f) for n, f in ordered if getattr(f, "trains", False)]

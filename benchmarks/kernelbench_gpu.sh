@@ -6,13 +6,16 @@
 #   BUDGET_S=520   start no new problem after this many seconds (a later call resumes)
 #   PRIOR=DIR      a results.jsonl of an earlier call to resume from (carried back in)
 #   TESTS=1        first run the GPU-marked tests of the lowered family
+#   FAMILY=NAME    only this template family (e.g. inductor); MATCH=REGEX only matching file names
+#   NAME=kb_gpu    the results' folder under $OUT
 set -uo pipefail
 R=$PWD
 OUT=${OUT:-$R/gpu_out}
-mkdir -p "$OUT/kb_gpu"
+N=${NAME:-kb_gpu}
+mkdir -p "$OUT/$N"
 source scripts/device_setup.sh || exit 1
 write_env "$OUT/env.txt"
-[ -n "${PRIOR:-}" ] && [ -f "$PRIOR/results.jsonl" ] && cp "$PRIOR/results.jsonl" "$OUT/kb_gpu/results.jsonl"
+[ -n "${PRIOR:-}" ] && [ -f "$PRIOR/results.jsonl" ] && cp "$PRIOR/results.jsonl" "$OUT/$N/results.jsonl"
 cd /tmp
 if [ "${TESTS:-0}" = 1 ]; then
     timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu -o addopts="" --timeout 120 \
@@ -21,6 +24,6 @@ if [ "${TESTS:-0}" = 1 ]; then
 fi
 python3 "$R/benchmarks/kernelbench_offline.py" --kernelbench "$R/.kernelbench" --levels ${LEVELS:-1 2} \
     --sample "$R/benchmarks/kernelbench_gpu_sample.txt" --device cuda --configs 2 --timeout 180 \
-    --stop-after "${BUDGET_S:-520}" --out "$OUT/kb_gpu" > "$OUT/kb_gpu/report_stdout.md" 2> "$OUT/kb_gpu/progress.log"
-tail -60 "$OUT/kb_gpu/progress.log" | cut -c1-200
-sed -n '/## Correctness and speed$/,/^$/p' "$OUT/kb_gpu/report.md"
+    --stop-after "${BUDGET_S:-520}" ${FAMILY:+--family "$FAMILY"} ${MATCH:+--match "$MATCH"} --out "$OUT/$N" > "$OUT/$N/report_stdout.md" 2> "$OUT/$N/progress.log"
+tail -60 "$OUT/$N/progress.log" | cut -c1-200
+sed -n '/## Correctness and speed$/,/^$/p' "$OUT/$N/report.md"

@@ -74,6 +74,8 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
            "--mem-gb", str(args.mem_gb), "--device", args.device]
     if args.graph:
         cmd += ["--graph", str(args.graph)]
+    for name in args.family or []:
+        cmd += ["--family", name]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if args.device == "cpu":
         env["TRITON_INTERPRET"] = "1"
@@ -190,6 +192,8 @@ def main() -> None:
     parser.add_argument("--suite-dir", action="append", help="any folder of problem files (repeatable)")
     parser.add_argument("--out", default="runs/kernelbench_offline", help="folder of results.jsonl and report.md")
     parser.add_argument("--configs", type=int, default=2, help="template configurations tried per problem")
+    parser.add_argument("--family", action="append",
+                        help="only this template family (repeatable; default: all, in priority order)")
     parser.add_argument("--graph", type=int, metavar="ITERATIONS", help="run the whole offline loop instead")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per problem (default 900)")
     parser.add_argument("--mem-gb", type=float, default=8, help="address-space cap per problem process")
@@ -204,10 +208,12 @@ def main() -> None:
                         help="cpu: interpreter, shrunken shapes, no timing; cuda: full sizes, timed (GPU host)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.graph and args.family:
+        parser.error("--family limits the template coder's first configs; --graph runs the whole loop (drop one)")
     if args.one:
         if args.device == "cpu":  # a CUDA context reserves far more address space than it uses
             limit_memory(args.mem_gb)
-        child(args.one, args.configs, args.graph, args.device)
+        child(args.one, args.configs, args.graph, args.device, tuple(args.family or ()))
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -217,6 +223,8 @@ def main() -> None:
             parser.error("pass --kernelbench DIR [--levels 1 2] or --suite-dir DIR (or --report-only)")
         run_all(args, results)
     mode = f"run_graph, {args.graph} iterations" if args.graph else f"template coder, first {args.configs} configs"
+    if args.family:
+        mode += f", families {', '.join(args.family)} only"
     text = report(list(load_records(results).values()), results, mode)
     (out / "report.md").write_text(text)
     print(text)

@@ -67,15 +67,17 @@ def one_line(text: Any) -> str:
     return (lines[0] if lines else "")[:300]
 
 
-def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu") -> dict[str, Any]:
+def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
+                 families: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
+    `families` limits the coder to those template families (default: all, in priority order).
 
     On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
     import kernelwright
     from kernelwright.agents.coder import CodeRequest
     from kernelwright.agents.template_coder import TemplateCoder
 
-    coder, tried, out = TemplateCoder(), [], {"attempts": 0}
+    coder, tried, out = TemplateCoder(only=families), [], {"attempts": 0}
     for index in range(configs):
         request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
                               description=problem.description, metadata=problem.metadata,
@@ -127,7 +129,7 @@ def solve_graph(problem: Any, iterations: int, workdir: str) -> dict[str, Any]:
     return {**out, "status": last.status, "reason": one_line(last.summary or result.error)}
 
 
-def child(path: str, configs: int, graph: int | None, device: str) -> None:
+def child(path: str, configs: int, graph: int | None, device: str, families: tuple[str, ...] | None = None) -> None:
     """Solve one problem and print one marked JSON line (the parent reads it)."""
     from kernelwright.verifier.problem import LoadError, load_problem
 
@@ -141,6 +143,6 @@ def child(path: str, configs: int, graph: int | None, device: str) -> None:
         record["category"] = category_of(Path(path), problem)
         with tempfile.TemporaryDirectory(prefix="kw_offline_") as workdir:
             record.update(solve_graph(problem, graph, workdir) if graph
-                          else solve_direct(problem, configs, workdir, device))
+                          else solve_direct(problem, configs, workdir, device, families))
     record["seconds"] = round(time.time() - t0, 1)
     print(MARK + json.dumps(record, default=str), flush=True)
