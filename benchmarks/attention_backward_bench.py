@@ -75,18 +75,30 @@ def models(candidate: Any, module: Any) -> tuple[Any, Any]:
     return ours, reference
 
 
-def gradient_check(candidate: Any, problem: Any, variant: str, dim: int) -> dict[str, Any]:
-    module = problem.module(overrides_for(variant, CHECK_B, CHECK_H, CHECK_SEQ, dim))
+def gradient_check(candidate: Any, problem: Any, variant: str, dim: int, seq: int = CHECK_SEQ) -> dict[str, Any]:
+    """Our gradients and FlexAttention's, each against the problem's reference Model (float32 inside)."""
+    module = problem.module(overrides_for(variant, CHECK_B, CHECK_H, seq, dim))
     qkv, grad = inputs(module)
     ours, reference = models(candidate, module)
-    got = forward_backward(lambda: ours(*qkv), qkv + list(ours.parameters()), grad)()
-    expected = forward_backward(lambda: reference(*qkv), qkv + list(reference.parameters()), grad)()
+    params = list(reference.parameters())
+    expected = forward_backward(lambda: reference(*qkv), qkv + params, grad)()
     names = ["dq", "dk", "dv"] + [f"d{n}" for n, _ in reference.named_parameters()]
-    found = {}
-    for name, o, r in zip(names, got, expected):  # parameter gradients sum over every pair: scaled tolerance
-        tol = GRAD_TOL * (1.0 if name in ("dq", "dk", "dv") else float(r.abs().max()) + 1.0)
-        found[name] = check(o, r, tol, GRAD_TOL)
-    return {"grad_check": found, "grads_ok": all(f["ok"] for f in found.values())}
+
+    def judged(got: Any) -> dict[str, Any]:
+        found = {}
+        for name, o, r in zip(names, got, expected):  # parameter gradients sum over every pair: scaled tolerance
+            tol = GRAD_TOL * (1.0 if name in ("dq", "dk", "dv") else float(r.abs().max()) + 1.0)
+            found[name] = check(o, r, tol, GRAD_TOL)
+        return found
+
+    found = judged(forward_backward(lambda: ours(*qkv), qkv + list(ours.parameters()), grad)())
+    out = {"grad_check": found, "grads_ok": all(f["ok"] for f in found.values())}
+    try:  # the same check of Flex: whether a miss is ours or any bf16 flash backward's
+        flex = judged(forward_backward(baselines.flex(module, *qkv, tensors=tuple(params)), qkv + params, grad)())
+        out.update(flex_grad_check=flex, flex_grads_ok=all(f["ok"] for f in flex.values()))
+    except Exception as exc:  # noqa: BLE001 - reported beside ours, never the end of the row
+        out["flex_grad_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    return out
 
 
 def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq: int) -> dict[str, Any]:
@@ -96,11 +108,12 @@ def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq
     qkv, grad = inputs(module)
     tried = []  # each backward config: its gradient check and time; the fastest correct one is the row's
     for candidate, config in training_candidates(family, problem, variant, args.backward_configs):
-        entry = {"config": config, **gradient_check(candidate, problem, variant, args.dim)}
+        entry = {"config": config, **gradient_check(candidate, problem, variant, args.dim, args.check_seq)}
         model, reference = models(candidate, module)
         entry["ms"] = bench(forward_backward(lambda m=model: m(*qkv), qkv + list(model.parameters()), grad))
         tried.append(entry)
     best = min((t for t in tried if t["grads_ok"]), key=lambda t: t["ms"], default=tried[0])
+    row.update({k: v for k, v in best.items() if k.startswith("flex_grad")})
     row.update(config=best["config"], grad_check=best["grad_check"], grads_ok=best["grads_ok"],
                kernelwright_ms=best["ms"], backward_configs=[{"backward": t["config"].get("BACKWARD"), "ms": t["ms"],
                                                              "grads_ok": t["grads_ok"]} for t in tried])
@@ -131,6 +144,8 @@ def main() -> None:
     parser.add_argument("--backward-configs", type=int, default=1,
                         help="time the first N training configs (each backward config of render_backward."
                              "BACKWARD_CONFIGS with the first forward config) and report the fastest correct one")
+    parser.add_argument("--check-seq", type=int, default=CHECK_SEQ,
+                        help=f"sequence length of the gradient check (default {CHECK_SEQ}; B={CHECK_B}, H={CHECK_H})")
     parser.add_argument("--out", default="bench_out")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -148,10 +163,11 @@ def main() -> None:
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "trace"}), flush=True)
             (out / "attention_backward_bench.json").write_text(json.dumps({"env": environment(), "rows": rows},
                                                                           indent=1))
-    print("\n| variant | S | grads ok | kernelwright ms | TFLOP/s | Flex ms | x Flex | SDPA ms | x SDPA |")
+    print("\n| variant | S | grads ok (Flex's) | kernelwright ms | TFLOP/s | Flex ms | x Flex | SDPA ms | x SDPA |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['variant']} | {r['S']} | {r.get('grads_ok', r.get('error', '-'))} | "
+        grads = f"{r.get('grads_ok', r.get('error', '-'))} ({r.get('flex_grads_ok', '-')})"
+        print(f"| {r['variant']} | {r['S']} | {grads} | "
               f"{fmt(r, 'kernelwright_ms')} | {fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | "
               f"{fmt(r, 'x_flex', 2)} | {fmt(r, 'sdpa_ms')} | {fmt(r, 'x_sdpa', 2)} |")
 

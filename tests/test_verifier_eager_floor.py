@@ -20,3 +20,23 @@ def test_floor_is_eager_error_times_the_factor_where_eager_misses():
 def test_no_floor_where_eager_gives_nan():
     ref = torch.ones(4, dtype=torch.float64)
     assert robustness.eager_floor([torch.full((4,), float("nan"))], [ref], [torch.float32], {}) is None
+
+
+def test_timed_calls_are_judged_against_eager_error_where_eager_misses_too():
+    """The sampled timed calls get the same floor as the correctness trials (a GPU run rejected an honest
+    GEMM + sum at timing while its correctness trials passed: float32 eager missed there too)."""
+    from pathlib import Path
+
+    from kernelwright.agents.coder import CodeRequest
+    from kernelwright.agents.template_coder import TemplateCoder
+    from kernelwright.verifier.problem import load_problem
+
+    import kernelwright
+
+    problem = load_problem(Path(__file__).resolve().parents[1] / "problems" / "kb" / "fused_groupnorm_mean.py")
+    request = CodeRequest(problem_source=problem.source, problem_name=problem.name, description="",
+                          metadata=problem.metadata, strategy="first_draft")
+    candidate = TemplateCoder(only=("lowered",)).generate(request).source
+    verdict = kernelwright.verify(problem, candidate, device="cpu", timing=True)
+    assert verdict.status == "correct", verdict.summary()
+    assert "timing.outputs" in verdict.durations  # the timed calls' outputs were checked

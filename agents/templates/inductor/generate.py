@@ -42,9 +42,10 @@ def _launches(module: Any, ran: bool) -> dict[str, Any]:
     for name, obj in vars(module).items():
         if not isinstance(obj, CachingAutotuner):
             continue
-        configs = [_config(c) for c in obj.configs]
-        chosen = _config(obj.launchers[0].config) if ran and len(getattr(obj, "launchers", []) or []) == 1 \
-            else (configs[0] if configs else None)
+        launchers = getattr(obj, "launchers", None) or []
+        # once its launchers are built (on a GPU, after the first call) Inductor drops `configs`
+        configs = [_config(c) for c in (obj.configs if obj.configs is not None else [x.config for x in launchers])]
+        chosen = _config(launchers[0].config) if ran and len(launchers) == 1 else (configs[0] if configs else None)
         meta = obj.inductor_meta or {}
         found[name] = {"chosen": chosen, "configs": configs, "grid_type": meta.get("grid_type"),
                        "extra_args": list(meta.get("extra_launcher_args") or []),
