@@ -8,7 +8,7 @@ import ast
 import pytest
 from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.template_coder import TemplateCoder
-from kernelwright.agents.templates.inductor.export import Unsupported, export
+from kernelwright.agents.templates.inductor.export import Unsupported, export, plain_kernel
 from kernelwright.agents.templates.inductor.family import InductorFamily
 from kernelwright.verifier.problem import load_problem
 
@@ -169,3 +169,32 @@ def test_export_refuses_library_calls_and_unknown_grids():
     odd = {**LAUNCHES, "k_tile": {**LAUNCHES["k_tile"], "grid_type": "SplitScanGrid"}}
     with pytest.raises(Unsupported, match="SplitScanGrid"):
         export(PROBLEM, _generated(launches=odd))
+
+
+SCAN_KERNEL = """
+import triton
+from torch._inductor.runtime import triton_heuristics
+
+@triton.jit
+def _triton_helper_fn_add0(arg0_0, arg1_0):
+    return arg0_0 + arg1_0
+
+@triton_heuristics.persistent_reduction(
+    size_hints={'x': 64, 'r0_': 256},
+    filename=__file__,
+)
+@triton.jit
+def triton_per_fused_cumsum_0(in_ptr0, out_ptr0, XBLOCK : tl.constexpr):
+    tmp3, = tl.associative_scan((tmp2,), 1, _triton_helper_fn_add0)
+"""
+
+
+def test_a_scan_kernel_keeps_its_combine_helper_renamed_after_the_kernel():
+    """Scan kernels define their combine function before the kernel (KernelBench 89-93 failed to compile
+    when the export kept the kernel's heuristics decorator and renamed the helper instead)."""
+    text = plain_kernel(SCAN_KERNEL, "k_scan")
+    assert "triton_heuristics" not in text and text.count("@triton.jit") == 2
+    assert "def k_scan_triton_helper_fn_add0(arg0_0, arg1_0):" in text
+    assert "def k_scan(in_ptr0, out_ptr0, XBLOCK : tl.constexpr):" in text
+    assert "tl.associative_scan((tmp2,), 1, k_scan_triton_helper_fn_add0)" in text
+    ast.parse(text)

@@ -18,6 +18,7 @@ verifier's extra-shape trials then report `specialized`).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from kernelwright.agents.templates.inductor import interpreter_math
@@ -66,14 +67,23 @@ def kernel_sources(code: str) -> dict[str, str]:
     return found
 
 
-def plain_kernel(text: str) -> str:
-    """The kernel's function with `@triton.jit` only (Inductor's heuristics decorator and imports go)."""
+def plain_kernel(text: str, name: str) -> str:
+    """The kernel as plain `@triton.jit` functions named `name` (Inductor's heuristics decorator and imports go).
+
+    Some kernels (scans) define `@triton.jit` helpers before the kernel itself; they stay, renamed after
+    the kernel so that two kernels' helpers cannot collide in one candidate file."""
     lines = text.splitlines()
-    function = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef))
-    drop = {i for d in function.decorator_list if ast.unparse(d) != "triton.jit"
+    functions = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)]
+    kernel = next((f for f in functions if any(ast.unparse(d) != "triton.jit" for d in f.decorator_list)),
+                  functions[-1])
+    drop = {i for f in functions for d in f.decorator_list if ast.unparse(d) != "triton.jit"
             for i in range(d.lineno - 1, d.end_lineno or d.lineno)}
-    start = min([d.lineno - 1 for d in function.decorator_list] + [function.lineno - 1])
-    return "\n".join(line for i, line in enumerate(lines[start:], start) if i not in drop).rstrip() + "\n"
+    start = min([d.lineno - 1 for d in functions[0].decorator_list] + [functions[0].lineno - 1])
+    out = "\n".join(line for i, line in enumerate(lines[start:], start) if i not in drop).rstrip() + "\n"
+    renames = {f.name: f"{name}{f.name}" if f.name.startswith("_") else f"{name}_{f.name}"
+               for f in functions if f is not kernel}
+    renames[kernel.name] = name
+    return re.sub(r"\b(" + "|".join(map(re.escape, renames)) + r")\b", lambda m: renames[m.group(1)], out)
 
 
 def call_body(code: str) -> list[ast.stmt]:
@@ -166,10 +176,6 @@ def launch_configs(launches: dict[str, Any], choice: str | int) -> dict[str, dic
     return out
 
 
-def _kernel_name_of(text: str) -> str:
-    return next(n.name for n in ast.parse(text).body if isinstance(n, ast.FunctionDef))
-
-
 def export(problem: str, generated: dict[str, Any], choice: str | int = "chosen", patches: Any = None,
            interpreter: bool = False) -> str:
     """The candidate source for one problem source and one generate.py answer (`interpreter`: for the
@@ -187,9 +193,7 @@ def export(problem: str, generated: dict[str, Any], choice: str | int = "chosen"
         body += [s for s in (done if isinstance(done, list) else [done]) if s is not None]
     kernels, helpers = [], set()
     for name, text in sources.items():
-        kernel = plain_kernel(text)
-        if _kernel_name_of(text) != name:  # the run() calls use the variable's name
-            kernel = kernel.replace(f"def {_kernel_name_of(text)}(", f"def {name}(", 1)
+        kernel = plain_kernel(text, name)  # named after the variable the run() calls use
         if interpreter:
             try:
                 kernel, needed = interpreter_math.rewrite(kernel)
