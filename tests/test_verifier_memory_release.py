@@ -226,6 +226,9 @@ def test_benchmark_records_gpu_memory_and_tries_no_other_config(monkeypatch):
     from kernelwright.bench import offline_solve as bench
 
     class Coder:
+        def __init__(self, only=None):
+            self.only = only
+
         def generate(self, request):
             return SimpleNamespace(source=CANDIDATE, error=None, meta={"template": "lowered", "config": {}})
 
