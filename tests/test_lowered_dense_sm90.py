@@ -30,8 +30,21 @@ from kernelwright.agents.templates.lowered import dense_conv as C, dense_loss as
 f32, f16, bf16 = torch.float32, torch.float16, torch.bfloat16
 def t(*shape, dtype=f32):
     return torch.empty(*shape, device="meta", dtype=dtype)
+def flagged(flags, call):  # call() with one of PyTorch's TF32 flags (module, attribute, value) set, then restored
+    def run():
+        module, name, value = flags
+        old = getattr(module, name)
+        setattr(module, name, value)
+        try:
+            call()
+        finally:
+            setattr(module, name, old)
+    return run
+CUDNN_IEEE = (torch.backends.cudnn, "allow_tf32", False)
+CUBLAS_TF32 = (torch.backends.cuda.matmul, "allow_tf32", True)
 CASES = {
     "mm_fp32": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048)),
+    "mm_fp32_tf32": flagged(CUBLAS_TF32, lambda: M.kw_mm(t(4096, 1024), t(1024, 2048))),
     "mm_bf16": lambda: M.kw_mm(t(4096, 1024, dtype=bf16), t(1024, 2048, dtype=bf16)),
     "mm_split_k_fp16": lambda: M.kw_mm(t(256, 16384, dtype=f16), t(16384, 256, dtype=f16)),
     "addmm_fp32": lambda: M.kw_addmm(t(2048), t(128, 4096), t(2048, 4096).t(), beta=0.5),
@@ -39,6 +52,8 @@ CASES = {
                                          t(64, 512, 256, dtype=f16)),
     "conv2d_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
                                             t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
+    "conv2d_fp32_ieee": flagged(CUDNN_IEEE, lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
+                                            t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1)),
     "conv2d_fp16": lambda: C.kw_convolution(t(16, 64, 56, 56, dtype=f16), t(128, 64, 3, 3, dtype=f16),
                                             None, [2, 2], [1, 1], [1, 1], False, [0, 0], 1),
     "depthwise_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(64, 1, 3, 3),
@@ -89,3 +104,7 @@ def test_dense_kernels_compile_for_sm90_with_their_gpu_launch_configs():
             "_kw_cdist_kernel"} <= kernels
     tensor_core = {r["case"] for r in rows if r["wgmma"]}
     assert {"mm_bf16", "mm_split_k_fp16", "baddbmm_fp16", "conv2d_fp16", "conv1d_bf16"} <= tensor_core, tensor_core
+    # float32 follows PyTorch's TF32 flags, as eager does: cuDNN's default (on) for convolutions, cuBLAS's
+    # default (off) for matmuls, each switched the other way in one case
+    assert {"conv2d_fp32", "mm_fp32_tf32"} <= tensor_core, tensor_core
+    assert not {"conv2d_fp32_ieee", "mm_fp32", "addmm_fp32"} & tensor_core, tensor_core

@@ -11,8 +11,9 @@ r = (input channel of the group, kernel tap) in BLOCK_K chunks. A row's input po
 row part (output pixel) and a column part (tap), so per chunk only 1-d index math plus the bounds
 masks are 2-d. Transposed convolution is the gather form: output o takes input i = (o + p - k*d) / s
 when that divides exactly and lies inside; the weight is (C_in, C_out/groups, k...).
-Tiles with >= 16 output channels per group multiply with ``tl.dot`` (fp32 accumulation; float32
-operands with ``input_precision="ieee"``, TF32 misses the fp32 tolerance; fp16/bf16 on tensor cores;
+Tiles with >= 16 output channels per group multiply with ``tl.dot`` (fp32 accumulation; fp16/bf16 on
+tensor cores; float32 operands in TF32 on tensor cores when ``torch.backends.cudnn.allow_tf32`` is set,
+PyTorch's default, under which eager's cuDNN convolution is TF32 too, else ``input_precision="ieee"``;
 on the CPU interpreter tiles are upcast to fp32 first). Depthwise-like tiles (< 16 channels per
 group) use a broadcast multiply and a sum over BLOCK_K instead (``tl.dot`` needs 16 columns).
 Contract: see ``WRAPPERS`` (aten packet name -> (wrapper, every function the wrapper uses)).
@@ -42,7 +43,7 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
                     ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW,
                     xs_n, xs_c, xs_d, xs_h, xs_w, ws_0, ws_1, ws_d, ws_h, ws_w,
                     HAS_BIAS: tl.constexpr, TRANSPOSED: tl.constexpr, USE_DOT: tl.constexpr, UPCAST: tl.constexpr,
-                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+                    TF32: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
     pid_m = tl.program_id(0)
     tiles_n = tl.cdiv(CG_OUT, BLOCK_N)
     g = tl.program_id(1) // tiles_n
@@ -89,7 +90,10 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
             if UPCAST:
                 a = a.to(tl.float32)
                 b = b.to(tl.float32)
-            acc = tl.dot(a, b, acc, input_precision="ieee")
+            if TF32:
+                acc = tl.dot(a, b, acc, input_precision="tf32")
+            else:
+                acc = tl.dot(a, b, acc, input_precision="ieee")
         else:  # few channels per group: broadcast multiply-add, reduced over the BLOCK_K taps
             acc += tl.sum(a.to(tl.float32)[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)
     co = g * CG_OUT + offs_n
@@ -135,12 +139,14 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     m_total = n_img * osz[0] * osz[1] * osz[2]
     red = cg_in * ksz[0] * ksz[1] * ksz[2]
     on_cpu = input.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    wide = input.element_size() <= 2 and not on_cpu
+    tf32 = input.dtype == torch.float32 and not on_cpu and torch.backends.cudnn.allow_tf32  # as eager's cuDNN
+    half = input.element_size() <= 2 and not on_cpu
+    wide = half or tf32  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
     if use_dot:
         BLOCK_N = BLOCK_N or max(16, min(128 if wide else 64, triton.next_power_of_2(cg_out)))
         BLOCK_M = BLOCK_M or (32 if on_cpu else 128 if wide or BLOCK_N <= 32 else 64)
-        BLOCK_K = BLOCK_K or max(16, min(64 if wide else 32, triton.next_power_of_2(red)))
+        BLOCK_K = BLOCK_K or max(16, min(64 if half else 32, triton.next_power_of_2(red)))
     else:
         BLOCK_N = BLOCK_N or triton.next_power_of_2(cg_out)
         BLOCK_M = BLOCK_M or (32 if on_cpu else max(64, 512 // BLOCK_N))
@@ -153,8 +159,8 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
         isz[0], isz[1], isz[2], osz[0], osz[1], osz[2], ksz[0], ksz[1], ksz[2], st[0], st[1], st[2],
         pad[0], pad[1], pad[2], dil[0], dil[1], dil[2], xs[0], xs[1], xs[2], xs[3], xs[4],
         ws[0], ws[1], ws[2], ws[3], ws[4], HAS_BIAS=bias is not None, TRANSPOSED=bool(transposed),
-        USE_DOT=use_dot, UPCAST=on_cpu, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, num_warps=num_warps,
-        num_stages=num_stages)
+        USE_DOT=use_dot, UPCAST=on_cpu, TF32=bool(tf32), BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K,
+        num_warps=num_warps, num_stages=num_stages)
     return out
 
 

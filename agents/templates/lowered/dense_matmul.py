@@ -9,8 +9,9 @@ How: one batched kernel computes ``C[b] = alpha * A[b] @ B[b] + beta * I[b]`` fo
 (transposed operands, broadcast batch with stride 0, a bias expanded with zero strides). Each
 program owns a BLOCK_M x BLOCK_N tile of one batch, the tiles of a batch ordered in GROUP_M-tall
 column groups for L2 reuse, and walks K in BLOCK_K steps with masked loads (0 adds nothing).
-Accumulation is fp32: float32 operands use ``input_precision="ieee"`` (TF32 misses the fp32
-tolerance), fp16/bf16 operands use tensor cores. On the CPU (the Triton interpreter, whose bf16
+Accumulation is fp32: fp16/bf16 operands use tensor cores; float32 operands use TF32 tensor cores only
+when ``torch.backends.cuda.matmul.allow_tf32`` is set (as eager's cuBLAS does; off by default, and TF32
+misses the default fp32 tolerance), else ``input_precision="ieee"``. On the CPU (the Triton interpreter, whose bf16
 dot is wrong) tiles are upcast to fp32 before the dot. When few tiles would cover a long K
 (tall-skinny outputs), K is split over SPLIT_K programs writing fp32 partials, and a second kernel
 adds them in a fixed order (deterministic, no atomics) and applies the epilogue.
@@ -26,7 +27,7 @@ import triton.language as tl
 @triton.jit
 def _kw_mm_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, ws_ptr, M, N, K, K_PER, tiles_m, tiles_n, batch,
                   s_ab, s_am, s_ak, s_bb, s_bk, s_bn, s_cb, s_cm, s_cn, s_ib, s_im, s_in, alpha, beta,
-                  HAS_BIAS: tl.constexpr, SPLIT: tl.constexpr, UPCAST: tl.constexpr,
+                  HAS_BIAS: tl.constexpr, SPLIT: tl.constexpr, UPCAST: tl.constexpr, TF32: tl.constexpr,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
     pid = tl.program_id(0)
     pid_k = tl.program_id(1)
@@ -57,7 +58,10 @@ def _kw_mm_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, ws_ptr, M, N, K, K_PER, tiles_m
         if UPCAST:
             a = a.to(tl.float32)
             b = b.to(tl.float32)
-        acc = tl.dot(a, b, acc, input_precision="ieee")
+        if TF32:
+            acc = tl.dot(a, b, acc, input_precision="tf32")
+        else:
+            acc = tl.dot(a, b, acc, input_precision="ieee")
         a_ptrs += BLOCK_K * s_ak
         b_ptrs += BLOCK_K * s_bk
     mask = m_ok[:, None] & n_ok[None, :]
@@ -98,11 +102,13 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
     if out.numel() == 0:
         return out
     on_cpu = a.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    wide = a.element_size() <= 2 and not on_cpu  # fp16 / bf16 tensor cores take bigger tiles
+    tf32 = a.dtype == torch.float32 and not on_cpu and torch.backends.cuda.matmul.allow_tf32  # as eager's cuBLAS
+    half = a.element_size() <= 2 and not on_cpu
+    wide = half or tf32  # tensor cores take bigger tiles
     cap = 32 if on_cpu else 128 if wide else 64
     BLOCK_M = BLOCK_M or max(16, min(cap, triton.next_power_of_2(M)))
     BLOCK_N = BLOCK_N or max(16, min(cap, triton.next_power_of_2(N)))
-    BLOCK_K = BLOCK_K or max(16, min(cap // 2 if wide else 32, triton.next_power_of_2(K)))
+    BLOCK_K = BLOCK_K or max(16, min(cap // 2 if half else 32, triton.next_power_of_2(K)))
     num_warps = num_warps or (8 if BLOCK_M * BLOCK_N >= 128 * 128 else 4)
     tiles_m = triton.cdiv(M, BLOCK_M)
     tiles_n = triton.cdiv(N, BLOCK_N)
@@ -119,7 +125,7 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
         a, b, out, bias, ws, M, N, K, k_per, tiles_m, tiles_n, nb,
         a.stride(0), a.stride(1), a.stride(2), b.stride(0), b.stride(1), b.stride(2),
         out.stride(0), out.stride(1), out.stride(2), bias.stride(0), bias.stride(1), bias.stride(2),
-        float(alpha), float(beta), HAS_BIAS=has_bias, SPLIT=n_split > 1, UPCAST=on_cpu,
+        float(alpha), float(beta), HAS_BIAS=has_bias, SPLIT=n_split > 1, UPCAST=on_cpu, TF32=bool(tf32),
         BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M, num_warps=num_warps,
         num_stages=num_stages)
     if n_split > 1:
