@@ -124,6 +124,18 @@ def test_one_candidate_serves_two_sizes():
     run_both(source, candidate, overrides={"R": 3, "C": 131}, seed=1)
 
 
+def test_tf32_config_reaches_the_convolution_and_matmul_wrappers():
+    # the TF32 twin of the default config asks the dense wrappers for TF32; they use it only on a GPU
+    # where PyTorch's flags let eager do the same, so on the CPU its numbers are the default's
+    source = simple("self.lin(torch.relu(self.conv(x)).flatten(1))", "x", "[torch.randn(2, 3, 6, 6)]",
+                    "        self.conv = nn.Conv2d(3, 16, 3)\n        self.lin = nn.Linear(256, 8)")
+    assert CONFIGS[2] == {**CONFIGS[0], "tf32": True}
+    default, tf32 = render(source, config_index=0), render(source, config_index=2)
+    assert "KW_TF32 = False" in default and "KW_TF32 = True" in tf32
+    assert tf32.count("tf32=KW_TF32)") == 2, tf32
+    run_both(source, tf32)
+
+
 def test_constructor_hyperparameter_is_read_at_run_time():
     # the reduction dim and the layer size come from the constructor: a perturbed problem changes both
     source = simple("torch.sum(self.lin(x), dim=self.dim) / self.n", "x", "[torch.randn(B, N, N)]",

@@ -12,8 +12,9 @@ row part (output pixel) and a column part (tap), so per chunk only 1-d index mat
 masks are 2-d. Transposed convolution is the gather form: output o takes input i = (o + p - k*d) / s
 when that divides exactly and lies inside; the weight is (C_in, C_out/groups, k...).
 Tiles with >= 16 output channels per group multiply with ``tl.dot`` (fp32 accumulation; fp16/bf16 on
-tensor cores; float32 operands in TF32 on tensor cores when ``torch.backends.cudnn.allow_tf32`` is set,
-PyTorch's default, under which eager's cuDNN convolution is TF32 too, else ``input_precision="ieee"``;
+tensor cores; float32 operands in TF32 on tensor cores when the config asks (``tf32=True``) and
+``torch.backends.cudnn.allow_tf32`` lets eager's cuDNN convolution do the same (PyTorch's default), else
+``input_precision="ieee"``;
 on the CPU interpreter tiles are upcast to fp32 first). Depthwise-like tiles (< 16 channels per
 group) use a broadcast multiply and a sum over BLOCK_K instead (``tl.dot`` needs 16 columns).
 Contract: see ``WRAPPERS`` (aten packet name -> (wrapper, every function the wrapper uses)).
@@ -112,7 +113,7 @@ def _kw_conv_3d(values, nd, fill):
 
 
 def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, *,
-                   BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, num_warps=None, num_stages=None):
+                   BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, num_warps=None, num_stages=None, tf32=False):
     """aten.convolution for 1-, 2- and 3-d, groups / depthwise, and transposed with output_padding."""
     nd = input.dim() - 2
     n_img, c_in = input.shape[0], input.shape[1]
@@ -139,7 +140,7 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     m_total = n_img * osz[0] * osz[1] * osz[2]
     red = cg_in * ksz[0] * ksz[1] * ksz[2]
     on_cpu = input.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    tf32 = input.dtype == torch.float32 and not on_cpu and torch.backends.cudnn.allow_tf32  # as eager's cuDNN
+    tf32 = tf32 and input.dtype == torch.float32 and not on_cpu and torch.backends.cudnn.allow_tf32
     half = input.element_size() <= 2 and not on_cpu
     wide = half or tf32  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
@@ -166,7 +167,7 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
 
 def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, benchmark,
                     deterministic, cudnn_enabled, allow_tf32, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None,
-                    num_warps=None, num_stages=None):
+                    num_warps=None, num_stages=None, tf32=False):
     """aten._convolution: convolution; the backend flags change nothing here."""
     return kw_convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups,
                           BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, num_warps=num_warps,

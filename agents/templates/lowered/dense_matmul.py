@@ -10,11 +10,11 @@ How: one batched kernel computes ``C[b] = alpha * A[b] @ B[b] + beta * I[b]`` fo
 program owns a BLOCK_M x BLOCK_N tile of one batch, the tiles of a batch ordered in GROUP_M-tall
 column groups for L2 reuse, and walks K in BLOCK_K steps with masked loads (0 adds nothing).
 Accumulation is fp32: fp16/bf16 operands use tensor cores; float32 operands use TF32 tensor cores only
-when ``torch.backends.cuda.matmul.allow_tf32`` is set (as eager's cuBLAS does; off by default, and TF32
-misses the default fp32 tolerance), else ``input_precision="ieee"``. On the CPU (the Triton interpreter, whose bf16
-dot is wrong) tiles are upcast to fp32 before the dot. When few tiles would cover a long K
-(tall-skinny outputs), K is split over SPLIT_K programs writing fp32 partials, and a second kernel
-adds them in a fixed order (deterministic, no atomics) and applies the epilogue.
+when the config asks (``tf32=True``) and ``torch.backends.cuda.matmul.allow_tf32`` lets eager's cuBLAS
+do the same (off by default: TF32 misses the default fp32 tolerance), else ``input_precision="ieee"``.
+On the CPU (the Triton interpreter, whose bf16 dot is wrong) tiles are upcast to fp32 before the dot.
+When few tiles would cover a long K (tall-skinny outputs), K is split over SPLIT_K programs writing
+fp32 partials, and a second kernel adds them in a fixed order (deterministic, no atomics) and applies the epilogue.
 Contract: see ``WRAPPERS`` (aten packet name -> (wrapper, every function the wrapper uses)).
 """
 from __future__ import annotations
@@ -95,14 +95,15 @@ def _kw_mm_reduce_kernel(ws_ptr, c_ptr, bias_ptr, M, N, total, n_split, s_cb, s_
     tl.store(c_ptr + bid * s_cb + m * s_cm + n * s_cn, acc.to(c_ptr.dtype.element_ty), mask=ok)
 
 
-def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages):
+def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages,
+                  tf32):
     """out[b] = alpha * a[b] @ b[b] + beta * bias[b] for 3-D views (any strides); None = picked from the shapes."""
     nb, M, K = a.shape
     N = b.shape[2]
     if out.numel() == 0:
         return out
     on_cpu = a.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    tf32 = a.dtype == torch.float32 and not on_cpu and torch.backends.cuda.matmul.allow_tf32  # as eager's cuBLAS
+    tf32 = tf32 and a.dtype == torch.float32 and not on_cpu and torch.backends.cuda.matmul.allow_tf32
     half = a.element_size() <= 2 and not on_cpu
     wide = half or tf32  # tensor cores take bigger tiles
     cap = 32 if on_cpu else 128 if wide else 64
@@ -138,40 +139,40 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
 
 
 def kw_mm(self, mat2, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8, SPLIT_K=None, num_warps=None,
-          num_stages=3):
+          num_stages=3, tf32=False):
     """aten.mm: (M, K) @ (K, N)."""
     out = torch.empty((self.shape[0], mat2.shape[1]), device=self.device, dtype=self.dtype)
     _kw_mm_launch(self.unsqueeze(0), mat2.unsqueeze(0), None, out.unsqueeze(0), 1.0, 0.0,
-                  BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages)
+                  BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, tf32)
     return out
 
 
 def kw_addmm(self, mat1, mat2, *, beta=1, alpha=1, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8,
-             SPLIT_K=None, num_warps=None, num_stages=3):
+             SPLIT_K=None, num_warps=None, num_stages=3, tf32=False):
     """aten.addmm: beta * self + alpha * (mat1 @ mat2), self broadcast to (M, N)."""
     M, N = mat1.shape[0], mat2.shape[1]
     out = torch.empty((M, N), device=mat1.device, dtype=mat1.dtype)
     _kw_mm_launch(mat1.unsqueeze(0), mat2.unsqueeze(0), self.expand(M, N).unsqueeze(0), out.unsqueeze(0), alpha,
-                  beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages)
+                  beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, tf32)
     return out
 
 
 def kw_bmm(self, mat2, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8, SPLIT_K=None, num_warps=None,
-           num_stages=3):
+           num_stages=3, tf32=False):
     """aten.bmm: (B, M, K) @ (B, K, N); batch strides may be 0 (expanded operands)."""
     out = torch.empty((self.shape[0], self.shape[1], mat2.shape[2]), device=self.device, dtype=self.dtype)
     _kw_mm_launch(self, mat2, None, out, 1.0, 0.0, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps,
-                  num_stages)
+                  num_stages, tf32)
     return out
 
 
 def kw_baddbmm(self, batch1, batch2, *, beta=1, alpha=1, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8,
-               SPLIT_K=None, num_warps=None, num_stages=3):
+               SPLIT_K=None, num_warps=None, num_stages=3, tf32=False):
     """aten.baddbmm: beta * self + alpha * (batch1 @ batch2), self broadcast to (B, M, N)."""
     nb, M, N = batch1.shape[0], batch1.shape[1], batch2.shape[2]
     out = torch.empty((nb, M, N), device=batch1.device, dtype=batch1.dtype)
     _kw_mm_launch(batch1, batch2, self.expand(nb, M, N), out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
-                  SPLIT_K, num_warps, num_stages)
+                  SPLIT_K, num_warps, num_stages, tf32)
     return out
 
 

@@ -10,6 +10,7 @@ kernel. The emitter also collects the fixed helper objects whose source goes int
 """
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 import re
@@ -256,6 +257,8 @@ class Emitter:
         positional = [self.py(v) for a, v in zip(schema, values) if not a.kwarg_only]
         keywords = [f"{a.name}={self.py(v)}" for a, v in zip(schema, values)
                     if a.kwarg_only and a.has_default_value() and v != a.default_value]
+        if "tf32" in inspect.signature(wrapper).parameters:
+            keywords.append("tf32=KW_TF32")
         self.assign(node, f"{wrapper.__name__}({', '.join(positional + keywords)})", True)
 
     def emit_output(self, node: torch.fx.Node) -> None:
