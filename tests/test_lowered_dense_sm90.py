@@ -44,8 +44,10 @@ CUDNN_OFF = (torch.backends.cudnn, "allow_tf32", False)
 CUBLAS_TF32 = (torch.backends.cuda.matmul, "allow_tf32", True)
 CASES = {
     "mm_fp32": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048)),
-    "mm_fp32_tf32": flagged(CUBLAS_TF32, lambda: M.kw_mm(t(4096, 1024), t(1024, 2048), tf32=True)),
-    "mm_fp32_tf32_cublas_off": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048), tf32=True),
+    "mm_fp32_tf32x3": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048), fp32_dot="tf32x3"),
+    "mm_fp32_tf32": flagged(CUBLAS_TF32, lambda: M.kw_mm(t(4096, 1024), t(1024, 2048), fp32_dot="tf32")),
+    "mm_fp32_tf32_cublas_off": lambda: M.kw_mm(t(4096, 1024), t(1024, 2048), fp32_dot="tf32"),
+    "addmm_fp32_tf32x3": lambda: M.kw_addmm(t(2048), t(128, 4096), t(2048, 4096).t(), fp32_dot="tf32x3"),
     "mm_bf16": lambda: M.kw_mm(t(4096, 1024, dtype=bf16), t(1024, 2048, dtype=bf16)),
     "mm_split_k_fp16": lambda: M.kw_mm(t(256, 16384, dtype=f16), t(16384, 256, dtype=f16)),
     "addmm_fp32": lambda: M.kw_addmm(t(2048), t(128, 4096), t(2048, 4096).t(), beta=0.5),
@@ -53,10 +55,14 @@ CASES = {
                                          t(64, 512, 256, dtype=f16)),
     "conv2d_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
                                             t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
+    "conv2d_fp32_tf32x3": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3), t(128), [1, 1], [1, 1],
+                                                   [1, 1], False, [0, 0], 1, fp32_dot="tf32x3"),
     "conv2d_fp32_tf32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
-                                                 t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1, tf32=True),
+                                                 t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1, fp32_dot="tf32"),
     "conv2d_fp32_tf32_cudnn_off": flagged(CUDNN_OFF, lambda: C.kw_convolution(
-        t(16, 64, 56, 56), t(128, 64, 3, 3), t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1, tf32=True)),
+        t(16, 64, 56, 56), t(128, 64, 3, 3), t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1, fp32_dot="tf32")),
+    "conv_t3d_fp32_tf32x3": lambda: C.kw_convolution(t(4, 32, 8, 16, 16), t(32, 16, 3, 3, 3), t(16), [2, 2, 2],
+                                                     [1, 1, 1], [1, 1, 1], True, [1, 1, 1], 1, fp32_dot="tf32x3"),
     "conv2d_fp16": lambda: C.kw_convolution(t(16, 64, 56, 56, dtype=f16), t(128, 64, 3, 3, dtype=f16),
                                             None, [2, 2], [1, 1], [1, 1], False, [0, 0], 1),
     "depthwise_fp32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(64, 1, 3, 3),
@@ -107,8 +113,9 @@ def test_dense_kernels_compile_for_sm90_with_their_gpu_launch_configs():
             "_kw_cdist_kernel"} <= kernels
     tensor_core = {r["case"] for r in rows if r["wgmma"]}
     assert {"mm_bf16", "mm_split_k_fp16", "baddbmm_fp16", "conv2d_fp16", "conv1d_bf16"} <= tensor_core, tensor_core
-    # float32 takes TF32 tensor cores only when asked (tf32=True) and PyTorch's flag lets eager do the same:
-    # cuDNN's is on by default, cuBLAS's off
-    assert {"conv2d_fp32_tf32", "mm_fp32_tf32"} <= tensor_core, tensor_core
+    # float32 takes tensor cores only when asked: tf32x3 always, plain tf32 where PyTorch's flag lets eager do
+    # the same (cuDNN's is on by default, cuBLAS's off)
+    assert {"conv2d_fp32_tf32x3", "conv_t3d_fp32_tf32x3", "mm_fp32_tf32x3", "addmm_fp32_tf32x3",
+            "conv2d_fp32_tf32", "mm_fp32_tf32"} <= tensor_core, tensor_core
     assert not {"conv2d_fp32", "conv2d_fp32_tf32_cudnn_off", "mm_fp32", "mm_fp32_tf32_cublas_off",
                 "addmm_fp32"} & tensor_core, tensor_core

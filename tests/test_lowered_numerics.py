@@ -124,16 +124,23 @@ def test_one_candidate_serves_two_sizes():
     run_both(source, candidate, overrides={"R": 3, "C": 131}, seed=1)
 
 
-def test_tf32_config_reaches_the_convolution_and_matmul_wrappers():
-    # the TF32 twin of the default config asks the dense wrappers for TF32; they use it only on a GPU
-    # where PyTorch's flags let eager do the same, so on the CPU its numbers are the default's
+def test_fp32_dot_configs_reach_the_convolution_and_matmul_wrappers():
+    # each config names how float32 convolutions / matmuls multiply; on a GPU tf32x3 / tf32 use tensor cores
+    # (tests/test_lowered_dense_sm90.py), on the CPU every choice runs as ieee, so its numbers are the default's
     source = simple("self.lin(torch.relu(self.conv(x)).flatten(1))", "x", "[torch.randn(2, 3, 6, 6)]",
                     "        self.conv = nn.Conv2d(3, 16, 3)\n        self.lin = nn.Linear(256, 8)")
-    assert CONFIGS[2] == {**CONFIGS[0], "tf32": True}
-    default, tf32 = render(source, config_index=0), render(source, config_index=2)
-    assert "KW_TF32 = False" in default and "KW_TF32 = True" in tf32
-    assert tf32.count("tf32=KW_TF32)") == 2, tf32
-    run_both(source, tf32)
+    assert [c["fp32_dot"] for c in CONFIGS[:3]] == ["tf32x3", "ieee", "tf32"]
+    for index, dot in enumerate(["tf32x3", "ieee", "tf32"]):
+        candidate = render(source, config_index=index)
+        assert f'KW_FP32_DOT = "{dot}"' in candidate
+        assert candidate.count("fp32_dot=KW_FP32_DOT)") == 2, candidate
+    run_both(source, render(source, config_index=0))
+
+
+def test_unknown_fp32_dot_is_refused_with_a_clear_error():
+    from kernelwright.agents.templates.lowered.dense_matmul import kw_mm
+    with pytest.raises(ValueError, match="fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not 'tf64'"):
+        kw_mm(torch.randn(4, 4), torch.randn(4, 4), fp32_dot="tf64")
 
 
 def test_constructor_hyperparameter_is_read_at_run_time():

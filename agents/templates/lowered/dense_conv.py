@@ -12,9 +12,9 @@ row part (output pixel) and a column part (tap), so per chunk only 1-d index mat
 masks are 2-d. Transposed convolution is the gather form: output o takes input i = (o + p - k*d) / s
 when that divides exactly and lies inside; the weight is (C_in, C_out/groups, k...).
 Tiles with >= 16 output channels per group multiply with ``tl.dot`` (fp32 accumulation; fp16/bf16 on
-tensor cores; float32 operands in TF32 on tensor cores when the config asks (``tf32=True``) and
-``torch.backends.cudnn.allow_tf32`` lets eager's cuDNN convolution do the same (PyTorch's default), else
-``input_precision="ieee"``;
+tensor cores; float32 operands as the config's ``fp32_dot`` says: "tf32x3" (three TF32 tensor-core
+products, near float32's precision: ~2**-21 per product), "ieee" (CUDA-core FMAs) or "tf32" (one TF32
+product, only where ``torch.backends.cudnn.allow_tf32`` lets eager's cuDNN do the same, else "ieee");
 on the CPU interpreter tiles are upcast to fp32 first). Depthwise-like tiles (< 16 channels per
 group) use a broadcast multiply and a sum over BLOCK_K instead (``tl.dot`` needs 16 columns).
 Contract: see ``WRAPPERS`` (aten packet name -> (wrapper, every function the wrapper uses)).
@@ -44,7 +44,7 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
                     ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW,
                     xs_n, xs_c, xs_d, xs_h, xs_w, ws_0, ws_1, ws_d, ws_h, ws_w,
                     HAS_BIAS: tl.constexpr, TRANSPOSED: tl.constexpr, USE_DOT: tl.constexpr, UPCAST: tl.constexpr,
-                    TF32: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+                    FP32_DOT: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
     pid_m = tl.program_id(0)
     tiles_n = tl.cdiv(CG_OUT, BLOCK_N)
     g = tl.program_id(1) // tiles_n
@@ -91,10 +91,7 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
             if UPCAST:
                 a = a.to(tl.float32)
                 b = b.to(tl.float32)
-            if TF32:
-                acc = tl.dot(a, b, acc, input_precision="tf32")
-            else:
-                acc = tl.dot(a, b, acc, input_precision="ieee")
+            acc = tl.dot(a, b, acc, input_precision=FP32_DOT)
         else:  # few channels per group: broadcast multiply-add, reduced over the BLOCK_K taps
             acc += tl.sum(a.to(tl.float32)[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)
     co = g * CG_OUT + offs_n
@@ -113,7 +110,7 @@ def _kw_conv_3d(values, nd, fill):
 
 
 def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, *,
-                   BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, num_warps=None, num_stages=None, tf32=False):
+                   BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, num_warps=None, num_stages=None, fp32_dot="ieee"):
     """aten.convolution for 1-, 2- and 3-d, groups / depthwise, and transposed with output_padding."""
     nd = input.dim() - 2
     n_img, c_in = input.shape[0], input.shape[1]
@@ -140,9 +137,13 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     m_total = n_img * osz[0] * osz[1] * osz[2]
     red = cg_in * ksz[0] * ksz[1] * ksz[2]
     on_cpu = input.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    tf32 = tf32 and input.dtype == torch.float32 and not on_cpu and torch.backends.cudnn.allow_tf32
+    if fp32_dot not in ("ieee", "tf32x3", "tf32"):
+        raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {fp32_dot!r}")
+    dot = "ieee" if on_cpu or input.dtype != torch.float32 else fp32_dot
+    if dot == "tf32" and not torch.backends.cudnn.allow_tf32:  # plain TF32 only where eager's cuDNN may use it
+        dot = "ieee"
     half = input.element_size() <= 2 and not on_cpu
-    wide = half or tf32  # tensor cores take bigger tiles
+    wide = half or dot != "ieee"  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
     if use_dot:
         BLOCK_N = BLOCK_N or max(16, min(128 if wide else 64, triton.next_power_of_2(cg_out)))
@@ -160,18 +161,18 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
         isz[0], isz[1], isz[2], osz[0], osz[1], osz[2], ksz[0], ksz[1], ksz[2], st[0], st[1], st[2],
         pad[0], pad[1], pad[2], dil[0], dil[1], dil[2], xs[0], xs[1], xs[2], xs[3], xs[4],
         ws[0], ws[1], ws[2], ws[3], ws[4], HAS_BIAS=bias is not None, TRANSPOSED=bool(transposed),
-        USE_DOT=use_dot, UPCAST=on_cpu, TF32=bool(tf32), BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K,
+        USE_DOT=use_dot, UPCAST=on_cpu, FP32_DOT=dot, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K,
         num_warps=num_warps, num_stages=num_stages)
     return out
 
 
 def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, benchmark,
                     deterministic, cudnn_enabled, allow_tf32, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None,
-                    num_warps=None, num_stages=None, tf32=False):
+                    num_warps=None, num_stages=None, fp32_dot="ieee"):
     """aten._convolution: convolution; the backend flags change nothing here."""
     return kw_convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups,
                           BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, num_warps=num_warps,
-                          num_stages=num_stages)
+                          num_stages=num_stages, fp32_dot=fp32_dot)
 
 
 _KW_CONV_HELPERS = (_kw_conv_3d, _kw_conv_kernel, _kw_conv_tap)

@@ -9,9 +9,10 @@ How: one batched kernel computes ``C[b] = alpha * A[b] @ B[b] + beta * I[b]`` fo
 (transposed operands, broadcast batch with stride 0, a bias expanded with zero strides). Each
 program owns a BLOCK_M x BLOCK_N tile of one batch, the tiles of a batch ordered in GROUP_M-tall
 column groups for L2 reuse, and walks K in BLOCK_K steps with masked loads (0 adds nothing).
-Accumulation is fp32: fp16/bf16 operands use tensor cores; float32 operands use TF32 tensor cores only
-when the config asks (``tf32=True``) and ``torch.backends.cuda.matmul.allow_tf32`` lets eager's cuBLAS
-do the same (off by default: TF32 misses the default fp32 tolerance), else ``input_precision="ieee"``.
+Accumulation is fp32: fp16/bf16 operands use tensor cores; float32 operands as the config's ``fp32_dot``
+says: "tf32x3" (three TF32 tensor-core products, near float32's precision: ~2**-21 per product), "ieee"
+(CUDA-core FMAs) or "tf32" (one TF32 product, only where ``torch.backends.cuda.matmul.allow_tf32`` lets
+eager's cuBLAS do the same; off by default, and TF32 misses the default fp32 tolerance; else "ieee").
 On the CPU (the Triton interpreter, whose bf16 dot is wrong) tiles are upcast to fp32 before the dot.
 When few tiles would cover a long K (tall-skinny outputs), K is split over SPLIT_K programs writing
 fp32 partials, and a second kernel adds them in a fixed order (deterministic, no atomics) and applies the epilogue.
@@ -27,7 +28,7 @@ import triton.language as tl
 @triton.jit
 def _kw_mm_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, ws_ptr, M, N, K, K_PER, tiles_m, tiles_n, batch,
                   s_ab, s_am, s_ak, s_bb, s_bk, s_bn, s_cb, s_cm, s_cn, s_ib, s_im, s_in, alpha, beta,
-                  HAS_BIAS: tl.constexpr, SPLIT: tl.constexpr, UPCAST: tl.constexpr, TF32: tl.constexpr,
+                  HAS_BIAS: tl.constexpr, SPLIT: tl.constexpr, UPCAST: tl.constexpr, FP32_DOT: tl.constexpr,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
     pid = tl.program_id(0)
     pid_k = tl.program_id(1)
@@ -58,10 +59,7 @@ def _kw_mm_kernel(a_ptr, b_ptr, c_ptr, bias_ptr, ws_ptr, M, N, K, K_PER, tiles_m
         if UPCAST:
             a = a.to(tl.float32)
             b = b.to(tl.float32)
-        if TF32:
-            acc = tl.dot(a, b, acc, input_precision="tf32")
-        else:
-            acc = tl.dot(a, b, acc, input_precision="ieee")
+        acc = tl.dot(a, b, acc, input_precision=FP32_DOT)
         a_ptrs += BLOCK_K * s_ak
         b_ptrs += BLOCK_K * s_bk
     mask = m_ok[:, None] & n_ok[None, :]
@@ -96,16 +94,20 @@ def _kw_mm_reduce_kernel(ws_ptr, c_ptr, bias_ptr, M, N, total, n_split, s_cb, s_
 
 
 def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages,
-                  tf32):
+                  fp32_dot):
     """out[b] = alpha * a[b] @ b[b] + beta * bias[b] for 3-D views (any strides); None = picked from the shapes."""
     nb, M, K = a.shape
     N = b.shape[2]
     if out.numel() == 0:
         return out
     on_cpu = a.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    tf32 = tf32 and a.dtype == torch.float32 and not on_cpu and torch.backends.cuda.matmul.allow_tf32
+    if fp32_dot not in ("ieee", "tf32x3", "tf32"):
+        raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {fp32_dot!r}")
+    dot = "ieee" if on_cpu or a.dtype != torch.float32 else fp32_dot
+    if dot == "tf32" and not torch.backends.cuda.matmul.allow_tf32:  # plain TF32 only where eager's cuBLAS may
+        dot = "ieee"
     half = a.element_size() <= 2 and not on_cpu
-    wide = half or tf32  # tensor cores take bigger tiles
+    wide = half or dot != "ieee"  # tensor cores take bigger tiles
     cap = 32 if on_cpu else 128 if wide else 64
     BLOCK_M = BLOCK_M or max(16, min(cap, triton.next_power_of_2(M)))
     BLOCK_N = BLOCK_N or max(16, min(cap, triton.next_power_of_2(N)))
@@ -126,7 +128,7 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
         a, b, out, bias, ws, M, N, K, k_per, tiles_m, tiles_n, nb,
         a.stride(0), a.stride(1), a.stride(2), b.stride(0), b.stride(1), b.stride(2),
         out.stride(0), out.stride(1), out.stride(2), bias.stride(0), bias.stride(1), bias.stride(2),
-        float(alpha), float(beta), HAS_BIAS=has_bias, SPLIT=n_split > 1, UPCAST=on_cpu, TF32=bool(tf32),
+        float(alpha), float(beta), HAS_BIAS=has_bias, SPLIT=n_split > 1, UPCAST=on_cpu, FP32_DOT=dot,
         BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M, num_warps=num_warps,
         num_stages=num_stages)
     if n_split > 1:
@@ -139,40 +141,40 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
 
 
 def kw_mm(self, mat2, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8, SPLIT_K=None, num_warps=None,
-          num_stages=3, tf32=False):
+          num_stages=3, fp32_dot="ieee"):
     """aten.mm: (M, K) @ (K, N)."""
     out = torch.empty((self.shape[0], mat2.shape[1]), device=self.device, dtype=self.dtype)
     _kw_mm_launch(self.unsqueeze(0), mat2.unsqueeze(0), None, out.unsqueeze(0), 1.0, 0.0,
-                  BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, tf32)
+                  BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, fp32_dot)
     return out
 
 
 def kw_addmm(self, mat1, mat2, *, beta=1, alpha=1, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8,
-             SPLIT_K=None, num_warps=None, num_stages=3, tf32=False):
+             SPLIT_K=None, num_warps=None, num_stages=3, fp32_dot="ieee"):
     """aten.addmm: beta * self + alpha * (mat1 @ mat2), self broadcast to (M, N)."""
     M, N = mat1.shape[0], mat2.shape[1]
     out = torch.empty((M, N), device=mat1.device, dtype=mat1.dtype)
     _kw_mm_launch(mat1.unsqueeze(0), mat2.unsqueeze(0), self.expand(M, N).unsqueeze(0), out.unsqueeze(0), alpha,
-                  beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, tf32)
+                  beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps, num_stages, fp32_dot)
     return out
 
 
 def kw_bmm(self, mat2, *, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8, SPLIT_K=None, num_warps=None,
-           num_stages=3, tf32=False):
+           num_stages=3, fp32_dot="ieee"):
     """aten.bmm: (B, M, K) @ (B, K, N); batch strides may be 0 (expanded operands)."""
     out = torch.empty((self.shape[0], self.shape[1], mat2.shape[2]), device=self.device, dtype=self.dtype)
     _kw_mm_launch(self, mat2, None, out, 1.0, 0.0, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, SPLIT_K, num_warps,
-                  num_stages, tf32)
+                  num_stages, fp32_dot)
     return out
 
 
 def kw_baddbmm(self, batch1, batch2, *, beta=1, alpha=1, BLOCK_M=None, BLOCK_N=None, BLOCK_K=None, GROUP_M=8,
-               SPLIT_K=None, num_warps=None, num_stages=3, tf32=False):
+               SPLIT_K=None, num_warps=None, num_stages=3, fp32_dot="ieee"):
     """aten.baddbmm: beta * self + alpha * (batch1 @ batch2), self broadcast to (B, M, N)."""
     nb, M, N = batch1.shape[0], batch1.shape[1], batch2.shape[2]
     out = torch.empty((nb, M, N), device=batch1.device, dtype=batch1.dtype)
     _kw_mm_launch(batch1, batch2, self.expand(nb, M, N), out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
-                  SPLIT_K, num_warps, num_stages, tf32)
+                  SPLIT_K, num_warps, num_stages, fp32_dot)
     return out
 
 

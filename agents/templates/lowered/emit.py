@@ -257,8 +257,8 @@ class Emitter:
         positional = [self.py(v) for a, v in zip(schema, values) if not a.kwarg_only]
         keywords = [f"{a.name}={self.py(v)}" for a, v in zip(schema, values)
                     if a.kwarg_only and a.has_default_value() and v != a.default_value]
-        if "tf32" in inspect.signature(wrapper).parameters:
-            keywords.append("tf32=KW_TF32")
+        if "fp32_dot" in inspect.signature(wrapper).parameters:
+            keywords.append("fp32_dot=KW_FP32_DOT")
         self.assign(node, f"{wrapper.__name__}({', '.join(positional + keywords)})", True)
 
     def emit_output(self, node: torch.fx.Node) -> None:

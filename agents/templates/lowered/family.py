@@ -4,10 +4,11 @@ matches: the problem carries no hand-family metadata (TEMPLATE, score_mod, mask_
 captures as a shape-generic aten graph (capture.py, generalize.py) and every node has a lowering
 (emit.py; dense ops through the dense_*.py wrappers). The capture is cached per problem source.
 configs: launch sizes of the pointwise kernels (BLOCK, num_warps) and of the reductions / scans
-(tile elements, chunk length, num_warps), and whether float32 convolutions / matmuls may use TF32 where
-PyTorch's flags let eager do so (``tf32``). The first is the safe default; the third is its TF32 twin,
-behind the second so that a first-correct search of two configs (the bench) keeps full float32 and the
-tuning walk, which keeps the fastest verified config, reaches it.
+(tile elements, chunk length, num_warps), and how float32 convolutions / matmuls multiply (``fp32_dot``:
+"tf32x3" on tensor cores near float32's precision, "ieee" on CUDA cores, "tf32" where PyTorch's flag
+lets eager do the same). The first is the default; the second falls back to "ieee", so a first-correct
+search of two configs (the bench) still has full float32 where tf32x3 misses; the third is plain TF32,
+which the tuning walk (it keeps the fastest verified config) reaches.
 render: the candidate source (render.py).
 """
 from __future__ import annotations
@@ -25,11 +26,11 @@ from kernelwright.agents.templates.lowered.render import dense_wrappers, render_
 from kernelwright.graph.plugins import register
 
 CONFIGS = [
-    {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4, "tf32": False},
-    {"pw_block": 2048, "pw_warps": 8, "red_tile": 8192, "red_block_n": 2048, "red_warps": 8, "tf32": False},
-    {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4, "tf32": True},
-    {"pw_block": 512, "pw_warps": 4, "red_tile": 2048, "red_block_n": 512, "red_warps": 4, "tf32": False},
-    {"pw_block": 4096, "pw_warps": 8, "red_tile": 16384, "red_block_n": 4096, "red_warps": 16, "tf32": False},
+    {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4, "fp32_dot": "tf32x3"},
+    {"pw_block": 2048, "pw_warps": 8, "red_tile": 8192, "red_block_n": 2048, "red_warps": 8, "fp32_dot": "ieee"},
+    {"pw_block": 1024, "pw_warps": 4, "red_tile": 4096, "red_block_n": 1024, "red_warps": 4, "fp32_dot": "tf32"},
+    {"pw_block": 512, "pw_warps": 4, "red_tile": 2048, "red_block_n": 512, "red_warps": 4, "fp32_dot": "tf32x3"},
+    {"pw_block": 4096, "pw_warps": 8, "red_tile": 16384, "red_block_n": 4096, "red_warps": 16, "fp32_dot": "ieee"},
 ]
 
 

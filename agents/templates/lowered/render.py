@@ -34,7 +34,7 @@ KW_PW_WARPS = {pw_warps}
 KW_RED_TILE = {red_tile}
 KW_RED_BLOCK_N = {red_block_n}
 KW_RED_WARPS = {red_warps}
-KW_TF32 = {tf32}  # float32 convolutions / matmuls may use TF32 where PyTorch's flags let eager do so
+KW_FP32_DOT = "{fp32_dot}"  # float32 convolution / matmul products: tf32x3, ieee or tf32 (dense_conv.py)
 '''
 
 
@@ -63,7 +63,7 @@ def render_candidate(source: str, cap: Capture, config: dict[str, Any],
     emitter.emit()
     parts = [HEADER.format(config=config, pw_block=int(config["pw_block"]), pw_warps=int(config["pw_warps"]),
                            red_tile=int(config["red_tile"]), red_block_n=int(config["red_block_n"]),
-                           red_warps=int(config["red_warps"]), tf32=bool(config.get("tf32", False)))]
+                           red_warps=int(config["red_warps"]), fp32_dot=config.get("fp32_dot", "ieee"))]
     parts += [object_source(obj) for obj in emitter.helpers]
     parts += emitter.kernels
     deps = problem_source.dependencies(source)
