@@ -46,6 +46,7 @@ from kernelwright.bench.attention import (
     markdown,
     overrides_for,
     problem_for,
+    with_ratios,
 )
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems" / "attention"
@@ -101,7 +102,9 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
     row["kernelwright_ms"] = bench(lambda: model(q, k, v))
 
     torch._dynamo.reset()  # a fresh cache per variant: flex's recompiles would otherwise hit the limit
-    builders = {"flex": lambda: baselines.flex(full, q, k, v), "sdpa": lambda: baselines.sdpa(variant, q, k, v)}
+    builders = {"flex": lambda: baselines.flex(full, q, k, v),
+                "flex_flash": lambda: baselines.flex(full, q, k, v, backend="FLASH"),
+                "fa4": lambda: baselines.fa4(variant, q, k, v), "sdpa": lambda: baselines.sdpa(variant, q, k, v)}
     if not args.no_naive and time.time() < args.naive_until:
         builders["compile"] = lambda: baselines.naive_compiled(full, init, q, k, v)
         builders["eager"] = lambda: baselines.naive_eager(full, init, q, k, v)
@@ -117,15 +120,10 @@ def run_variant(variant: str, args: argparse.Namespace, seq: int, dim: int, fami
         except Exception as exc:  # noqa: BLE001
             row["errors"][name] = f"{type(exc).__name__}: {str(exc)[:300]}"
         torch.cuda.empty_cache()
-    for name in ("kernelwright", "flex", "sdpa", "compile", "eager"):
+    for name in ("kernelwright", *builders):
         if f"{name}_ms" in row:
             row[f"{name}_tflops"] = flops / (row[f"{name}_ms"] * 1e-3) / 1e12
-    if "flex_ms" in row:
-        row["x_flex"] = row["flex_ms"] / row["kernelwright_ms"]
-        row["target_x_flex"] = TARGETS.get(variant, 1.2)
-    if "sdpa_ms" in row:
-        row["x_sdpa"] = row["sdpa_ms"] / row["kernelwright_ms"]
-    return row
+    return with_ratios(row, TARGETS.get(variant, 1.2))
 
 
 def _warm_task(task: tuple) -> str:
@@ -230,13 +228,13 @@ def main() -> None:
     print()
     print("\n".join(config_lines(rows)))
     print()
-    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'xFlex':>6s} "
-          f"{'sdpa ms':>8s} {'xSDPA':>6s} best")
+    print(f"{'variant':16s} {'S':>6s} {'D':>4s} {'ours ms':>8s} {'TF/s':>5s} {'flex ms':>8s} {'flash ms':>8s} "
+          f"{'xFlex*':>6s} {'fa4 ms':>8s} {'sdpa ms':>8s} {'xSDPA':>6s} best   (xFlex*: over Flex's faster backend)")
     for r in rows:
         print(f"{r['variant']:16s} {r['S']:6d} {r['D']:4d} {fmt(r, 'kernelwright_ms'):>8s} "
-              f"{fmt(r, 'kernelwright_tflops', 0):>5s} "
-              f"{fmt(r, 'flex_ms'):>8s} {fmt(r, 'x_flex', 2):>6s} {fmt(r, 'sdpa_ms'):>8s} {fmt(r, 'x_sdpa', 2):>6s} "
-              f"{r.get('best_tag', '-')}")
+              f"{fmt(r, 'kernelwright_tflops', 0):>5s} {fmt(r, 'flex_ms'):>8s} {fmt(r, 'flex_flash_ms'):>8s} "
+              f"{fmt(r, 'x_flex_best', 2):>6s} {fmt(r, 'fa4_ms'):>8s} {fmt(r, 'sdpa_ms'):>8s} "
+              f"{fmt(r, 'x_sdpa', 2):>6s} {r.get('best_tag', '-')}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""kernelwright/bench/attention.py pieces that run without a GPU: config labels, --extra-config, ptxas version."""
+"""Attention benchmark pieces that run without a GPU: config labels, --extra-config, ptxas version, speedups
+against Flex's faster backend, the baselines' skip reasons, the backward bench's Flex criterion."""
 import argparse
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -59,3 +61,33 @@ def test_backward_bench_accepts_a_gradient_miss_only_within_flexs_own_miss():
     assert module.within_flex(grads(True, 0.01), grads(True, 0.01))
     assert not module.within_flex(grads(False, 0.25), grads(True, 0.01))  # Flex passes: our miss is ours
     assert not module.within_flex(grads(False, 0.7), flex_missed)  # beyond FLEX_SLACK x Flex's error
+
+
+def test_speedups_are_stated_against_flexs_faster_backend():
+    row = bench.with_ratios({"kernelwright_ms": 2.0, "flex_ms": 3.0, "flex_flash_ms": 2.5, "fa4_ms": 1.0,
+                             "sdpa_ms": 2.2}, target=1.2)
+    assert row["flex_best"] == "FLASH" and row["x_flex_best"] == 1.25 and row["x_flex"] == 1.5
+    assert row["x_fa4"] == 0.5 and row["x_sdpa"] == 1.1 and row["target_x_flex"] == 1.2
+    # the FLASH backend could not run this variant: the Triton backend is the anchor, and the table says so
+    row = bench.with_ratios({"kernelwright_ms": 2.0, "flex_ms": 3.0}, target=2.0)
+    assert row["flex_best"] == "Triton" and row["x_flex_best"] == 1.5
+    env = {"gpu": "H100", "torch": "2.11", "triton": "3.6", "date_utc": "now", "command": "x"}
+    table = bench.markdown([{**row, "variant": "neighborhood_2d", "B": 4, "H": 16, "S": 4096, "D": 128}], env)
+    assert "| 1.50 vs Triton (2.0) |" in table
+    assert "x best Flex" in table and "FA4 ms" in table
+
+
+def test_flash_attention_4_baselines_skip_with_a_reason_where_they_cannot_run():
+    import torch
+
+    from kernelwright.bench import attention_baselines as baselines
+    q = torch.zeros(1, 2, 8, 16)
+    with pytest.raises(baselines.Skip, match="plain and causal only"):
+        baselines.fa4("softcap", q, q, q)
+    if baselines.fa4_installed():
+        pytest.skip("flash-attn-4 is installed here; the not-installed reasons do not apply")
+    with pytest.raises(baselines.Skip, match="flash-attn-4 not installed .*scripts/pack_fa4.sh"):
+        baselines.fa4("causal", q, q, q)
+    module = SimpleNamespace(score_mod=None, mask_mod=None)
+    with pytest.raises(baselines.Skip, match="FLASH backend needs flash-attn-4"):
+        baselines.flex(module, q, q, q, backend="FLASH")

@@ -131,19 +131,39 @@ def config_lines(rows: list[dict[str, Any]]) -> list[str]:
             for r in rows]
 
 
+FLEX_BACKENDS = {"flex": "Triton", "flex_flash": "FLASH"}
+
+
+def with_ratios(row: dict[str, Any], target: float) -> dict[str, Any]:
+    """Speedups of kernelwright over each timed baseline (x_NAME), and over Flex's fastest backend
+    (x_flex_best, its name in flex_best): the figure a target is stated against."""
+    ours = row.get("kernelwright_ms")
+    if ours is None:
+        return row
+    for key in [k for k in row if k.endswith("_ms") and k != "kernelwright_ms"]:
+        row[f"x_{key[:-3]}"] = row[key] / ours
+    timed = {name: row[f"{name}_ms"] for name in FLEX_BACKENDS if f"{name}_ms" in row}
+    if timed:
+        best = min(timed, key=timed.__getitem__)
+        row.update(flex_best=FLEX_BACKENDS[best], x_flex_best=timed[best] / ours, target_x_flex=target)
+    return row
+
+
 def markdown(rows: list[dict[str, Any]], env: dict[str, Any]) -> str:
     lines = [f"# Attention forward, {env['gpu']} (torch {env['torch']}, triton {env['triton']}, ptxas "
              f"{env.get('ptxas', '?').split(' ')[0]}, {env['date_utc']} UTC)",
              "", f"Command: `{env['command']}`. Median ms (do_bench); TFLOP/s over unmasked pairs only.", "",
-             "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms | x Flex (target) | SDPA ms | x SDPA | compile "
-             "ms | eager ms | best config |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| variant | B,H,S,D | kernelwright ms | TFLOP/s | Flex ms (Triton) | Flex ms (FLASH) | x best Flex "
+             "(target) | FA4 ms | x FA4 | SDPA ms | x SDPA | compile ms | eager ms | best config |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        target = f"{fmt(r, 'x_flex', 2)} ({r.get('target_x_flex', '-')})"
+        target = f"{fmt(r, 'x_flex_best', 2)} vs {r.get('flex_best', '-')} ({r.get('target_x_flex', '-')})"
         cfg = r.get("best_config", {})
         lines.append(f"| {r['variant']} | {r['B']},{r['H']},{r['S']},{r['D']} | {fmt(r, 'kernelwright_ms')} | "
-                     f"{fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | {target} | {fmt(r, 'sdpa_ms')} | "
-                     f"{fmt(r, 'x_sdpa', 2)} | {fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
+                     f"{fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | {fmt(r, 'flex_flash_ms')} | "
+                     f"{target} | "
+                     f"{fmt(r, 'fa4_ms')} | {fmt(r, 'x_fa4', 2)} | {fmt(r, 'sdpa_ms')} | {fmt(r, 'x_sdpa', 2)} | "
+                     f"{fmt(r, 'compile_ms')} | {fmt(r, 'eager_ms')} | {cfg} |")
     notes = [f"- {r['variant']} S={r['S']} D={r['D']}: {k}: {v}" for r in rows for k, v in r.items()
              if k.endswith("_skipped") or (k == "errors" and v)]
     tried = ["", "Tuning pass, ms per config (cuda = CUDA sm_90a kernel, ws = warp-specialised + TMA, tma = TMA loads, "

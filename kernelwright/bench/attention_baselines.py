@@ -1,7 +1,10 @@
-"""Baselines for the attention benchmark: FlexAttention, SDPA, torch.compile'd and eager references.
+"""Baselines for the attention benchmark: FlexAttention (Triton and FLASH backends), FlashAttention-4,
+SDPA, torch.compile'd and eager references.
 
 Each builder returns a zero-argument callable that computes the attention output on prepared
-inputs, or raises `Skip` with the reason (not applicable, would not fit in memory).
+inputs, or raises `Skip` with the reason (not applicable, not installed, would not fit in memory).
+FlexAttention's FLASH backend and FlashAttention-4 need the `flash-attn-4` and `nvidia-cutlass-dsl`
+wheels (scripts/pack_fa4.sh here, scripts/fa4_setup.sh on the GPU host).
 """
 from __future__ import annotations
 
@@ -20,11 +23,15 @@ class Skip(Exception):
 
 
 def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-         tensors: tuple[torch.Tensor, ...] = ()) -> Callable[[], torch.Tensor]:
+         tensors: tuple[torch.Tensor, ...] = (), backend: str | None = None) -> Callable[[], torch.Tensor]:
     """torch.compile'd flex_attention with the problem's own score_mod and a block mask from mask_mod.
-    `tensors`: what score_mod reads after its five arguments (captured by FlexAttention's score_mod)."""
+    `tensors`: what score_mod reads after its five arguments (captured by FlexAttention's score_mod).
+    `backend`: None for Flex's default (Triton), "FLASH" for its FlashAttention-4 (CuTe DSL) backend."""
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
+    if backend == "FLASH" and not fa4_installed():
+        raise Skip(f"FlexAttention's FLASH backend needs flash-attn-4: {FA4_MISSING}")
+    options = {"kernel_options": {"BACKEND": backend}} if backend else {}
     compiled = torch.compile(flex_attention)
     score_mod = getattr(module, "score_mod", None)
     if score_mod is not None and tensors:
@@ -38,7 +45,33 @@ def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     block_mask = None
     if mask_mod is not None:
         block_mask = create_block_mask(mask_mod, None, None, seq, seq, device=q.device)
-    return lambda: compiled(q, k, v, score_mod=score_mod, block_mask=block_mask)
+    return lambda: compiled(q, k, v, score_mod=score_mod, block_mask=block_mask, **options)
+
+
+FA4_MISSING = "not installed (scripts/pack_fa4.sh, then scripts/fa4_setup.sh on the GPU host)"
+
+
+def fa4_installed() -> bool:
+    """Whether FlashAttention-4's CuTe DSL interface imports."""
+    try:
+        import flash_attn.cute  # noqa: F401
+    except Exception:  # noqa: BLE001 - ImportError, or a CUDA / CuTe DSL library that fails to load
+        return False
+    return True
+
+
+def fa4(variant: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
+    """FlashAttention-4's own flash_attn_func, for plain and causal attention. It takes (B, S, H, D): the
+    inputs are transposed once here, and the timed call returns its output viewed back as (B, H, S, D)."""
+    if variant not in ("plain", "causal"):
+        raise Skip("FlashAttention-4's flash_attn_func is compared for plain and causal only")
+    if not fa4_installed():
+        raise Skip(f"flash-attn-4 {FA4_MISSING}")
+    from flash_attn.cute import flash_attn_func
+
+    qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))
+    causal = variant == "causal"
+    return lambda: flash_attn_func(qt, kt, vt, causal=causal)[0].transpose(1, 2)
 
 
 def sdpa(variant: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
