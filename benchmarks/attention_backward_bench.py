@@ -6,8 +6,9 @@ forward config with the first --backward-configs entries of render_backward.BACK
 their q / k / v (and parameter) gradients against the problem's reference at a small ragged shape,
 then time forward + backward of each candidate (the fastest correct one is the row's; where
 FlexAttention's gradients miss the same check, "correct" means within FLEX_SLACK x Flex's error), of
-torch.compile'd flex_attention with the problem's score_mod and block mask, and of SDPA (plain and
-causal). TFLOP/s count 3.5x the forward's unmasked pairs (2 matmuls forward, 5 back).
+torch.compile'd flex_attention with the problem's score_mod and block mask (Triton and FLASH backends;
+speedups stated against the faster, x_flex_best), of FlashAttention-4 and SDPA (plain and causal).
+TFLOP/s count 3.5x the forward's unmasked pairs (2 matmuls forward, 5 back).
 Writes attention_backward_bench.json to --out and prints a table last.
 
     python benchmarks/attention_backward_bench.py --out $OUT          # every variant, B=4 H=16 S=4096 D=128 bf16
@@ -39,6 +40,7 @@ from kernelwright.bench.attention import (
     import_candidate,
     overrides_for,
     problem_for,
+    with_ratios,
 )
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems" / "attention"
@@ -131,16 +133,17 @@ def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq
     pairs = float(module.unmasked_pairs(seq, "cuda")) if hasattr(module, "unmasked_pairs") else float(seq * seq)
     row["kernelwright_tflops"] = 3.5 * 4 * args.batch * args.heads * args.dim * pairs / row["kernelwright_ms"] / 1e9
     builders = {"flex": lambda: baselines.flex(module, *qkv, tensors=tuple(params)),
-                "sdpa": lambda: baselines.sdpa(variant, *qkv)}
+                "flex_flash": lambda: baselines.flex(module, *qkv, tensors=tuple(params), backend="FLASH"),
+                "fa4": lambda: baselines.fa4(variant, *qkv), "sdpa": lambda: baselines.sdpa(variant, *qkv)}
     for name, build in builders.items():
         try:
-            row[f"{name}_ms"] = bench(forward_backward(build(), qkv + (params if name == "flex" else []), grad))
-            row[f"x_{name}"] = row[f"{name}_ms"] / row["kernelwright_ms"]
+            leaves = qkv + (params if name.startswith("flex") else [])
+            row[f"{name}_ms"] = bench(forward_backward(build(), leaves, grad))
         except baselines.Skip as skip:
             row[f"{name}_skipped"] = str(skip)
         except Exception as exc:  # noqa: BLE001 - a baseline that fails is reported, the row stays
             row[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:300]
-    return row
+    return with_ratios(row, 1.3)
 
 
 def main() -> None:
@@ -173,15 +176,17 @@ def main() -> None:
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "trace"}), flush=True)
             (out / "attention_backward_bench.json").write_text(json.dumps({"env": environment(), "rows": rows},
                                                                           indent=1))
-    print("\n| variant | S | grads ok (Flex's) | kernelwright ms | TFLOP/s | Flex ms | x Flex | SDPA ms | x SDPA |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| variant | S | grads ok (Flex's) | kernelwright ms | TFLOP/s | Flex ms (Triton) | Flex ms (FLASH) | "
+          "x best Flex | FA4 ms | x FA4 | SDPA ms | x SDPA |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         grads = f"{r.get('grads_ok', r.get('error', '-'))} ({r.get('flex_grads_ok', '-')})"
         if r.get("grads_ok") is False and r.get("grads_within_flex"):
             grads += f", within {FLEX_SLACK:g}x Flex's error"
         print(f"| {r['variant']} | {r['S']} | {grads} | "
               f"{fmt(r, 'kernelwright_ms')} | {fmt(r, 'kernelwright_tflops', 0)} | {fmt(r, 'flex_ms')} | "
-              f"{fmt(r, 'x_flex', 2)} | {fmt(r, 'sdpa_ms')} | {fmt(r, 'x_sdpa', 2)} |")
+              f"{fmt(r, 'flex_flash_ms')} | {fmt(r, 'x_flex_best', 2)} vs {r.get('flex_best', '-')} | "
+              f"{fmt(r, 'fa4_ms')} | {fmt(r, 'x_fa4', 2)} | {fmt(r, 'sdpa_ms')} | {fmt(r, 'x_sdpa', 2)} |")
 
 
 if __name__ == "__main__":
