@@ -61,17 +61,18 @@ def fa4_installed() -> bool:
 
 
 def fa4(variant: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
-    """FlashAttention-4's own flash_attn_func, for plain and causal attention. It takes (B, S, H, D): the
-    inputs are transposed once here, and the timed call returns its output viewed back as (B, H, S, D)."""
+    """FlashAttention-4's own flash_attn_func, for plain and causal attention. It takes (B, S, H, D) with any
+    strides but the last: the call gets transposed views (no copy, so gradients reach q, k and v) and
+    returns its output viewed back as (B, H, S, D)."""
     if variant not in ("plain", "causal"):
         raise Skip("FlashAttention-4's flash_attn_func is compared for plain and causal only")
     if not fa4_installed():
         raise Skip(f"flash-attn-4 {FA4_MISSING}")
     from flash_attn.cute import flash_attn_func
 
-    qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))
     causal = variant == "causal"
-    return lambda: flash_attn_func(qt, kt, vt, causal=causal)[0].transpose(1, 2)
+    return lambda: flash_attn_func(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
+                                   causal=causal)[0].transpose(1, 2)
 
 
 def sdpa(variant: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> Callable[[], torch.Tensor]:
