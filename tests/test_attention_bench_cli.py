@@ -91,3 +91,27 @@ def test_flash_attention_4_baselines_skip_with_a_reason_where_they_cannot_run():
     module = SimpleNamespace(score_mod=None, mask_mod=None)
     with pytest.raises(baselines.Skip, match="FLASH backend needs flash-attn-4"):
         baselines.flex(module, q, q, q, backend="FLASH")
+
+
+def test_fa4_baseline_passes_its_layout_and_takes_repeated_backward_passes(monkeypatch):
+    import sys
+
+    import torch
+    import torch.nn.functional as F
+
+    from kernelwright.bench import attention_baselines as baselines
+
+    def flash_attn_func(q, k, v, causal=False):  # FA4's contract: (B, S, H, D) in, (out, lse) out
+        out = F.scaled_dot_product_attention(*(x.transpose(1, 2) for x in (q, k, v)), is_causal=causal)
+        return out.transpose(1, 2), None
+
+    cute = SimpleNamespace(flash_attn_func=flash_attn_func)
+    monkeypatch.setitem(sys.modules, "flash_attn", SimpleNamespace(cute=cute))
+    monkeypatch.setitem(sys.modules, "flash_attn.cute", cute)
+    q, k, v = (torch.randn(2, 3, 16, 8, requires_grad=True) for _ in range(3))
+    run = baselines.fa4("causal", q, k, v)
+    assert torch.allclose(run(), F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-6)
+    grad = torch.randn(2, 3, 16, 8)
+    first = torch.autograd.grad(run(), (q, k, v), grad)
+    second = torch.autograd.grad(run(), (q, k, v), grad)  # a timed loop repeats forward + backward
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
