@@ -112,6 +112,11 @@ CONV_CASES = {  # x shape, w shape, bias, stride, padding, dilation, transposed,
     "t2d_groups_outpad": ((2, 4, 5, 6), (4, 3, 3, 3), True, [2, 2], [1, 0], [1, 1], True, [1, 0], 2),
     "t1d_dot_dil": ((2, 5, 7), (5, 17, 3), True, [3], [1], [2], True, [2], 1),
     "t3d_outpad": ((1, 2, 3, 4, 5), (2, 3, 2, 3, 2), False, [2, 1, 2], [0, 1, 1], [1, 2, 1], True, [1, 0, 0], 1),
+    # transposed phases that no tap reaches (stride and dilation share a factor; kernel 1 < stride: bias only)
+    "t2d_stride_dil_share_2": ((2, 3, 5, 4), (3, 16, 3, 3), True, [2, 2], [1, 0], [2, 2], True, [1, 1], 1),
+    "t2d_kernel1_stride3": ((1, 4, 4, 3), (4, 2, 1, 1), True, [3, 3], [0, 0], [1, 1], True, [2, 1], 1),
+    "t1d_stride3_dil2_pad_gt_kernel": ((2, 3, 9), (3, 16, 2), True, [3], [3], [2], True, [0], 1),
+    "t3d_groups_dot": ((1, 4, 3, 3, 4), (4, 8, 3, 2, 3), True, [2, 2, 3], [1, 0, 1], [1, 1, 1], True, [0, 1, 2], 2),
 }
 
 

@@ -3,14 +3,18 @@
 What a captured graph contains: every ``nn.ConvNd`` / ``nn.ConvTransposeNd`` / ``F.convNd`` stays one
 ``convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)``.
 
-How: one implicit-GEMM kernel for 1-, 2- and 3-d. The wrapper views every problem as 3-d (missing
-leading spatial dims get size 1, stride 0, kernel 1) and passes runtime sizes and strides, so no
-operand is copied. Rows of the GEMM are output pixels of all images (N * OD * OH * OW, so small
-images still fill tiles), columns are the output channels of one group, and the reduction runs over
-r = (input channel of the group, kernel tap) in BLOCK_K chunks. A row's input position splits into a
-row part (output pixel) and a column part (tap), so per chunk only 1-d index math plus the bounds
-masks are 2-d. Transposed convolution is the gather form: output o takes input i = (o + p - k*d) / s
-when that divides exactly and lies inside; the weight is (C_in, C_out/groups, k...).
+How: one implicit-GEMM kernel for 1-, 2- and 3-d. The wrapper views every operand as 3-d (missing
+leading spatial dims get size 1) and passes runtime sizes and strides, so no operand is copied. Rows
+of the GEMM are output pixels of all images (N * OD * OH * OW, so small images still fill tiles),
+columns are the output channels of one group, and the reduction runs over r = (input channel of the
+group, kernel tap) in BLOCK_K chunks. A row's input position splits into a row part (output pixel)
+and a column part (tap), so per chunk only 1-d index math plus the bounds masks are 2-d.
+Transposed convolution (weight (C_in, C_out/groups, k...)): output o takes input i = (o + p - k*d) / s
+where that divides exactly, so along each dim the outputs of one phase o = ph + q*s meet only the taps
+with k*d = ph + p (mod s), k = k0 + t*step, at inputs i = q + c0 - t*e (c0, e integers). Each phase is
+therefore an ordinary convolution (stride 1, padding -c0, dilation -e) over a strided view of the
+output and of the weight: prod(s) launches that skip the taps a gather form would mask out (s**3 of
+them in 3-d).
 Tiles with >= 16 output channels per group multiply with ``tl.dot`` (fp32 accumulation; fp16/bf16 on
 tensor cores; float32 operands as the config's ``fp32_dot`` says: "tf32x3" (three TF32 tensor-core
 products, near float32's precision: ~2**-21 per product), "ieee" (CUDA-core FMAs) or "tf32" (one TF32
@@ -21,28 +25,24 @@ Contract: see ``WRAPPERS`` (aten packet name -> (wrapper, every function the wra
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import triton
 import triton.language as tl
 
 
 @triton.jit
-def _kw_conv_tap(base, tap, dil, stride, size, TRANSPOSED: tl.constexpr):
-    """Input position along one dim for row bases (BLOCK_M) x taps (BLOCK_K), and whether it exists."""
-    if TRANSPOSED:  # output o reads input (o + p - k*d) / s when the division is exact
-        t = base[:, None] - (tap * dil)[None, :]
-        pos = t // stride
-        ok = (t >= 0) & (pos * stride == t) & (pos < size)
-    else:  # output o reads input o*s - p + k*d
-        pos = base[:, None] + (tap * dil)[None, :]
-        ok = (pos >= 0) & (pos < size)
-    return pos, ok
+def _kw_conv_tap(base, tap, dil, size):
+    """Input position o*s - p + k*d along one dim for row bases (BLOCK_M) x taps (BLOCK_K), and whether it exists."""
+    pos = base[:, None] + (tap * dil)[None, :]
+    return pos, (pos >= 0) & (pos < size)
 
 
 @triton.jit
-def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R,
+def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, CG_IN, CG_OUT, R,
                     ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW,
-                    xs_n, xs_c, xs_d, xs_h, xs_w, ws_0, ws_1, ws_d, ws_h, ws_w,
+                    xs_n, xs_c, xs_d, xs_h, xs_w, ws_0, ws_1, ws_d, ws_h, ws_w, ys_n, ys_c, ys_d, ys_h, ys_w,
                     HAS_BIAS: tl.constexpr, TRANSPOSED: tl.constexpr, USE_DOT: tl.constexpr, UPCAST: tl.constexpr,
                     FP32_DOT: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
     pid_m = tl.program_id(0)
@@ -59,11 +59,10 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
     od = sp // (OH * OW)
     oh = (sp // OW) % OH
     ow = sp % OW
-    if TRANSPOSED:
-        base_d, base_h, base_w = od + PD, oh + PH, ow + PW
+    base_d, base_h, base_w = od * SD - PD, oh * SH - PH, ow * SW - PW
+    if TRANSPOSED:  # weight (C_in, C_out / groups, k...)
         w_col = offs_n * ws_1
-    else:
-        base_d, base_h, base_w = od * SD - PD, oh * SH - PH, ow * SW - PW
+    else:  # weight (C_out, C_in / groups, k...)
         w_col = (g * CG_OUT + offs_n) * ws_0
     x_row = x_ptr + img * xs_n + g * CG_IN * xs_c
     kvol = KD * KH * KW
@@ -76,9 +75,9 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
         kd = kv // (KH * KW)
         kh = (kv // KW) % KH
         kw = kv % KW
-        pd_, okd = _kw_conv_tap(base_d, kd, DD, SD, ID, TRANSPOSED)
-        ph_, okh = _kw_conv_tap(base_h, kh, DH, SH, IH, TRANSPOSED)
-        pw_, okw = _kw_conv_tap(base_w, kw, DW, SW, IW, TRANSPOSED)
+        pd_, okd = _kw_conv_tap(base_d, kd, DD, ID)
+        ph_, okh = _kw_conv_tap(base_h, kh, DH, IH)
+        pw_, okw = _kw_conv_tap(base_w, kw, DW, IW)
         a_mask = m_ok[:, None] & r_ok[None, :] & okd & okh & okw
         a = tl.load(x_row[:, None] + c[None, :] * xs_c + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w, mask=a_mask, other=0.0)
         if TRANSPOSED:
@@ -97,7 +96,7 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, C_OUT, CG_IN, CG_OUT, R
     co = g * CG_OUT + offs_n
     if HAS_BIAS:
         acc += tl.load(b_ptr + co, mask=n_ok, other=0.0).to(tl.float32)[None, :]
-    y_ptrs = y_ptr + img[:, None] * C_OUT * osp + co[None, :] * osp + sp[:, None]
+    y_ptrs = y_ptr + img[:, None] * ys_n + co[None, :] * ys_c + (od * ys_d + oh * ys_h + ow * ys_w)[:, None]
     tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=m_ok[:, None] & n_ok[None, :])
 
 
@@ -107,6 +106,23 @@ def _kw_conv_3d(values, nd, fill):
     if len(values) == 1 and nd > 1:
         values = values * nd
     return [fill] * (3 - nd) + values
+
+
+def _kw_conv_3d_view(t, nd):
+    """t (N, C, spatial...) viewed as (N, C, D, H, W): missing leading spatial dims of size 1, no copy."""
+    for _ in range(3 - nd):
+        t = t.unsqueeze(2)
+    return t
+
+
+def _kw_conv_phase(k, s, p, d, phase):
+    """Along one dim of a transposed convolution, the outputs o = phase + q*s as an ordinary convolution:
+    (first tap, tap step, padding, dilation), or None when no tap reaches them (they get the bias only)."""
+    first = next((j for j in range(k) if (j * d - phase - p) % s == 0), None)
+    if first is None:
+        return None
+    step = s // math.gcd(s, d)
+    return first, step, -((phase + p - first * d) // s), -(step * d // s)
 
 
 def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups, *,
@@ -127,15 +143,22 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     else:
         cg_out = weight.shape[0] // groups
         osz = [(isz[i] + 2 * pad[i] - dil[i] * (ksz[i] - 1) - 1) // st[i] + 1 for i in range(3)]
-    c_out = cg_out * groups
-    cg_in = c_in // groups
-    out = torch.empty((n_img, c_out, *osz[3 - nd:]), device=input.device, dtype=input.dtype)
+    out = torch.empty((n_img, cg_out * groups, *osz[3 - nd:]), device=input.device, dtype=input.dtype)
     if out.numel() == 0:
         return out
-    xs = [input.stride(0), input.stride(1)] + [0] * (3 - nd) + [input.stride(i) for i in range(2, nd + 2)]
-    ws = [weight.stride(0), weight.stride(1)] + [0] * (3 - nd) + [weight.stride(i) for i in range(2, nd + 2)]
-    m_total = n_img * osz[0] * osz[1] * osz[2]
-    red = cg_in * ksz[0] * ksz[1] * ksz[2]
+    x5, w5, y5 = (_kw_conv_3d_view(t, nd) for t in (input, weight, out))
+    if not transposed:
+        jobs = [(y5, w5, st, pad, dil)]
+    else:  # one ordinary convolution per output phase (module docstring)
+        jobs = []
+        for phase in [(a, b, c) for a in range(st[0]) for b in range(st[1]) for c in range(st[2])]:
+            dims = [_kw_conv_phase(ksz[i], st[i], pad[i], dil[i], phase[i]) for i in range(3)]
+            y_view = y5[:, :, phase[0]::st[0], phase[1]::st[1], phase[2]::st[2]]
+            if None in dims:  # no tap reaches these outputs: zero taps, the kernel writes the bias
+                jobs.append((y_view, w5[:, :, :0], [1, 1, 1], [0, 0, 0], [1, 1, 1]))
+            else:
+                w_view = w5[:, :, dims[0][0]::dims[0][1], dims[1][0]::dims[1][1], dims[2][0]::dims[2][1]]
+                jobs.append((y_view, w_view, [1, 1, 1], [d[2] for d in dims], [d[3] for d in dims]))
     on_cpu = input.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
     if fp32_dot not in ("ieee", "tf32x3", "tf32"):
         raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {fp32_dot!r}")
@@ -145,24 +168,28 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     half = input.element_size() <= 2 and not on_cpu
     wide = half or dot != "ieee"  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
-    if use_dot:
-        BLOCK_N = BLOCK_N or max(16, min(128 if wide else 64, triton.next_power_of_2(cg_out)))
-        BLOCK_M = BLOCK_M or (32 if on_cpu else 128 if wide or BLOCK_N <= 32 else 64)
-        BLOCK_K = BLOCK_K or max(16, min(64 if half else 32, triton.next_power_of_2(red)))
-    else:
-        BLOCK_N = BLOCK_N or triton.next_power_of_2(cg_out)
-        BLOCK_M = BLOCK_M or (32 if on_cpu else max(64, 512 // BLOCK_N))
-        BLOCK_K = BLOCK_K or min(8, triton.next_power_of_2(red))
-    num_warps = num_warps or (8 if BLOCK_M * BLOCK_N >= 128 * 128 else 4)
-    num_stages = num_stages or (3 if use_dot else 2)
-    grid = (triton.cdiv(m_total, BLOCK_M), groups * triton.cdiv(cg_out, BLOCK_N))
-    _kw_conv_kernel[grid](
-        input, weight, bias if bias is not None else out, out, m_total, c_out, cg_in, cg_out, red,
-        isz[0], isz[1], isz[2], osz[0], osz[1], osz[2], ksz[0], ksz[1], ksz[2], st[0], st[1], st[2],
-        pad[0], pad[1], pad[2], dil[0], dil[1], dil[2], xs[0], xs[1], xs[2], xs[3], xs[4],
-        ws[0], ws[1], ws[2], ws[3], ws[4], HAS_BIAS=bias is not None, TRANSPOSED=bool(transposed),
-        USE_DOT=use_dot, UPCAST=on_cpu, FP32_DOT=dot, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K,
-        num_warps=num_warps, num_stages=num_stages)
+    cg_in = c_in // groups
+    for y_view, w_view, st_, pad_, dil_ in jobs:
+        m_total = n_img * y_view.shape[2] * y_view.shape[3] * y_view.shape[4]
+        if m_total == 0:
+            continue
+        red = cg_in * w_view.shape[2] * w_view.shape[3] * w_view.shape[4]
+        if use_dot:
+            block_n = BLOCK_N or max(16, min(128 if wide else 64, triton.next_power_of_2(cg_out)))
+            block_m = BLOCK_M or (32 if on_cpu else 128 if wide or block_n <= 32 else 64)
+            block_k = BLOCK_K or max(16, min(64 if half else 32, triton.next_power_of_2(max(red, 1))))
+        else:
+            block_n = BLOCK_N or triton.next_power_of_2(cg_out)
+            block_m = BLOCK_M or (32 if on_cpu else max(64, 512 // block_n))
+            block_k = BLOCK_K or min(8, triton.next_power_of_2(max(red, 1)))
+        grid = (triton.cdiv(m_total, block_m), groups * triton.cdiv(cg_out, block_n))
+        _kw_conv_kernel[grid](
+            x5, w_view, bias if bias is not None else out, y_view, m_total, cg_in, cg_out, red,
+            *x5.shape[2:], *y_view.shape[2:], *w_view.shape[2:], *st_, *pad_, *dil_, *x5.stride(), *w_view.stride(),
+            *y_view.stride(), HAS_BIAS=bias is not None, TRANSPOSED=bool(transposed), USE_DOT=use_dot,
+            UPCAST=on_cpu, FP32_DOT=dot, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k,
+            num_warps=num_warps or (8 if block_m * block_n >= 128 * 128 else 4),
+            num_stages=num_stages or (3 if use_dot else 2))
     return out
 
 
@@ -175,7 +202,7 @@ def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, 
                           num_stages=num_stages, fp32_dot=fp32_dot)
 
 
-_KW_CONV_HELPERS = (_kw_conv_3d, _kw_conv_kernel, _kw_conv_tap)
+_KW_CONV_HELPERS = (_kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap)
 WRAPPERS = {
     "convolution": (kw_convolution, _KW_CONV_HELPERS),
     "_convolution": (kw__convolution, (kw_convolution, *_KW_CONV_HELPERS)),
