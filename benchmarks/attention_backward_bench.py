@@ -32,6 +32,7 @@ from kernelwright.bench.attention import (
     CHECK_B,
     CHECK_H,
     CHECK_SEQ,
+    FLEX_SLACK,
     VARIANTS,
     bench,
     check,
@@ -41,13 +42,13 @@ from kernelwright.bench.attention import (
     overrides_for,
     problem_for,
     with_ratios,
+    within_flex,
 )
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems" / "attention"
 # alibi_learned: score_mod reads the Model's slopes, whose gradient is part of every timed backward
 BACKWARD_VARIANTS = [*VARIANTS, "alibi_learned"]
 GRAD_TOL = 6e-2  # bf16 gradients: P and dS are rounded to bf16 before their products (tests/test_attention_backward.py)
-FLEX_SLACK = 2.0  # a gradient that misses GRAD_TOL where Flex's misses too passes within this factor of Flex's error
 
 
 def training_candidates(family: AttentionFamily, problem: Any, variant: str, count: int) -> list[tuple[Any, dict]]:
@@ -104,12 +105,6 @@ def gradient_check(candidate: Any, problem: Any, variant: str, dim: int, seq: in
     except Exception as exc:  # noqa: BLE001 - reported beside ours, never the end of the row
         out["flex_grad_error"] = f"{type(exc).__name__}: {exc}"[:300]
     return out
-
-
-def within_flex(ours: dict[str, Any], flex: dict[str, Any]) -> bool:
-    """Every gradient passes the check, or misses where Flex's misses too and errs at most FLEX_SLACK x as much."""
-    return all(f["ok"] or (not flex[name]["ok"] and f["max_abs_err"] <= FLEX_SLACK * flex[name]["max_abs_err"])
-               for name, f in ours.items())
 
 
 def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq: int) -> dict[str, Any]:
