@@ -30,6 +30,7 @@ import math
 import torch
 import triton
 import triton.language as tl
+from kernelwright.agents.templates.lowered.runtime import kw_fp32_dot
 
 
 @triton.jit
@@ -160,11 +161,7 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
                 w_view = w5[:, :, dims[0][0]::dims[0][1], dims[1][0]::dims[1][1], dims[2][0]::dims[2][1]]
                 jobs.append((y_view, w_view, [1, 1, 1], [d[2] for d in dims], [d[3] for d in dims]))
     on_cpu = input.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    if fp32_dot not in ("ieee", "tf32x3", "tf32"):
-        raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {fp32_dot!r}")
-    dot = "ieee" if on_cpu or input.dtype != torch.float32 else fp32_dot
-    if dot == "tf32" and not torch.backends.cudnn.allow_tf32:  # plain TF32 only where eager's cuDNN may use it
-        dot = "ieee"
+    dot = kw_fp32_dot(input.dtype, on_cpu, fp32_dot, torch.backends.cudnn.allow_tf32)
     half = input.element_size() <= 2 and not on_cpu
     wide = half or dot != "ieee"  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
@@ -202,7 +199,7 @@ def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, 
                           num_stages=num_stages, fp32_dot=fp32_dot)
 
 
-_KW_CONV_HELPERS = (_kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap)
+_KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap)
 WRAPPERS = {
     "convolution": (kw_convolution, _KW_CONV_HELPERS),
     "_convolution": (kw__convolution, (kw_convolution, *_KW_CONV_HELPERS)),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
+from kernelwright.agents.templates.lowered.runtime import kw_fp32_dot
 
 
 @triton.jit
@@ -101,11 +102,7 @@ def _kw_mm_launch(a, b, bias, out, alpha, beta, BLOCK_M, BLOCK_N, BLOCK_K, GROUP
     if out.numel() == 0:
         return out
     on_cpu = a.device.type == "cpu"  # the Triton interpreter: fp32 tiles, small blocks
-    if fp32_dot not in ("ieee", "tf32x3", "tf32"):
-        raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {fp32_dot!r}")
-    dot = "ieee" if on_cpu or a.dtype != torch.float32 else fp32_dot
-    if dot == "tf32" and not torch.backends.cuda.matmul.allow_tf32:  # plain TF32 only where eager's cuBLAS may
-        dot = "ieee"
+    dot = kw_fp32_dot(a.dtype, on_cpu, fp32_dot, torch.backends.cuda.matmul.allow_tf32)
     half = a.element_size() <= 2 and not on_cpu
     wide = half or dot != "ieee"  # tensor cores take bigger tiles
     cap = 32 if on_cpu else 128 if wide else 64
@@ -178,7 +175,7 @@ def kw_baddbmm(self, batch1, batch2, *, beta=1, alpha=1, BLOCK_M=None, BLOCK_N=N
     return out
 
 
-_KW_MM_HELPERS = (_kw_mm_launch, _kw_mm_kernel, _kw_mm_reduce_kernel)
+_KW_MM_HELPERS = (kw_fp32_dot, _kw_mm_launch, _kw_mm_kernel, _kw_mm_reduce_kernel)
 WRAPPERS = {
     "mm": (kw_mm, _KW_MM_HELPERS),
     "addmm": (kw_addmm, _KW_MM_HELPERS),

@@ -11,6 +11,7 @@ Everything here only allocates, makes views and launches kernels: no torch compu
 """
 from __future__ import annotations
 
+import torch
 import triton
 import triton.language as tl
 
@@ -27,6 +28,16 @@ def kw_leaf_strides(t, shape, flips=()):
             stride = -stride
         strides[rank - nd + d] = 0 if t.shape[d] == 1 else stride
     return strides, offset
+
+
+def kw_fp32_dot(dtype, on_cpu, asked, eager_tf32):
+    """tl.dot's input_precision for a dense op: the config's choice (tf32x3, ieee or tf32) for float32 on a GPU,
+    plain tf32 only where PyTorch's flag (`eager_tf32`) lets eager do the same; ieee elsewhere."""
+    if asked not in ("ieee", "tf32x3", "tf32"):
+        raise ValueError(f"fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not {asked!r}")
+    if on_cpu or dtype != torch.float32 or (asked == "tf32" and not eager_tf32):
+        return "ieee"
+    return asked
 
 
 def kw_pointwise(kernel, out, leaves, scalars, block, warps):
