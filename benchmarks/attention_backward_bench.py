@@ -110,6 +110,7 @@ def gradient_check(candidate: Any, problem: Any, variant: str, dim: int, seq: in
 def measure(family: AttentionFamily, variant: str, args: argparse.Namespace, seq: int) -> dict[str, Any]:
     problem = problem_for(PROBLEMS, variant, args.dtype)
     row: dict[str, Any] = {"variant": variant, "B": args.batch, "H": args.heads, "S": seq, "D": args.dim}
+    torch._dynamo.reset()  # a fresh cache per variant: flex's recompiles would otherwise hit the limit
     module = problem.module(overrides_for(variant, args.batch, args.heads, seq, args.dim))
     qkv, grad = inputs(module)
     tried = []  # each backward config: its gradient check and time; the fastest correct one is the row's

@@ -109,3 +109,17 @@ def test_fa4_baseline_passes_its_layout_and_takes_repeated_backward_passes(monke
     first = torch.autograd.grad(run(), (q, k, v), grad)
     second = torch.autograd.grad(run(), (q, k, v), grad)  # a timed loop repeats forward + backward
     assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_flex_baseline_fails_instead_of_timing_the_unfused_fallback(monkeypatch):
+    """Past dynamo's recompile limit, flex_attention runs its unfused eager form; a backward bench of five
+    variants in one process timed that as Flex (~100 ms against ~4 ms). The baseline makes it an error."""
+    import torch
+    import torch._dynamo.config as dynamo_config
+
+    from kernelwright.bench import attention_baselines as baselines
+
+    monkeypatch.setattr(dynamo_config, "fail_on_recompile_limit_hit", False)
+    q = torch.zeros(1, 1, 16, 8)
+    baselines.flex(SimpleNamespace(score_mod=None, mask_mod=None), q, q, q)
+    assert dynamo_config.fail_on_recompile_limit_hit is True

@@ -40,3 +40,23 @@ def test_timed_calls_are_judged_against_eager_error_where_eager_misses_too():
     verdict = kernelwright.verify(problem, candidate, device="cpu", timing=True)
     assert verdict.status == "correct", verdict.summary()
     assert "timing.outputs" in verdict.durations  # the timed calls' outputs were checked
+
+
+def test_floor_keeps_the_gradients_own_tolerance():
+    """A GPU run rejected a bf16 attention backward at 0.026 on dQ against atol 0.02: where eager missed on
+    another output, the floor had replaced the gradients' GRAD_ATOL (0.06) with the forward's ATOL."""
+    from kernelwright.verifier.evidence import Reference
+
+    metadata = {"atol": {"bfloat16": 2e-2}, "rtol": {"bfloat16": 2e-2},
+                "grad_atol": {"bfloat16": 6e-2}, "grad_rtol": {"bfloat16": 6e-2}}
+    out_ref = torch.full((16,), 1e-17, dtype=torch.float64)  # an output that cancels: eager misses here
+    grad_ref = torch.ones(16, dtype=torch.float64)
+    ref = Reference([out_ref, grad_ref], [torch.bfloat16, torch.bfloat16], True, gradients_from=1)
+    eager = [torch.full((16,), 0.5, dtype=torch.bfloat16), grad_ref.to(torch.bfloat16)]
+    floor = robustness.eager_floor(eager, ref.outputs, ref.dtypes, metadata,
+                                   lambda index, dtype: ref.tolerance(index, dtype, metadata))
+    assert floor is not None
+    assert floor[0].atol >= 0.5 * robustness.ERROR_FACTOR  # widened to eager's error
+    assert floor[1].atol == 6e-2 and floor[1].rtol == 6e-2  # the gradient keeps GRAD_ATOL / GRAD_RTOL
+    without = robustness.eager_floor(eager, ref.outputs, ref.dtypes, metadata)
+    assert without is not None and without[1].atol == 2e-2  # the default: the metadata's ordinary ATOL

@@ -32,6 +32,9 @@ def flex(module: ModuleType, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     if backend == "FLASH" and not fa4_installed():
         raise Skip(f"FlexAttention's FLASH backend needs flash-attn-4: {FA4_MISSING}")
     options = {"kernel_options": {"BACKEND": backend}} if backend else {}
+    # past dynamo's recompile limit, flex_attention silently runs its unfused eager form (a GPU bench
+    # of several variants in one process timed that, ~100 ms, as "Flex"): make it an error instead
+    torch._dynamo.config.fail_on_recompile_limit_hit = True
     compiled = torch.compile(flex_attention)
     score_mod = getattr(module, "score_mod", None)
     if score_mod is not None and tensors:
