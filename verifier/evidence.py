@@ -26,8 +26,9 @@ from .correctness import (
     same_within,
     tolerance_for,
 )
-from .inputs import poisoned_count, seeded
+from .inputs import poisoned_count
 from .problem import Problem
+from .reference_model import reference_model
 from .sandbox import dynamic_checks
 
 # Blocked probes that libraries make on their own (platform.architecture() runs `file -b python`).
@@ -71,10 +72,7 @@ class Reference:
 def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int,
                       device: str = "cpu") -> Reference:
     """Run the reference Model on the trial inputs: float64 when it allows, else native dtype."""
-    module = problem.module(overrides)
-    init_inputs = module.get_init_inputs()
-    with seeded(seed):
-        model = _with_gradients(problem, module.Model(*init_inputs))
+    model = _with_gradients(problem, reference_model(problem, overrides, seed))
     dtypes = _native_dtypes(model, inputs)
     with torch.no_grad():
         try:
@@ -86,7 +84,7 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
             return Reference(outs, dtypes, True, _gradients_from(model, inputs, outs))
         except Exception:  # noqa: BLE001 - the op has no float64 kernel: use the native dtype
             pass
-        native = model.to(device)(*[_to(x, device) for x in inputs])
+        native = copy.deepcopy(model).to(device)(*[_to(x, device) for x in inputs])
         outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(native)]
         return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False,
                          _gradients_from(model, inputs, outs))
@@ -94,11 +92,9 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
 
 def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int, device: str = "cpu") -> list:
     """The reference Model in its own dtype on the trial inputs: what eager PyTorch gives a user."""
-    module = problem.module(overrides)
-    with seeded(seed):
-        model = _with_gradients(problem, module.Model(*module.get_init_inputs()))
+    model = _with_gradients(problem, reference_model(problem, overrides, seed))
     with torch.no_grad():
-        out = model.to(device)(*[_to(x, device) for x in inputs])
+        out = copy.deepcopy(model).to(device)(*[_to(x, device) for x in inputs])
     return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
 
 

@@ -24,6 +24,8 @@ from .gate import DeviceGate, GateTimeout
 from .inputs import MODEL_SEED
 from .job import Job
 from .problem import source_sha
+from .reference_model import forget as forget_reference_model
+from .reference_model import reference_model
 from .rules import ANTICHEAT_RULES, POLICIES, RELAXABLE, status_for
 from .sandbox import transport
 from .sandbox.worker import Worker, WorkerError
@@ -159,9 +161,7 @@ class Judge:
     def load(self, overrides: dict[str, Any], refusable: bool = False) -> bool:
         """Build ModelNew in the worker; False when it refused these sizes (only with `refusable`)."""
         init_inputs = inputs_mod.make_init_inputs(self.problem, overrides)
-        module = self.problem.module(overrides)
-        with inputs_mod.seeded(MODEL_SEED):
-            reference = module.Model(*init_inputs)
+        reference = reference_model(self.problem, overrides, MODEL_SEED)
         state = {k: v.detach().cpu() for k, v in reference.state_dict().items()}
         if backward.declared(self.problem.metadata):  # the candidate reports these parameters' gradients
             self.backward_params = backward.parameter_names(reference)
@@ -241,6 +241,7 @@ def judge(job: Job, worker: Worker) -> Verdict:
         verdict = _decide(j, worker)
     finally:  # also when something unforeseen escapes: the GPU memory promised to this job is free again
         memory_judge.withdraw(j)
+        forget_reference_model()
     verdict.elapsed_s = round(time.perf_counter() - started, 3)
     return verdict
 
