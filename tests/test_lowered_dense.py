@@ -117,6 +117,11 @@ CONV_CASES = {  # x shape, w shape, bias, stride, padding, dilation, transposed,
     "t2d_kernel1_stride3": ((1, 4, 4, 3), (4, 2, 1, 1), True, [3, 3], [0, 0], [1, 1], True, [2, 1], 1),
     "t1d_stride3_dil2_pad_gt_kernel": ((2, 3, 9), (3, 16, 2), True, [3], [3], [2], True, [0], 1),
     "t3d_groups_dot": ((1, 4, 3, 3, 4), (4, 8, 3, 2, 3), True, [2, 2, 3], [1, 0, 1], [1, 1, 1], True, [0, 1, 2], 2),
+    # >= 16 input channels per group: the tap-major loop (a ragged last channel chunk: 20 of 32)
+    "2d_tap_major_ragged": ((2, 20, 7, 6), (16, 20, 3, 3), True, [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
+    "2d_tap_major_groups_stride_dil": ((1, 32, 9, 8), (32, 16, 3, 2), True, [2, 1], [2, 1], [2, 2], False, [0, 0], 2),
+    "3d_tap_major": ((1, 16, 4, 5, 3), (16, 16, 2, 3, 3), False, [1, 2, 1], [1, 0, 1], [1, 1, 1], False, [0, 0, 0], 1),
+    "t2d_tap_major_outpad": ((1, 16, 4, 5), (16, 16, 3, 3), True, [2, 2], [1, 0], [1, 1], True, [1, 0], 1),
 }
 
 

@@ -57,6 +57,8 @@ CASES = {
                                             t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
     "conv2d_fp32_tf32x3": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3), t(128), [1, 1], [1, 1],
                                                    [1, 1], False, [0, 0], 1, fp32_dot="tf32x3"),
+    "conv2d_3ch_fp32_tf32x3": lambda: C.kw_convolution(t(16, 3, 224, 224), t(64, 3, 7, 7), t(64), [2, 2], [3, 3],
+                                                       [1, 1], False, [0, 0], 1, fp32_dot="tf32x3"),  # flat form
     "conv2d_fp32_tf32": lambda: C.kw_convolution(t(16, 64, 56, 56), t(128, 64, 3, 3),
                                                  t(128), [1, 1], [1, 1], [1, 1], False, [0, 0], 1, fp32_dot="tf32"),
     "conv2d_fp32_tf32_cudnn_off": flagged(CUDNN_OFF, lambda: C.kw_convolution(
@@ -115,7 +117,7 @@ def test_dense_kernels_compile_for_sm90_with_their_gpu_launch_configs():
     assert {"mm_bf16", "mm_split_k_fp16", "baddbmm_fp16", "conv2d_fp16", "conv1d_bf16"} <= tensor_core, tensor_core
     # float32 takes tensor cores only when asked: tf32x3 always, plain tf32 where PyTorch's flag lets eager do
     # the same (cuDNN's is on by default, cuBLAS's off)
-    assert {"conv2d_fp32_tf32x3", "conv_t3d_fp32_tf32x3", "mm_fp32_tf32x3", "addmm_fp32_tf32x3",
-            "conv2d_fp32_tf32", "mm_fp32_tf32"} <= tensor_core, tensor_core
+    assert {"conv2d_fp32_tf32x3", "conv2d_3ch_fp32_tf32x3", "conv_t3d_fp32_tf32x3", "mm_fp32_tf32x3",
+            "addmm_fp32_tf32x3", "conv2d_fp32_tf32", "mm_fp32_tf32"} <= tensor_core, tensor_core
     assert not {"conv2d_fp32", "conv2d_fp32_tf32_cudnn_off", "mm_fp32", "mm_fp32_tf32_cublas_off",
                 "addmm_fp32"} & tensor_core, tensor_core

@@ -6,9 +6,11 @@ What a captured graph contains: every ``nn.ConvNd`` / ``nn.ConvTransposeNd`` / `
 How: one implicit-GEMM kernel for 1-, 2- and 3-d. The wrapper views every operand as 3-d (missing
 leading spatial dims get size 1) and passes runtime sizes and strides, so no operand is copied. Rows
 of the GEMM are output pixels of all images (N * OD * OH * OW, so small images still fill tiles),
-columns are the output channels of one group, and the reduction runs over r = (input channel of the
-group, kernel tap) in BLOCK_K chunks. A row's input position splits into a row part (output pixel)
-and a column part (tap), so per chunk only 1-d index math plus the bounds masks are 2-d.
+columns are the output channels of one group. Groups of >= 16 input channels reduce tap by tap
+(``TAP_MAJOR``): one loop over (kernel tap, BLOCK_K channels), so a tap's bounds check and input offset
+are per row (1-d) and each A element costs one add and one mask; the flat form reduces over
+r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which packs the few
+channels of a first layer (3 channels x 9 taps = 27 of a 32-wide chunk) where tap-major would waste them.
 Transposed convolution (weight (C_in, C_out/groups, k...)): output o takes input i = (o + p - k*d) / s
 where that divides exactly, so along each dim the outputs of one phase o = ph + q*s meet only the taps
 with k*d = ph + p (mod s), k = k0 + t*step, at inputs i = q + c0 - t*e (c0, e integers). Each phase is
@@ -41,11 +43,21 @@ def _kw_conv_tap(base, tap, dil, size):
 
 
 @triton.jit
+def _kw_conv_mma(a, b, acc, UPCAST: tl.constexpr, FP32_DOT: tl.constexpr):
+    """acc + a @ b on tensor cores (interpreter: float32 tiles)."""
+    if UPCAST:
+        a = a.to(tl.float32)
+        b = b.to(tl.float32)
+    return tl.dot(a, b, acc, input_precision=FP32_DOT)
+
+
+@triton.jit
 def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, CG_IN, CG_OUT, R,
                     ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW,
                     xs_n, xs_c, xs_d, xs_h, xs_w, ws_0, ws_1, ws_d, ws_h, ws_w, ys_n, ys_c, ys_d, ys_h, ys_w,
                     HAS_BIAS: tl.constexpr, TRANSPOSED: tl.constexpr, USE_DOT: tl.constexpr, UPCAST: tl.constexpr,
-                    FP32_DOT: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+                    TAP_MAJOR: tl.constexpr, FP32_DOT: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                    BLOCK_K: tl.constexpr):
     pid_m = tl.program_id(0)
     tiles_n = tl.cdiv(CG_OUT, BLOCK_N)
     g = tl.program_id(1) // tiles_n
@@ -68,32 +80,53 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, CG_IN, CG_OUT, R,
     x_row = x_ptr + img * xs_n + g * CG_IN * xs_c
     kvol = KD * KH * KW
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for r0 in range(0, R, BLOCK_K):
-        r = r0 + offs_k
-        r_ok = r < R
-        c = r // kvol
-        kv = r % kvol
-        kd = kv // (KH * KW)
-        kh = (kv // KW) % KH
-        kw = kv % KW
-        pd_, okd = _kw_conv_tap(base_d, kd, DD, ID)
-        ph_, okh = _kw_conv_tap(base_h, kh, DH, IH)
-        pw_, okw = _kw_conv_tap(base_w, kw, DW, IW)
-        a_mask = m_ok[:, None] & r_ok[None, :] & okd & okh & okw
-        a = tl.load(x_row[:, None] + c[None, :] * xs_c + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w, mask=a_mask, other=0.0)
-        if TRANSPOSED:
-            w_row = (g * CG_IN + c) * ws_0
-        else:
-            w_row = c * ws_1
-        w_row += kd * ws_d + kh * ws_h + kw * ws_w
-        b = tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=r_ok[:, None] & n_ok[None, :], other=0.0)
-        if USE_DOT:
-            if UPCAST:
-                a = a.to(tl.float32)
-                b = b.to(tl.float32)
-            acc = tl.dot(a, b, acc, input_precision=FP32_DOT)
-        else:  # few channels per group: broadcast multiply-add, reduced over the BLOCK_K taps
-            acc += tl.sum(a.to(tl.float32)[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)
+    if TAP_MAJOR:  # USE_DOT only
+        chunks = tl.cdiv(CG_IN, BLOCK_K)
+        for it in range(0, kvol * chunks):
+            tap = it // chunks
+            c = (it % chunks) * BLOCK_K + offs_k
+            c_ok = c < CG_IN
+            kd = tap // (KH * KW)
+            kh = (tap // KW) % KH
+            kw = tap % KW
+            pd_ = base_d + kd * DD
+            ph_ = base_h + kh * DH
+            pw_ = base_w + kw * DW
+            row_ok = m_ok & (pd_ >= 0) & (pd_ < ID) & (ph_ >= 0) & (ph_ < IH) & (pw_ >= 0) & (pw_ < IW)
+            a_rows = x_row + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w
+            a = tl.load(a_rows[:, None] + (c * xs_c)[None, :], mask=row_ok[:, None] & c_ok[None, :], other=0.0)
+            if TRANSPOSED:
+                w_row = (g * CG_IN + c) * ws_0
+            else:
+                w_row = c * ws_1
+            w_row += kd * ws_d + kh * ws_h + kw * ws_w
+            b = tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=c_ok[:, None] & n_ok[None, :], other=0.0)
+            acc = _kw_conv_mma(a, b, acc, UPCAST, FP32_DOT)
+    else:
+        for r0 in range(0, R, BLOCK_K):  # flat over (channel, tap)
+            r = r0 + offs_k
+            r_ok = r < R
+            c = r // kvol
+            kv = r % kvol
+            kd = kv // (KH * KW)
+            kh = (kv // KW) % KH
+            kw = kv % KW
+            pd_, okd = _kw_conv_tap(base_d, kd, DD, ID)
+            ph_, okh = _kw_conv_tap(base_h, kh, DH, IH)
+            pw_, okw = _kw_conv_tap(base_w, kw, DW, IW)
+            a_mask = m_ok[:, None] & r_ok[None, :] & okd & okh & okw
+            a = tl.load(x_row[:, None] + c[None, :] * xs_c + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w, mask=a_mask,
+                        other=0.0)
+            if TRANSPOSED:
+                w_row = (g * CG_IN + c) * ws_0
+            else:
+                w_row = c * ws_1
+            w_row += kd * ws_d + kh * ws_h + kw * ws_w
+            b = tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=r_ok[:, None] & n_ok[None, :], other=0.0)
+            if USE_DOT:
+                acc = _kw_conv_mma(a, b, acc, UPCAST, FP32_DOT)
+            else:  # few channels per group: broadcast multiply-add, reduced over the BLOCK_K taps
+                acc += tl.sum(a.to(tl.float32)[:, :, None] * b.to(tl.float32)[None, :, :], axis=1)
     co = g * CG_OUT + offs_n
     if HAS_BIAS:
         acc += tl.load(b_ptr + co, mask=n_ok, other=0.0).to(tl.float32)[None, :]
@@ -166,6 +199,7 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     wide = half or dot != "ieee"  # tensor cores take bigger tiles
     use_dot = cg_out >= 16
     cg_in = c_in // groups
+    tap_major = use_dot and cg_in >= 16
     for y_view, w_view, st_, pad_, dil_ in jobs:
         m_total = n_img * y_view.shape[2] * y_view.shape[3] * y_view.shape[4]
         if m_total == 0:
@@ -174,7 +208,8 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
         if use_dot:
             block_n = BLOCK_N or max(16, min(128 if wide else 64, triton.next_power_of_2(cg_out)))
             block_m = BLOCK_M or (32 if on_cpu else 128 if wide or block_n <= 32 else 64)
-            block_k = BLOCK_K or max(16, min(64 if half else 32, triton.next_power_of_2(max(red, 1))))
+            block_k = BLOCK_K or max(16, min(64 if half else 32, triton.next_power_of_2(max(
+                cg_in if tap_major else red, 1))))
         else:
             block_n = BLOCK_N or triton.next_power_of_2(cg_out)
             block_m = BLOCK_M or (32 if on_cpu else max(64, 512 // block_n))
@@ -184,7 +219,7 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
             x5, w_view, bias if bias is not None else out, y_view, m_total, cg_in, cg_out, red,
             *x5.shape[2:], *y_view.shape[2:], *w_view.shape[2:], *st_, *pad_, *dil_, *x5.stride(), *w_view.stride(),
             *y_view.stride(), HAS_BIAS=bias is not None, TRANSPOSED=bool(transposed), USE_DOT=use_dot,
-            UPCAST=on_cpu, FP32_DOT=dot, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k,
+            UPCAST=on_cpu, TAP_MAJOR=tap_major, FP32_DOT=dot, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k,
             num_warps=num_warps or (8 if block_m * block_n >= 128 * 128 else 4),
             num_stages=num_stages or (3 if use_dot else 2))
     return out
@@ -199,7 +234,8 @@ def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, 
                           num_stages=num_stages, fp32_dot=fp32_dot)
 
 
-_KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap)
+_KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap,
+                    _kw_conv_mma)
 WRAPPERS = {
     "convolution": (kw_convolution, _KW_CONV_HELPERS),
     "_convolution": (kw__convolution, (kw_convolution, *_KW_CONV_HELPERS)),
