@@ -43,6 +43,18 @@ def _kw_conv_tap(base, tap, dil, size):
 
 
 @triton.jit
+def _kw_conv_weights(w_ptr, w_col, c, kd, kh, kw, k_ok, n_ok, g, CG_IN, ws_0, ws_1, ws_d, ws_h, ws_w,
+                     TRANSPOSED: tl.constexpr):
+    """The B tile: weights of input channels `c` (per reduction row) at taps (kd, kh, kw) x output columns."""
+    if TRANSPOSED:  # weight (C_in, C_out / groups, k...)
+        w_row = (g * CG_IN + c) * ws_0
+    else:  # weight (C_out, C_in / groups, k...)
+        w_row = c * ws_1
+    w_row += kd * ws_d + kh * ws_h + kw * ws_w
+    return tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=k_ok[:, None] & n_ok[None, :], other=0.0)
+
+
+@triton.jit
 def _kw_conv_mma(a, b, acc, UPCAST: tl.constexpr, FP32_DOT: tl.constexpr):
     """acc + a @ b on tensor cores (interpreter: float32 tiles)."""
     if UPCAST:
@@ -95,12 +107,8 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, CG_IN, CG_OUT, R,
             row_ok = m_ok & (pd_ >= 0) & (pd_ < ID) & (ph_ >= 0) & (ph_ < IH) & (pw_ >= 0) & (pw_ < IW)
             a_rows = x_row + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w
             a = tl.load(a_rows[:, None] + (c * xs_c)[None, :], mask=row_ok[:, None] & c_ok[None, :], other=0.0)
-            if TRANSPOSED:
-                w_row = (g * CG_IN + c) * ws_0
-            else:
-                w_row = c * ws_1
-            w_row += kd * ws_d + kh * ws_h + kw * ws_w
-            b = tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=c_ok[:, None] & n_ok[None, :], other=0.0)
+            b = _kw_conv_weights(w_ptr, w_col, c, kd, kh, kw, c_ok, n_ok, g, CG_IN, ws_0, ws_1, ws_d, ws_h, ws_w,
+                                 TRANSPOSED)
             acc = _kw_conv_mma(a, b, acc, UPCAST, FP32_DOT)
     else:
         for r0 in range(0, R, BLOCK_K):  # flat over (channel, tap)
@@ -117,12 +125,8 @@ def _kw_conv_kernel(x_ptr, w_ptr, b_ptr, y_ptr, M_TOTAL, CG_IN, CG_OUT, R,
             a_mask = m_ok[:, None] & r_ok[None, :] & okd & okh & okw
             a = tl.load(x_row[:, None] + c[None, :] * xs_c + pd_ * xs_d + ph_ * xs_h + pw_ * xs_w, mask=a_mask,
                         other=0.0)
-            if TRANSPOSED:
-                w_row = (g * CG_IN + c) * ws_0
-            else:
-                w_row = c * ws_1
-            w_row += kd * ws_d + kh * ws_h + kw * ws_w
-            b = tl.load(w_ptr + w_row[:, None] + w_col[None, :], mask=r_ok[:, None] & n_ok[None, :], other=0.0)
+            b = _kw_conv_weights(w_ptr, w_col, c, kd, kh, kw, r_ok, n_ok, g, CG_IN, ws_0, ws_1, ws_d, ws_h, ws_w,
+                                 TRANSPOSED)
             if USE_DOT:
                 acc = _kw_conv_mma(a, b, acc, UPCAST, FP32_DOT)
             else:  # few channels per group: broadcast multiply-add, reduced over the BLOCK_K taps
@@ -235,7 +239,7 @@ def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, 
 
 
 _KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap,
-                    _kw_conv_mma)
+                    _kw_conv_weights, _kw_conv_mma)
 WRAPPERS = {
     "convolution": (kw_convolution, _KW_CONV_HELPERS),
     "_convolution": (kw__convolution, (kw_convolution, *_KW_CONV_HELPERS)),
