@@ -1,6 +1,8 @@
 """The reference Model is built once per verification and shared, never changed by its users."""
 import collections
+import copy
 
+import pytest
 import torch
 from kernelwright.verifier import evidence, reference_model
 from kernelwright.verifier.problem import load_problem
@@ -82,3 +84,17 @@ def test_a_verification_builds_the_reference_once_per_shape(monkeypatch):
     shapes = len(built)  # the distinct sizes the trials ran at
     assert sum(built.values()) > shapes  # the trials asked for the reference more often than once per shape
     assert builds["linear"] == shapes + 2  # ... and got a kept one (+2: the CPU shrink's own probes)
+
+
+def test_a_model_that_cannot_be_copied_is_built_again():
+    norm = "        self.norm = nn.BatchNorm1d(n)"
+    problem = load_problem(LINEAR_BN.replace(norm, norm + "\n        self.stream = (i for i in range(3))"))
+    reference_model.forget()
+    kept = reference_model.reference_model(problem, {})
+    with pytest.raises(TypeError):
+        copy.deepcopy(kept)
+    own = reference_model.own_copy(problem, {})
+    assert own is not kept and all(torch.equal(a, b) for a, b in zip(own.state_dict().values(),
+                                                                        kept.state_dict().values()))
+    out = evidence.reference_outputs(problem, {}, [torch.rand(8, 32)], reference_model.MODEL_SEED)
+    assert out.outputs[0].shape == (8, 16)

@@ -13,7 +13,6 @@ once per problem, shape and device in this process (eager, native dtype, after o
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ import torch
 from .inputs import MODEL_SEED, make_inputs
 from .options import VerifyOptions
 from .problem import Problem, source_sha
-from .reference_model import reference_model
+from .reference_model import own_copy
 
 GPU_FLOOR_S = 10.0
 CPU_FLOOR_S = 60.0
@@ -74,7 +73,7 @@ def reference_seconds(problem: Problem, overrides: dict[str, Any], device: str) 
 
 
 def _measure(problem: Problem, overrides: dict[str, Any], device: str) -> float:
-    model = copy.deepcopy(reference_model(problem, overrides, MODEL_SEED)).to(device)
+    model = own_copy(problem, overrides, MODEL_SEED).to(device)
     inputs = make_inputs(problem, overrides, MODEL_SEED, device=device if device != "cpu" else None)
     inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     cuda = device.startswith("cuda")

@@ -28,7 +28,7 @@ from .correctness import (
 )
 from .inputs import poisoned_count
 from .problem import Problem
-from .reference_model import reference_model
+from .reference_model import own_copy, reference_model
 from .sandbox import dynamic_checks
 
 # Blocked probes that libraries make on their own (platform.architecture() runs `file -b python`).
@@ -84,7 +84,8 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
             return Reference(outs, dtypes, True, _gradients_from(model, inputs, outs))
         except Exception:  # noqa: BLE001 - the op has no float64 kernel: use the native dtype
             pass
-        native = copy.deepcopy(model).to(device)(*[_to(x, device) for x in inputs])
+        native_model = _with_gradients(problem, own_copy(problem, overrides, seed)).to(device)
+        native = native_model(*[_to(x, device) for x in inputs])
         outs = [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(native)]
         return Reference(outs, [o.dtype if isinstance(o, torch.Tensor) else None for o in outs], False,
                          _gradients_from(model, inputs, outs))
@@ -92,9 +93,9 @@ def reference_outputs(problem: Problem, overrides: dict[str, Any], inputs: list,
 
 def eager_outputs(problem: Problem, overrides: dict[str, Any], inputs: list, seed: int, device: str = "cpu") -> list:
     """The reference Model in its own dtype on the trial inputs: what eager PyTorch gives a user."""
-    model = _with_gradients(problem, reference_model(problem, overrides, seed))
+    model = _with_gradients(problem, own_copy(problem, overrides, seed))
     with torch.no_grad():
-        out = copy.deepcopy(model).to(device)(*[_to(x, device) for x in inputs])
+        out = model.to(device)(*[_to(x, device) for x in inputs])
     return [o.detach() if isinstance(o, torch.Tensor) else o for o in flatten(out)]
 
 

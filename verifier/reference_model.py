@@ -10,6 +10,7 @@ them. A kept instance must stay as built: callers read it (`state_dict`, paramet
 """
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -28,15 +29,29 @@ def reference_model(problem: Problem, overrides: dict[str, Any], seed: int = MOD
         if key in _KEPT:
             _KEPT[key] = _KEPT.pop(key)  # the most recently used goes last
             return _KEPT[key]
-    module = problem.module(overrides)
-    init_inputs = module.get_init_inputs()
-    with seeded(seed):
-        model = module.Model(*init_inputs)
+    model = _build(problem, overrides, seed)
     with _LOCK:
         _KEPT[key] = model
         while len(_KEPT) > KEEP:
             del _KEPT[next(iter(_KEPT))]
     return model
+
+
+def own_copy(problem: Problem, overrides: dict[str, Any], seed: int = MODEL_SEED) -> Any:
+    """A model of the caller's own, to move or run: a copy of the kept one, or a new build where the model
+    cannot be copied (an attribute `copy.deepcopy` refuses)."""
+    kept = reference_model(problem, overrides, seed)
+    try:
+        return copy.deepcopy(kept)
+    except Exception:  # noqa: BLE001 - any refusal to copy: build it again, as before the models were kept
+        return _build(problem, overrides, seed)
+
+
+def _build(problem: Problem, overrides: dict[str, Any], seed: int) -> Any:
+    module = problem.module(overrides)
+    init_inputs = module.get_init_inputs()
+    with seeded(seed):
+        return module.Model(*init_inputs)
 
 
 def forget() -> None:
