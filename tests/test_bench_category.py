@@ -11,6 +11,8 @@ def test_the_category_comes_from_the_run_analysis():
     fields = result_fields(Result(run_id="r", problem="p", analysis={"category": "norm"}), started_at=0.0)
     assert fields["category"] == "norm"
     assert result_fields(Result(run_id="r", problem="p"), started_at=0.0)["category"] is None  # not captured
+    fused = Result(run_id="r", problem="p", analysis={"category": "fused", "op_classes": ["conv", "elementwise"]})
+    assert result_fields(fused, started_at=0.0)["category"] == "fused conv"  # level 2: named by its leading op
 
 
 def test_a_store_written_before_the_category_column_gains_it(tmp_path):

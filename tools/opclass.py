@@ -51,7 +51,13 @@ _ELEMENTWISE = {"where", "triu", "tril", "_to_copy", "fill", "masked_fill", "nat
 _SKIPPED = {"getitem", "_unsafe_view", "lift_fresh_copy", "lift_fresh", "detach", "empty", "empty_like",
             "empty_strided", "new_empty", "new_empty_strided", "scalar_tensor", "sym_size", "sym_numel",
             "sym_stride", "sym_storage_offset", "_assert_tensor_metadata"}
+# op classes from the one that usually dominates a fused forward's time to the one that least does
 _HEAVY = ("attention", "loss", "conv_transpose", "conv", "matmul", "pool", "norm", "softmax", "scan", "reduction")
+
+
+def leading_class(op_classes: list[str]) -> str:
+    """The op class of a fused forward that usually costs most (conv before its epilogue, ...)."""
+    return next((cls for cls in _HEAVY if cls in op_classes), "elementwise")
 
 
 def op_name(node: torch.fx.Node) -> str:

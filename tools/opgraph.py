@@ -27,7 +27,7 @@ import torch.fx
 from kernelwright.verifier.problem import LoadError, Problem, looks_like_path
 from torch.utils._pytree import tree_flatten, tree_map
 
-from .opclass import categorize, op_class, op_name
+from .opclass import categorize, leading_class, op_class, op_name
 from .roofline import roofline
 
 TENSOR_CORE = {"matmul", "conv", "conv_transpose", "attention"}
@@ -40,6 +40,13 @@ _QUANTIZED = {torch.qint8, torch.quint8, torch.qint32, torch.quint4x2}
 
 class NotCaptured(ValueError):
     """The forward cannot be traced; the message is the one-line reason."""
+
+
+def category_label(analysis: dict[str, Any]) -> str | None:
+    """An analysis's category for reports: a fused forward named by its leading op class too ("fused conv",
+    "fused matmul"), since every KernelBench level-2 problem is fused."""
+    category = analysis.get("category")
+    return f"fused {leading_class(analysis.get('op_classes') or [])}" if category == "fused" else category
 
 
 def analyze_problem(problem: Problem | str | Path, overrides: dict[str, Any] | None = None,

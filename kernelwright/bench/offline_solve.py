@@ -30,13 +30,13 @@ CATEGORY_RULES = [  # file-name inference, first match wins (KernelBench names: 
 
 
 def category_of(path: Path, problem: Any = None) -> str:
-    """The problem's category: kernelwright.tools.opgraph.analyze_problem when present, else its file name."""
+    """The problem's category: kernelwright.tools.opgraph.analyze_problem when present, else its file name.
+    A fused forward is named by its leading op class too ("fused conv", "fused matmul"): level 2 is all fused."""
     if problem is not None:
         try:
-            from kernelwright.tools.opgraph import analyze_problem  # type: ignore[import-not-found]
+            from kernelwright.tools.opgraph import analyze_problem, category_label
 
-            found = analyze_problem(problem)
-            value = getattr(found, "category", None) or (found.get("category") if isinstance(found, dict) else None)
+            value = category_label(analyze_problem(problem))
             if value:
                 return str(value)
         except Exception:  # noqa: BLE001, S110 - missing or failing analysis: fall back to the name

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.result import Attempt, Result
+from kernelwright.tools.opgraph import category_label
 
 
 def _best_attempt(result: Result) -> Attempt | None:
@@ -63,7 +64,7 @@ def result_fields(result: Result, started_at: float) -> dict[str, Any]:
         "run_id": result.run_id,
         "tokens": result.tokens,
         "stop_reason": result.stop_reason,
-        "category": (result.analysis or {}).get("category"),  # tools/opgraph: matmul, conv, norm, ...
+        "category": category_label(result.analysis or {}),  # tools/opgraph: matmul, conv, fused conv, ...
         "correct_strict": policy_outcome(result.history, "strict"),
         "correct_kernelbench": policy_outcome(result.history, "kernelbench"),
     }
