@@ -6,7 +6,7 @@ What a captured graph contains: every ``nn.ConvNd`` / ``nn.ConvTransposeNd`` / `
 How: one implicit-GEMM kernel for 1-, 2- and 3-d. The wrapper views every operand as 3-d (missing
 leading spatial dims get size 1) and passes runtime sizes and strides, so no operand is copied. Rows
 of the GEMM are output pixels of all images (N * OD * OH * OW, so small images still fill tiles),
-columns are the output channels of one group. Groups of >= 16 input channels reduce tap by tap
+columns are the output channels of one group. Groups of >= 16 input (and output) channels reduce tap by tap
 (``TAP_MAJOR``): one loop over (kernel tap, BLOCK_K channels), so a tap's bounds check and input offset
 are per row (1-d) and each A element costs one add and one mask; the flat form reduces over
 r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which packs the few
