@@ -29,13 +29,15 @@ ERROR_FACTOR times eager's error there. Where eager meets the ordinary tolerance
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .correctness import Tolerance, compare, dtype_name, tolerance_for
+
+if TYPE_CHECKING:  # evidence imports this module's users: the name only, for the annotation
+    from .evidence import Reference
 
 DEFAULT_SCALE = 100.0
 DEFAULT_SHIFT = 1000.0
@@ -74,21 +76,17 @@ class Judgement:
     skipped: str = ""
 
 
-def eager_floor(eager: list[Any], reference: list[Any], dtypes: list[torch.dtype | None],
-                metadata: dict[str, Any],
-                ordinary: Callable[[int, torch.dtype], Tolerance] | None = None) -> list[Tolerance | None] | None:
+def eager_floor(eager: list[Any], reference: Reference, metadata: dict[str, Any]) -> list[Tolerance | None] | None:
     """Per-output tolerances widened to ERROR_FACTOR x eager's error where eager itself misses the ordinary
     tolerance; None when eager meets it on every output (the ordinary tolerance stands) or gives NaN/Inf.
-    `ordinary(index, dtype)`: output `index`'s ordinary tolerance (default: the metadata's ATOL / RTOL; a
-    problem with a backward pass gives its gradients GRAD_ATOL / GRAD_RTOL, `evidence.Reference.tolerance`)."""
-    ordinary = ordinary or (lambda _index, dtype: tolerance_for(dtype, metadata))
+    Each output's ordinary tolerance is the reference's (`Reference.tolerance`: a gradient's GRAD_ATOL / GRAD_RTOL)."""
     tolerances: list[Tolerance | None] = []
     widened = False
-    for index, (out, ref, dtype) in enumerate(zip(eager, reference, dtypes)):
+    for index, (out, ref, dtype) in enumerate(zip(eager, reference.outputs, reference.dtypes)):
         if not isinstance(out, torch.Tensor) or not isinstance(ref, torch.Tensor) or not out.dtype.is_floating_point:
             tolerances.append(None)
             continue
-        tol = ordinary(index, dtype or out.dtype)
+        tol = reference.tolerance(index, dtype or out.dtype, metadata)
         found = compare(out, ref, tol)
         if "nan_inf" in found.rules:
             return None

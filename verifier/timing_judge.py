@@ -164,8 +164,7 @@ def _eager_floor(j: Judge, base: dict[str, Any], seed: int, ref: evidence.Refere
     """Per-output tolerances widened to eager's error on the timed calls' fresh inputs where eager misses too."""
     host = make_inputs(j.problem, base, seed, device=j.input_device)
     eager = evidence.eager_outputs(j.problem, base, host, MODEL_SEED, j.ref_device)
-    return robustness.eager_floor(eager, ref.outputs, ref.dtypes, j.problem.metadata,
-                                  lambda index, dtype: ref.tolerance(index, dtype, j.problem.metadata))
+    return robustness.eager_floor(eager, ref, j.problem.metadata)
 
 
 def _check_timed_output(j: Judge, ref: evidence.Reference, index: int, records: list,

@@ -110,8 +110,7 @@ def _against_eager(j: Judge, spec: inputs_mod.TrialSpec, outputs: list, ref: Any
                    comparison: Any, fired: evidence.Fired) -> tuple[Any, evidence.Fired, str]:
     """A numeric miss judged again where eager PyTorch misses the ordinary tolerance too (robustness.eager_floor)."""
     eager = evidence.eager_outputs(j.problem, spec.overrides, originals, MODEL_SEED, j.ref_device)
-    floor = robustness.eager_floor(eager, ref.outputs, ref.dtypes, j.problem.metadata,
-                                   lambda index, dtype: ref.tolerance(index, dtype, j.problem.metadata))
+    floor = robustness.eager_floor(eager, ref, j.problem.metadata)
     del eager
     if floor is None:
         return comparison, fired, ""
