@@ -18,7 +18,9 @@ candidate, and the same per family (the candidate's template) and per category.
 With `--device cuda` the candidates are verified at the problem's own sizes on the GPU with timing
 against eager PyTorch and torch.compile (default mode), problems run one at a time so that timings
 do not share the GPU, and the report adds correct %, fast_1 against each baseline and the geometric
-mean speedup of the correct candidates.
+mean speedup of the correct candidates. `--tune-seconds S` goes on after the first correct configuration
+while under S seconds and keeps the fastest correct one (its `config_index` is recorded); a problem cut
+off by `--timeout` mid-walk keeps the best configuration verified before the cut.
 
 Statuses: the verdict's (correct, incorrect, compile_error, runtime_error, timeout, rejected), or
 no_template (the coder has no family for it), no_cpu_shapes (the verifier would run full size),
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.bench.offline_report import report
-from kernelwright.bench.offline_solve import MARK, category_of, child, one_line
+from kernelwright.bench.offline_solve import category_of, child, marked, one_line
 
 
 # ---------------------------------------------------------------- parent: suites, processes, records
@@ -71,7 +73,7 @@ def limit_memory(gb: float) -> None:
 
 def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", path, "--configs", str(args.configs),
-           "--mem-gb", str(args.mem_gb), "--device", args.device]
+           "--mem-gb", str(args.mem_gb), "--device", args.device, "--tune-seconds", str(args.tune_seconds)]
     if args.graph:
         cmd += ["--graph", str(args.graph)]
     for name in args.family or []:
@@ -88,14 +90,16 @@ def run_one(suite: str, path: str, args: argparse.Namespace) -> dict[str, Any]:
         stdout, stderr = proc.communicate(timeout=args.timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
-        proc.communicate()
+        stdout, _ = proc.communicate()  # what it printed before the kill
+        found = marked(stdout)
+        if found and found.get("status") == "correct":  # a verified configuration is kept, the walk was cut
+            return {**base, **found, "cut_off": f"tuning stopped by the {args.timeout} s harness timeout"}
         return {**base, "status": "harness_timeout", "category": category_of(Path(path)),
                 "reason": f"no result within {args.timeout} s", "seconds": round(time.time() - t0, 1)}
     if args.device == "cuda":
         base["gpu_mib_after"] = settle_gpu()
-    found = [ln[len(MARK):] for ln in stdout.splitlines() if ln.startswith(MARK)]
-    if found:
-        return {**base, **json.loads(found[-1])}
+    if found := marked(stdout):
+        return {**base, **found}
     tail = [ln for ln in stderr.splitlines() if ln.strip()]
     reason = f"exit {proc.returncode}: " + (tail[-1].strip()[:300] if tail else "no output")
     if proc.returncode < 0 or "MemoryError" in reason or "memory" in reason.lower():
@@ -192,6 +196,9 @@ def main() -> None:
     parser.add_argument("--suite-dir", action="append", help="any folder of problem files (repeatable)")
     parser.add_argument("--out", default="runs/kernelbench_offline", help="folder of results.jsonl and report.md")
     parser.add_argument("--configs", type=int, default=2, help="template configurations tried per problem")
+    parser.add_argument("--tune-seconds", type=float, default=0.0,
+                        help="cuda: after the first correct config, try the next ones while under this many seconds "
+                             "and keep the fastest (default 0: stop at the first correct)")
     parser.add_argument("--family", action="append",
                         help="only this template family (repeatable; default: all, in priority order)")
     parser.add_argument("--graph", type=int, metavar="ITERATIONS", help="run the whole offline loop instead")
@@ -213,7 +220,7 @@ def main() -> None:
     if args.one:
         if args.device == "cpu":  # a CUDA context reserves far more address space than it uses
             limit_memory(args.mem_gb)
-        child(args.one, args.configs, args.graph, args.device, tuple(args.family or ()))
+        child(args.one, args.configs, args.graph, args.device, tuple(args.family or ()), args.tune_seconds)
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -223,6 +230,8 @@ def main() -> None:
             parser.error("pass --kernelbench DIR [--levels 1 2] or --suite-dir DIR (or --report-only)")
         run_all(args, results)
     mode = f"run_graph, {args.graph} iterations" if args.graph else f"template coder, first {args.configs} configs"
+    if args.tune_seconds and not args.graph:
+        mode += f", fastest correct within {args.tune_seconds:g} s of tuning"
     if args.family:
         mode += f", families {', '.join(args.family)} only"
     text = report(list(load_records(results).values()), results, mode)

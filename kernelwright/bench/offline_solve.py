@@ -68,17 +68,26 @@ def one_line(text: Any) -> str:
 
 
 def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
-                 families: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The template coder's first `configs` configurations, each verified on `device`; stop at the first correct.
+                 families: tuple[str, ...] | None = None, tune_s: float = 0.0,
+                 report: Any = None) -> dict[str, Any]:
+    """The template coder's first `configs` configurations, each verified on `device`.
     `families` limits the coder to those template families (default: all, in priority order).
 
-    On the CPU: shrunken shapes, no timing. On cuda: the problem's sizes, timed against the baselines."""
+    On the CPU: shrunken shapes, no timing; stop at the first correct. On cuda: the problem's sizes, timed
+    against the baselines; with `tune_s` > 0 the walk goes on after the first correct configuration while
+    less than `tune_s` seconds have passed and keeps the fastest correct one (as the graph's tuning does).
+    `report(record)` is called with the record so far after every correct configuration, so a caller that
+    is cut off still has the best verified one."""
     import kernelwright
     from kernelwright.agents.coder import CodeRequest
     from kernelwright.agents.template_coder import TemplateCoder
 
     coder, tried, out = TemplateCoder(only=families), [], {"attempts": 0}
+    best: dict[str, Any] | None = None
+    start = time.monotonic()
     for index in range(configs):
+        if best is not None and (device == "cpu" or time.monotonic() - start >= tune_s):
+            break
         request = CodeRequest(problem_source=problem.source, problem_name=problem.name,
                               description=problem.description, metadata=problem.metadata,
                               strategy="first_draft" if index == 0 else "tune_launch_config",
@@ -88,25 +97,43 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
             if index == 0:
                 out.update(status="no_template", reason=one_line(result.error))
             break
-        out.update(family=result.meta.get("template"), config=result.meta.get("config"))
+        if best is None:
+            out.update(family=result.meta.get("template"), config=result.meta.get("config"))
         if (device == "cpu" and index == 0 and not verifier_shrinks(problem)
                 and (n := cpu_elements(problem)) > MAX_CPU_ELEMENTS):
             return {**out, "status": "no_cpu_shapes", "cpu_elements": n,
                     "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
-        out.update(attempts=index + 1, status=verdict.status, stage=verdict.stage, rule=verdict.rule,
-                   reason="" if verdict.correct else one_line(verdict.summary()))
-        if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better
-            out["status"] = "gpu_memory"
-            break
-        if device != "cpu" and verdict.correct:
-            out.update(median_ms=verdict.timing.median_ms if verdict.timing else None,
-                       timing_meaningful=verdict.timing_meaningful,
-                       speedup_eager=verdict.speedups.get("eager"), speedup_compile=verdict.speedups.get("compile"))
-        if verdict.correct:
-            break
+        out["attempts"] = index + 1
         tried.append(result.meta)
+        if best is None:
+            out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule,
+                       reason="" if verdict.correct else one_line(verdict.summary()))
+        if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better
+            if best is None:
+                out["status"] = "gpu_memory"
+            break
+        if not verdict.correct:
+            continue
+        found = {"family": result.meta.get("template"), "config": result.meta.get("config"),
+                 "config_index": index, "status": verdict.status, "stage": verdict.stage, "rule": verdict.rule,
+                 "reason": ""}
+        if device != "cpu":
+            found.update(median_ms=verdict.timing.median_ms if verdict.timing else None,
+                         timing_meaningful=verdict.timing_meaningful,
+                         speedup_eager=verdict.speedups.get("eager"),
+                         speedup_compile=verdict.speedups.get("compile"))
+        if best is None or faster(found, best):
+            best = found
+            out.update(best)
+            if report is not None:
+                report(out)
     return out
+
+
+def faster(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether verified record `a` ran faster than `b` (a record without a timing never wins)."""
+    return a.get("median_ms") is not None and (b.get("median_ms") is None or a["median_ms"] < b["median_ms"])
 
 
 def solve_graph(problem: Any, iterations: int, workdir: str) -> dict[str, Any]:
@@ -129,12 +156,24 @@ def solve_graph(problem: Any, iterations: int, workdir: str) -> dict[str, Any]:
     return {**out, "status": last.status, "reason": one_line(last.summary or result.error)}
 
 
-def child(path: str, configs: int, graph: int | None, device: str, families: tuple[str, ...] | None = None) -> None:
-    """Solve one problem and print one marked JSON line (the parent reads it)."""
+def marked(stdout: str | None) -> dict[str, Any] | None:
+    """The last marked JSON record a problem process printed (`child`), or None."""
+    lines = [ln[len(MARK):] for ln in (stdout or "").splitlines() if ln.startswith(MARK)]
+    return json.loads(lines[-1]) if lines else None
+
+
+def child(path: str, configs: int, graph: int | None, device: str, families: tuple[str, ...] | None = None,
+          tune_s: float = 0.0) -> None:
+    """Solve one problem and print marked JSON lines, the last one final (the parent reads the last it got:
+    one printed after each better verified configuration survives a harness timeout)."""
     from kernelwright.verifier.problem import LoadError, load_problem
 
     t0 = time.time()
     record: dict[str, Any] = {}
+
+    def emit(found: dict[str, Any]) -> None:
+        print(MARK + json.dumps({**record, **found, "seconds": round(time.time() - t0, 1)}, default=str), flush=True)
+
     try:
         problem = load_problem(path)
     except LoadError as exc:
@@ -143,6 +182,5 @@ def child(path: str, configs: int, graph: int | None, device: str, families: tup
         record["category"] = category_of(Path(path), problem)
         with tempfile.TemporaryDirectory(prefix="kw_offline_") as workdir:
             record.update(solve_graph(problem, graph, workdir) if graph
-                          else solve_direct(problem, configs, workdir, device, families))
-    record["seconds"] = round(time.time() - t0, 1)
-    print(MARK + json.dumps(record, default=str), flush=True)
+                          else solve_direct(problem, configs, workdir, device, families, tune_s, report=emit))
+    emit({})
