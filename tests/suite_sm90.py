@@ -64,8 +64,12 @@ def compile_sm90(fn: JITFunction, bound: dict, options: dict):
             attrs[(i,)] = [["tt.divisibility", 16]]
         elif isinstance(value, bool):
             signature[name] = "i1"
+        elif isinstance(value, int) and value == 1:  # as Triton's launcher specializes: 1 is a constant
+            signature[name], constexprs[name] = "constexpr", 1
         elif isinstance(value, int):
             signature[name] = "i32" if -2**31 <= value < 2**31 else "i64"
+            if value % 16 == 0:  # and multiples of 16 are known to be
+                attrs[(i,)] = [["tt.divisibility", 16]]
         elif isinstance(value, float):
             signature[name] = "fp32"
         else:

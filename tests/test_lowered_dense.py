@@ -153,6 +153,14 @@ def test_convolution_gpu_sized_tiles_dot_and_direct(c_out, blocks):
     assert_matches(dense_conv.kw_convolution(x, w, bias, *args, **blocks), A.convolution(*_f64(x, w, bias), *args))
 
 
+def test_tap_major_weights_keep_their_shape_with_output_channels_innermost():
+    w = _rand(6, 4, 1, 3, 3)
+    reordered = dense_conv._kw_conv_channels_inner(w, transposed=False)
+    assert reordered.shape == w.shape and reordered.stride(0) == 1 and torch.equal(reordered, w)
+    wt = dense_conv._kw_conv_channels_inner(w, transposed=True)  # (C_in, C_out / groups, k...)
+    assert wt.shape == w.shape and wt.stride(1) == 1 and wt.stride(0) == 4 and torch.equal(wt, w)
+
+
 def test__convolution_ignores_backend_flags():
     x, w = _rand(1, 3, 6, 5), _rand(4, 3, 2, 2)
     args = ([1, 1], [0, 0], [1, 1], False, [0, 0], 1)

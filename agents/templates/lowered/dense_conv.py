@@ -8,8 +8,11 @@ leading spatial dims get size 1) and passes runtime sizes and strides, so no ope
 of the GEMM are output pixels of all images (N * OD * OH * OW, so small images still fill tiles),
 columns are the output channels of one group. Groups of >= 16 input (and output) channels reduce tap by tap
 (``TAP_MAJOR``): one loop over (kernel tap, BLOCK_K channels), so a tap's bounds check and input offset
-are per row (1-d) and each A element costs one add and one mask; the flat form reduces over
-r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which packs the few
+are per row (1-d) and each A element costs one add and one mask. For it the wrapper copies the input to
+channels-last and the weight to (taps, input channels, output channels) order, so every A and B tile row
+is contiguous in memory and loads as 16-byte asynchronous copies (sm_90 PTX of a 64-channel 3x3 conv:
+24 cp.async.cg where NCHW gave 96 4-byte cp.async.ca, a warp's lanes on as many channel planes). The
+flat form reduces over r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which packs the few
 channels of a first layer (3 channels x 9 taps = 27 of a 32-wide chunk) where tap-major would waste them.
 Transposed convolution (weight (C_in, C_out/groups, k...)): output o takes input i = (o + p - k*d) / s
 where that divides exactly, so along each dim the outputs of one phase o = ph + q*s meet only the taps
@@ -153,6 +156,14 @@ def _kw_conv_3d_view(t, nd):
     return t
 
 
+def _kw_conv_channels_inner(w5, transposed):
+    """The 5-d weight with its shape kept and its memory reordered (taps, input channels, output channels),
+    output channels innermost: a B tile's rows are contiguous (one small copy per call)."""
+    order = (2, 3, 4, 0, 1) if transposed else (2, 3, 4, 1, 0)  # weight (C_in, C_out/g, k...) / (C_out, C_in/g, k...)
+    back = sorted(range(5), key=order.__getitem__)
+    return w5.permute(order).contiguous().permute(back)
+
+
 def _kw_conv_phase(k, s, p, d, phase):
     """Along one dim of a transposed convolution, the outputs o = phase + q*s as an ordinary convolution:
     (first tap, tap step, padding, dilation), or None when no tap reaches them (they get the bias only)."""
@@ -185,6 +196,12 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     if out.numel() == 0:
         return out
     x5, w5, y5 = (_kw_conv_3d_view(t, nd) for t in (input, weight, out))
+    cg_in = c_in // groups
+    use_dot = cg_out >= 16
+    tap_major = use_dot and cg_in >= 16
+    if tap_major:  # channels innermost: a tap's A tile and B tile are contiguous rows of channels
+        x5 = x5.contiguous(memory_format=torch.channels_last_3d)
+        w5 = _kw_conv_channels_inner(w5, transposed)
     if not transposed:
         jobs = [(y5, w5, st, pad, dil)]
     else:  # one ordinary convolution per output phase (module docstring)
@@ -201,9 +218,6 @@ def kw_convolution(input, weight, bias, stride, padding, dilation, transposed, o
     dot = kw_fp32_dot(input.dtype, on_cpu, fp32_dot, torch.backends.cudnn.allow_tf32)
     half = input.element_size() <= 2 and not on_cpu
     wide = half or dot != "ieee"  # tensor cores take bigger tiles
-    use_dot = cg_out >= 16
-    cg_in = c_in // groups
-    tap_major = use_dot and cg_in >= 16
     for y_view, w_view, st_, pad_, dil_ in jobs:
         m_total = n_img * y_view.shape[2] * y_view.shape[3] * y_view.shape[4]
         if m_total == 0:
