@@ -21,7 +21,7 @@ class CodeRequest:
     backend: str = "triton"            # triton | cupy | load_inline
     attempt_index: int = 0             # position within the fan-out, for diversity
     iteration: int = 0
-    tried: list[dict[str, Any]] = field(default_factory=list)  # meta of earlier attempts (configs tried)
+    tried: list[dict[str, Any]] = field(default_factory=list)  # meta of earlier attempts (configs tried), + status
     artifacts_dir: str | None = None   # the run's folder (runs/<run_id>); LLM coders keep prompts/replies there
     attempt_id: int | None = None      # id the candidate will get, to name its artifact files
     device: str = "auto"               # where candidates are verified (the run's device spec)

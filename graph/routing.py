@@ -64,7 +64,8 @@ def code_tasks(state: State) -> list[Send]:
     sends = []
     for task in (state.get("plan") or {}).get("tasks", []):
         parent = attempts.get(task["parent"]) if task["parent"] is not None else None
-        tried = [dict(a.get("meta") or {}, id=a["id"]) for a in attempts.values() if a.get("coder") == task["coder"]]
+        tried = [dict(a.get("meta") or {}, id=a["id"], status=a.get("status")) for a in attempts.values()
+                 if a.get("coder") == task["coder"]]
         request = {
             "problem_source": state["problem_source"], "problem_name": state["problem_name"],
             "description": state.get("description", ""), "metadata": state.get("problem_meta") or {},

@@ -137,6 +137,27 @@ def test_fp32_dot_configs_reach_the_convolution_and_matmul_wrappers():
     run_both(source, render(source, config_index=0))
 
 
+@pytest.mark.parametrize("expr, body, reordered", [
+    ("self.lin(x)", "        self.lin = nn.Linear(8, 4)", True),  # a matrix product: ieee can only be slower
+    ("torch.relu(x) * 2", "", False),                           # none: the ieee configs are launch sizes only
+])
+def test_a_verified_tf32x3_sends_the_ieee_configs_last(expr, body, reordered):
+    from kernelwright.agents.coder import CodeRequest
+    from kernelwright.agents.templates.lowered.family import LoweredFamily
+
+    source = simple(expr, "x", "[torch.randn(2, 8)]", body or "        pass")
+    first = {"template": "lowered", "config": CONFIGS[0]}
+
+    def order(status):
+        request = CodeRequest(problem_source=source, problem_name="p", description="", metadata={},
+                              strategy="tune_launch_config", tried=[{**first, "status": status}])
+        return [c["fp32_dot"] for c in LoweredFamily().configs(request)]
+
+    assert order("incorrect") == [c["fp32_dot"] for c in CONFIGS]  # the fallback stays second
+    assert order("correct") == (["tf32x3", "tf32", "tf32x3", "ieee", "ieee"] if reordered
+                                else [c["fp32_dot"] for c in CONFIGS])
+
+
 def test_unknown_fp32_dot_is_refused_with_a_clear_error():
     from kernelwright.agents.templates.lowered.dense_matmul import kw_mm
     with pytest.raises(ValueError, match="fp32_dot must be 'ieee', 'tf32x3' or 'tf32', not 'tf64'"):

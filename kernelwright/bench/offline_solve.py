@@ -105,7 +105,7 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
                     "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
         out["attempts"] = index + 1
-        tried.append(result.meta)
+        tried.append({**result.meta, "status": verdict.status})
         if best is None:
             out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule,
                        reason="" if verdict.correct else one_line(verdict.summary()))

@@ -8,7 +8,8 @@ configs: launch sizes of the pointwise kernels (BLOCK, num_warps) and of the red
 "tf32x3" on tensor cores near float32's precision, "ieee" on CUDA cores, "tf32" where PyTorch's flag
 lets eager do the same). The first is the default; the second falls back to "ieee", so a first-correct
 search of two configs (the bench) still has full float32 where tf32x3 misses; the third is plain TF32,
-which the tuning walk (it keeps the fastest verified config) reaches.
+which the tuning walk (it keeps the fastest verified config) reaches. Once a tf32x3 config of a problem
+with matrix products is verified correct, the "ieee" configs (a precision fallback, CUDA cores) go last.
 render: the candidate source (render.py).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kernelwright.agents.coder import CodeRequest
 from kernelwright.agents.templates.lowered.capture import Capture, CaptureError, source_key
 from kernelwright.agents.templates.lowered.emit import Emitter, Unsupported
 from kernelwright.agents.templates.lowered.generalize import capture_generic
+from kernelwright.agents.templates.lowered.pointwise import packet
 from kernelwright.agents.templates.lowered.render import dense_wrappers, render_candidate
 from kernelwright.graph.plugins import register
 
@@ -68,6 +70,19 @@ def hand_family_problem(request: CodeRequest) -> bool:
         or re.search(r"^(def (score_mod|mask_mod)\b|TEMPLATE\s*=)", source, re.M) is not None
 
 
+DOT_OPS = {"mm", "addmm", "bmm", "baddbmm", "convolution", "_convolution"}  # the wrappers that take fp32_dot
+
+
+def tf32x3_verified(tried: list[dict[str, Any]]) -> bool:
+    """Whether an earlier attempt of this family with tf32x3 products was verified correct."""
+    return any(t.get("template") == "lowered" and t.get("status") == "correct"
+               and (t.get("config") or {}).get("fp32_dot") == "tf32x3" for t in tried)
+
+
+def multiplies_matrices(capture: Capture | None) -> bool:
+    return capture is not None and any(packet(n) in DOT_OPS for n in capture.graph.graph.nodes)
+
+
 @register("template", "lowered")
 class LoweredFamily:
     """Captures the forward as an aten graph and lowers it to fused Triton kernels."""
@@ -87,7 +102,10 @@ class LoweredFamily:
         return lowering(request.problem_source).reason
 
     def configs(self, request: CodeRequest) -> list[dict[str, Any]]:
-        return [dict(c) for c in CONFIGS]
+        configs = [dict(c) for c in CONFIGS]
+        if tf32x3_verified(request.tried) and multiplies_matrices(lowering(request.problem_source).capture):
+            configs.sort(key=lambda c: c["fp32_dot"] == "ieee")  # stable: the rest keep their order
+        return configs
 
     def render(self, request: CodeRequest, config: dict[str, Any]) -> str:
         low = lowering(request.problem_source)
