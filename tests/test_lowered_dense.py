@@ -7,6 +7,8 @@ pass the static checks and run on their own. test_lowered_dense_sm90.py compiles
 from __future__ import annotations
 
 import inspect
+import sys
+import textwrap
 
 import pytest
 import torch
@@ -285,6 +287,23 @@ def test_wrapper_signature_follows_the_aten_schema(key, fn, helpers):
     assert positional == [a.name for a in schema.arguments if not a.kwarg_only]
     assert {a.name for a in schema.arguments if a.kwarg_only} <= keyword
     assert all(p.default is not p.empty for p in params if p.kind == p.KEYWORD_ONLY)
+
+
+@pytest.mark.parametrize("key, fn, helpers", _all_wrappers(), ids=lambda v: v if isinstance(v, str) else "")
+def test_wrapper_helpers_name_every_module_function_they_use(key, fn, helpers):
+    """A candidate carries a wrapper with its listed helpers only: a helper the list misses is a NameError
+    in the candidate, at whatever size first takes that path (a GPU size, where the CPU's shrunken one did not)."""
+    import ast
+
+    module = sys.modules[fn.__module__]
+    own = {name for name, value in vars(module).items()
+           if callable(value) and getattr(getattr(value, "fn", value), "__module__", None) == module.__name__}
+    carried = {f.__name__ for f in (fn, *helpers)}
+    used = set()
+    for f in (fn, *helpers):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(f, "fn", f))))
+        used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & own
+    assert used <= carried, f"{key}: helpers missing from WRAPPERS: {sorted(used - carried)}"
 
 
 def emitted_source(wrappers) -> str:

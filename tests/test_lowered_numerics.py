@@ -72,6 +72,9 @@ def simple(expr: str, args: str, inputs: str, init: str = "        pass", params
 
 
 CASES = {
+    # >= 16 channels: the tap-major convolution and its channels-last copies, carried in the candidate
+    "conv_tap_major_relu": simple("torch.relu(self.conv(x))", "x", "[torch.randn(1, 16, 5, 5)]",
+                                  "        self.conv = nn.Conv2d(16, 16, 3, padding=1)"),
     "broadcast_add_gelu": simple("F.gelu(x + b) * torch.sigmoid(x) - F.gelu(x, approximate='tanh')", "x, b",
                                  "[torch.randn(7, 33), torch.randn(33)]"),
     "activations": simple(

@@ -252,8 +252,8 @@ def kw__convolution(input, weight, bias, stride, padding, dilation, transposed, 
                           num_stages=num_stages, fp32_dot=fp32_dot)
 
 
-_KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_phase, _kw_conv_kernel, _kw_conv_tap,
-                    _kw_conv_weights, _kw_conv_mma)
+_KW_CONV_HELPERS = (kw_fp32_dot, _kw_conv_3d, _kw_conv_3d_view, _kw_conv_channels_inner, _kw_conv_phase,
+                    _kw_conv_kernel, _kw_conv_tap, _kw_conv_weights, _kw_conv_mma)
 WRAPPERS = {
     "convolution": (kw_convolution, _KW_CONV_HELPERS),
     "_convolution": (kw__convolution, (kw_convolution, *_KW_CONV_HELPERS)),
