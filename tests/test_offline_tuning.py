@@ -57,6 +57,10 @@ def test_tuning_keeps_the_fastest_correct_config(monkeypatch, tune_s, tried, bes
     assert out["status"] == "correct" and out["config_index"] == best_index
     assert out["median_ms"] == ms and out["speedup_eager"] == pytest.approx(2.0 / ms)
     assert [r["median_ms"] for r in reports] == ([2.0] if tune_s == 0 else [2.0, 1.0])
+    assert [step["status"] for step in out["walk"]] == ["correct", "incorrect", "correct"][:tried]
+    if tune_s:  # each config walked is on record: its time when correct, its reason when not
+        assert "max abs err 1.0" in out["walk"][1]["reason"]
+        assert [step.get("median_ms") for step in out["walk"]] == [2.0, None, 1.0]
 
 
 def test_a_slower_later_config_does_not_replace_the_best(monkeypatch):

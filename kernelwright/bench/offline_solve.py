@@ -106,6 +106,12 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
         out["attempts"] = index + 1
         tried.append({**result.meta, "status": verdict.status})
+        step = {"config": result.meta.get("config"), "status": verdict.status}  # every config walked, in order
+        if verdict.correct and verdict.timing:
+            step["median_ms"] = verdict.timing.median_ms
+        elif not verdict.correct:
+            step["reason"] = one_line(verdict.summary())[:160]
+        out.setdefault("walk", []).append(step)
         if best is None:
             out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule,
                        reason="" if verdict.correct else one_line(verdict.summary()))
@@ -116,8 +122,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
         if not verdict.correct:
             continue
         found = {"family": result.meta.get("template"), "config": result.meta.get("config"),
-                 "config_index": index, "status": verdict.status, "stage": verdict.stage, "rule": verdict.rule,
-                 "reason": ""}
+                 "config_index": index,  # its position in the walk (`walk`), not in the family's list
+                 "status": verdict.status, "stage": verdict.stage, "rule": verdict.rule, "reason": ""}
         if device != "cpu":
             found.update(median_ms=verdict.timing.median_ms if verdict.timing else None,
                          timing_meaningful=verdict.timing_meaningful,
