@@ -106,15 +106,15 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
         out["attempts"] = index + 1
         tried.append({**result.meta, "status": verdict.status})
+        why = "" if verdict.correct else one_line(verdict.summary())
         step = {"config": result.meta.get("config"), "status": verdict.status}  # every config walked, in order
         if verdict.correct and verdict.timing:
             step["median_ms"] = verdict.timing.median_ms
-        elif not verdict.correct:
-            step["reason"] = one_line(verdict.summary())[:160]
+        elif why:
+            step["reason"] = why[:160]
         out.setdefault("walk", []).append(step)
         if best is None:
-            out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule,
-                       reason="" if verdict.correct else one_line(verdict.summary()))
+            out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule, reason=why)
         if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better
             if best is None:
                 out["status"] = "gpu_memory"

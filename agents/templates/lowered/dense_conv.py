@@ -12,8 +12,8 @@ are per row (1-d) and each A element costs one add and one mask. For it the wrap
 channels-last and the weight to (taps, input channels, output channels) order, so every A and B tile row
 is contiguous in memory and loads as 16-byte asynchronous copies (sm_90 PTX of a 64-channel 3x3 conv:
 24 cp.async.cg where NCHW gave 96 4-byte cp.async.ca, a warp's lanes on as many channel planes). The
-flat form reduces over r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which packs the few
-channels of a first layer (3 channels x 9 taps = 27 of a 32-wide chunk) where tap-major would waste them.
+flat form reduces over r = (input channel, tap) in BLOCK_K chunks with 2-d index math per element, which
+packs the few channels of a first layer (3 channels x 9 taps = 27 of a 32-wide chunk) where tap-major would waste them.
 Transposed convolution (weight (C_in, C_out/groups, k...)): output o takes input i = (o + p - k*d) / s
 where that divides exactly, so along each dim the outputs of one phase o = ph + q*s meet only the taps
 with k*d = ph + p (mod s), k = k0 + t*step, at inputs i = q + c0 - t*e (c0, e integers). Each phase is
