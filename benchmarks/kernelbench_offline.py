@@ -19,8 +19,9 @@ With `--device cuda` the candidates are verified at the problem's own sizes on t
 against eager PyTorch and torch.compile (default mode), problems run one at a time so that timings
 do not share the GPU, and the report adds correct %, fast_1 against each baseline and the geometric
 mean speedup of the correct candidates. `--tune-seconds S` goes on after the first correct configuration
-while under S seconds and keeps the fastest correct one (its `config_index` is recorded); a problem cut
-off by `--timeout` mid-walk keeps the best configuration verified before the cut.
+while under S seconds and keeps the fastest correct one (`config_index`: its position in the walk; `walk`:
+every config tried, with its status and time or reason); a problem cut off by `--timeout` mid-walk keeps
+the best configuration verified before the cut.
 
 Statuses: the verdict's (correct, incorrect, compile_error, runtime_error, timeout, rejected), or
 no_template (the coder has no family for it), no_cpu_shapes (the verifier would run full size),
