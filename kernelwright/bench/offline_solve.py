@@ -82,7 +82,8 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
     from kernelwright.agents.coder import CodeRequest
     from kernelwright.agents.template_coder import TemplateCoder
 
-    coder, tried, out = TemplateCoder(only=families), [], {"attempts": 0}
+    tried: list[dict[str, Any]] = []  # every config walked, in order
+    coder, out = TemplateCoder(only=families), {"attempts": 0, "walk": tried}
     best: dict[str, Any] | None = None
     start = time.monotonic()
     for index in range(configs):
@@ -105,14 +106,13 @@ def solve_direct(problem: Any, configs: int, workdir: str, device: str = "cpu",
                     "reason": f"verifier has no CPU shapes ({n:,} input elements; verifier/shrink.py missing)"}
         verdict = kernelwright.verify(problem, result.source, device=device, timing=device != "cpu")
         out["attempts"] = index + 1
-        tried.append({**result.meta, "status": verdict.status})
         why = "" if verdict.correct else one_line(verdict.summary())
-        step = {"config": result.meta.get("config"), "status": verdict.status}  # every config walked, in order
+        step = {**result.meta, "status": verdict.status}  # the coder's `tried` and the record's `walk`
         if verdict.correct and verdict.timing:
             step["median_ms"] = verdict.timing.median_ms
         elif why:
             step["reason"] = why[:160]
-        out.setdefault("walk", []).append(step)
+        tried.append(step)
         if best is None:
             out.update(status=verdict.status, stage=verdict.stage, rule=verdict.rule, reason=why)
         if GPU_MEMORY_FLAG in verdict.flags:  # the GPU's memory decided, not the candidate: no config fares better

@@ -14,6 +14,7 @@ render: the candidate source (render.py).
 """
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 from dataclasses import dataclass
@@ -70,9 +71,6 @@ def hand_family_problem(request: CodeRequest) -> bool:
         or re.search(r"^(def (score_mod|mask_mod)\b|TEMPLATE\s*=)", source, re.M) is not None
 
 
-DOT_OPS = {"mm", "addmm", "bmm", "baddbmm", "convolution", "_convolution"}  # the wrappers that take fp32_dot
-
-
 def tf32x3_verified(tried: list[dict[str, Any]]) -> bool:
     """Whether an earlier attempt of this family with tf32x3 products was verified correct."""
     return any(t.get("template") == "lowered" and t.get("status") == "correct"
@@ -80,7 +78,10 @@ def tf32x3_verified(tried: list[dict[str, Any]]) -> bool:
 
 
 def multiplies_matrices(capture: Capture | None) -> bool:
-    return capture is not None and any(packet(n) in DOT_OPS for n in capture.graph.graph.nodes)
+    """Whether the graph has an op whose dense wrapper takes `fp32_dot` (matmuls, convolutions)."""
+    dot_ops = {name for name, (wrapper, _) in dense_wrappers().items()
+               if "fp32_dot" in inspect.signature(wrapper).parameters}
+    return capture is not None and any(packet(n) in dot_ops for n in capture.graph.graph.nodes)
 
 
 @register("template", "lowered")
